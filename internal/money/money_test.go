@@ -1,0 +1,76 @@
+package money_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+
+	"github.com/trackly/tune-integration/internal/money"
+)
+
+func TestParse(t *testing.T) {
+	valid := map[string]string{"0": "0", "12": "12", "1.5": "1.5", "900.00000": "900", "0.00000001": "0.00000001", "1000000": "1000000"}
+	for in, want := range valid {
+		got, err := money.Parse(in)
+		if err != nil {
+			t.Errorf("Parse(%q) error: %v", in, err)
+			continue
+		}
+		if got.String() != want {
+			t.Errorf("Parse(%q) = %s, want %s", in, got, want)
+		}
+	}
+	invalid := map[string]string{
+		"":            "empty",
+		"-1":          "non-negative",
+		"1e3":         "non-negative decimal",
+		"NaN":         "non-negative decimal",
+		"Infinity":    "non-negative decimal",
+		"1.123456789": "more than 8 decimal places",
+		"1000000.01":  "more than 1000000",
+		"1,5":         "non-negative decimal",
+		" 1":          "non-negative decimal",
+		"0x10":        "non-negative decimal",
+		".5":          "non-negative decimal",
+	}
+	for in, want := range invalid {
+		_, err := money.Parse(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) error = %v, want it to mention %q", in, err, want)
+		}
+	}
+}
+
+func TestAmountRoundTripsExactly(t *testing.T) {
+	a, err := money.Parse("0.10000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := money.Zero
+	for range 10 {
+		sum = sum.Add(a)
+	}
+	if sum.String() != "1.0000001" {
+		t.Fatalf("sum = %s, want 1.0000001", sum)
+	}
+	av, err := attributevalue.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back money.Amount
+	if err := attributevalue.Unmarshal(av, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !back.Equal(sum.Decimal) {
+		t.Fatalf("round trip = %s, want %s", back, sum)
+	}
+	js, err := json.Marshal(struct{ A money.Amount }{sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(js) != `{"A":"1.0000001"}` {
+		t.Fatalf("json = %s", js)
+	}
+}

@@ -1,0 +1,34 @@
+package app
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/trackly/tune-integration/internal/attribution"
+)
+
+// AttributionFunction attributes SQS batches of postbacks, reporting partial batch failures.
+func AttributionFunction(_ context.Context, awsCfg aws.Config, getenv Getenv) (lambda.Handler, error) {
+	d, err := newDeps(awsCfg, getenv, "CLICKS_TABLE", "LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CONVERSIONS_TABLE", "REPORTS_TABLE", "POSTBACK_LOG_TABLE")
+	if err != nil {
+		return nil, err
+	}
+	p := attribution.NewProcessor(d.store, d.logger, d.now)
+	return lambda.NewHandler(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		msgs := make([]attribution.Message, len(ev.Records))
+		for i, r := range ev.Records {
+			msgs[i] = attribution.Message{ID: r.MessageId, Body: []byte(r.Body)}
+		}
+		failed, outcome := p.Process(ctx, msgs)
+		d.logger.InfoContext(ctx, "batch attributed", "messages", len(msgs), "attributed", outcome.Attributed,
+			"orphaned", outcome.Orphaned, "duplicates", outcome.Duplicates, "rejected", outcome.Rejected, "failed", outcome.Failed)
+		var res events.SQSEventResponse
+		for _, id := range failed {
+			res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+		return res, nil
+	}), nil
+}

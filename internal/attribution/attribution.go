@@ -1,0 +1,272 @@
+// Package attribution turns queued postbacks into conversions: it finds each
+// postback's click, records the conversion exactly once (unique per integration,
+// conversion id and goal id) together with its report counters, keeps a
+// conversion whose click cannot be found as an orphan, and rejects postbacks
+// that fail authentication.
+package attribution
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/money"
+	"github.com/trackly/tune-integration/internal/postbacks"
+	"github.com/trackly/tune-integration/internal/reports"
+	"github.com/trackly/tune-integration/internal/store"
+)
+
+// FallbackCurrency is used when neither the postback, the offer nor the integration names one.
+const FallbackCurrency = "USD"
+
+// Store is the storage attribution needs.
+type Store interface {
+	GetClicks(ctx context.Context, clickIDs []string) (map[string]store.Click, error)
+	GetLinks(ctx context.Context, linkIDs []string) (map[string]store.Link, error)
+	GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]store.Integration, error)
+	GetOffers(ctx context.Context, refs []store.OfferRef) (map[store.OfferRef]store.Offer, error)
+	RecordConversion(ctx context.Context, c store.Conversion, increments []store.Increment, outcome store.PostbackOutcome) error
+	SetPostbackOutcome(ctx context.Context, o store.PostbackOutcome) error
+}
+
+// Message is one queued postback as the queue delivers it.
+type Message struct {
+	ID   string
+	Body []byte
+}
+
+// Outcome counts what a batch came to.
+type Outcome struct {
+	Attributed, Orphaned, Duplicates, Rejected, Failed int
+}
+
+// Processor attributes batches of queued postbacks.
+type Processor struct {
+	store  Store
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewProcessor returns a Processor.
+func NewProcessor(st Store, logger *slog.Logger, now func() time.Time) *Processor {
+	return &Processor{store: st, logger: logger, now: now}
+}
+
+// batch holds what one batch's lookups found.
+type batch struct {
+	clicks       map[string]store.Click
+	links        map[string]store.Link
+	integrations map[string]store.Integration
+	offers       map[store.OfferRef]store.Offer
+}
+
+// Process attributes a batch and returns the ids of the messages that must be
+// delivered again (a transient failure, or a message that can never be read,
+// which the queue's redrive policy eventually moves to the dead-letter queue).
+func (p *Processor) Process(ctx context.Context, msgs []Message) ([]string, Outcome) {
+	var out Outcome
+	var failed []string
+	decoded := make([]postbacks.Message, 0, len(msgs))
+	ids := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		var pb postbacks.Message
+		if err := json.Unmarshal(m.Body, &pb); err != nil || pb.ClickID == "" || pb.ConversionID == "" {
+			p.logger.ErrorContext(ctx, "unreadable postback message; leaving it for redrive", "message_id", m.ID, "error", err)
+			failed = append(failed, m.ID)
+			out.Failed++
+			continue
+		}
+		decoded = append(decoded, pb)
+		ids = append(ids, m.ID)
+	}
+
+	b, err := p.lookup(ctx, decoded)
+	if err != nil {
+		p.logger.ErrorContext(ctx, "batch lookup failed; retrying the batch", "error", err)
+		out.Failed += len(ids)
+		return append(failed, ids...), out
+	}
+	for i, pb := range decoded {
+		result, err := p.attribute(ctx, b, pb)
+		if err != nil {
+			p.logger.ErrorContext(ctx, "attribution failed; will retry", "message_id", ids[i], "postback_id", pb.PostbackID, "error", err)
+			failed = append(failed, ids[i])
+			out.Failed++
+			continue
+		}
+		switch result {
+		case store.PostbackAttributed:
+			out.Attributed++
+		case store.PostbackOrphaned:
+			out.Orphaned++
+		case store.PostbackDuplicate:
+			out.Duplicates++
+		case store.PostbackRejected:
+			out.Rejected++
+		}
+	}
+	return failed, out
+}
+
+// lookup reads, in one batched read per table, everything the batch refers to.
+func (p *Processor) lookup(ctx context.Context, msgs []postbacks.Message) (batch, error) {
+	var b batch
+	var err error
+	clickIDs := make([]string, len(msgs))
+	for i, m := range msgs {
+		clickIDs[i] = m.ClickID
+	}
+	if b.clicks, err = p.store.GetClicks(ctx, clickIDs); err != nil {
+		return b, fmt.Errorf("clicks: %w", err)
+	}
+	var linkIDs []string
+	for _, m := range msgs {
+		if _, ok := b.clicks[m.ClickID]; !ok {
+			linkIDs = append(linkIDs, m.LinkID)
+		}
+	}
+	if b.links, err = p.store.GetLinks(ctx, linkIDs); err != nil {
+		return b, fmt.Errorf("links: %w", err)
+	}
+	var integrationIDs []string
+	var offers []store.OfferRef
+	for _, m := range msgs {
+		src := b.source(m)
+		integrationIDs = append(integrationIDs, src.IntegrationID, m.TokenOwner)
+		offers = append(offers, store.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID})
+	}
+	if b.integrations, err = p.store.GetIntegrations(ctx, integrationIDs); err != nil {
+		return b, fmt.Errorf("integrations: %w", err)
+	}
+	if b.offers, err = p.store.GetOffers(ctx, offers); err != nil {
+		return b, fmt.Errorf("offers: %w", err)
+	}
+	return b, nil
+}
+
+// source is where a postback's conversion came from: its click, or failing
+// that the link its signed click id names.
+type source struct {
+	store.Link
+	click *store.Click
+}
+
+func (b batch) source(m postbacks.Message) source {
+	if c, ok := b.clicks[m.ClickID]; ok {
+		return source{Link: store.Link{LinkID: c.LinkID, AccountID: c.AccountID, IntegrationID: c.IntegrationID, OfferID: c.OfferID, MessageID: c.MessageID, CampaignID: c.CampaignID}, click: &c}
+	}
+	if l, ok := b.links[m.LinkID]; ok {
+		return source{Link: l}
+	}
+	return source{Link: store.Link{LinkID: m.LinkID, IntegrationID: m.TokenOwner, OfferID: m.OfferID}}
+}
+
+// attribute records one postback's conversion and returns its outcome.
+func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message) (string, error) {
+	now := p.now().UTC().Format(time.RFC3339Nano)
+	outcome := store.PostbackOutcome{Day: m.LogDay, ReceivedKey: m.LogKey, UpdatedAt: now}
+	src := b.source(m)
+	integration, known := b.integrations[src.IntegrationID]
+
+	if reason := authFailure(m, src, integration, known); reason != "" {
+		outcome.Outcome, outcome.Reason = store.PostbackRejected, reason
+		if err := p.store.SetPostbackOutcome(ctx, outcome); err != nil {
+			return "", err
+		}
+		p.logger.WarnContext(ctx, "postback rejected", "postback_id", m.PostbackID, "reason", reason)
+		return store.PostbackRejected, nil
+	}
+
+	offer := b.offers[store.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID}]
+	c := store.Conversion{
+		ConversionKey: ConversionKey(src.IntegrationID, m.ConversionID, m.GoalID),
+		AccountID:     src.AccountID,
+		IntegrationID: src.IntegrationID,
+		ConversionID:  m.ConversionID,
+		GoalID:        m.GoalID,
+		ClickID:       m.ClickID,
+		LinkID:        src.LinkID,
+		MessageID:     src.MessageID,
+		CampaignID:    src.CampaignID,
+		OfferID:       src.OfferID,
+		Status:        m.Status,
+		Payout:        firstAmount(m.Payout, offer.DefaultPayout),
+		Currency:      firstNonEmpty(m.Currency, offer.Currency, integration.DefaultCurrency, FallbackCurrency),
+		SaleAmount:    m.SaleAmount,
+		Source:        m.Source,
+		PostbackID:    m.PostbackID,
+		ReceivedAt:    m.ReceivedAt,
+		Extra:         m.Extra,
+	}
+	if c.AccountID == "" {
+		c.AccountID = firstNonEmpty(integration.AccountID, "unknown")
+	}
+	c.ReceivedKey = m.ReceivedAt.UTC().Format(time.RFC3339Nano) + "#" + c.ConversionKey
+
+	var increments []store.Increment
+	if src.click != nil && src.click.ExpiresAt > m.ReceivedAt.Unix() {
+		c.Attribution = store.ConversionAttributed
+		c.ClickedAt = src.click.CreatedAt
+		increments = reports.ConversionIncrements(c)
+		outcome.Outcome = store.PostbackAttributed
+	} else {
+		c.Attribution = store.ConversionOrphan
+		outcome.Outcome = store.PostbackOrphaned
+		outcome.Reason = "no click found for this click id (expired past the attribution window, or never stored)"
+		if src.click != nil {
+			outcome.Reason = "the click expired: the conversion came after the attribution window"
+		}
+	}
+	outcome.ConversionKey = c.ConversionKey
+
+	err := p.store.RecordConversion(ctx, c, increments, outcome)
+	if errors.Is(err, store.ErrDuplicate) {
+		outcome.Outcome, outcome.Reason = store.PostbackDuplicate, "this conversion (integration, conversion id, goal id) was already recorded"
+		if err := p.store.SetPostbackOutcome(ctx, outcome); err != nil {
+			return "", err
+		}
+		return store.PostbackDuplicate, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	p.logger.InfoContext(ctx, "conversion recorded", "postback_id", m.PostbackID, "conversion_key", c.ConversionKey, "attribution", c.Attribution, "payout", c.Payout.String(), "currency", c.Currency)
+	return outcome.Outcome, nil
+}
+
+// authFailure says why a postback may not become a conversion, or "" when it may.
+func authFailure(m postbacks.Message, src source, integration store.Integration, known bool) string {
+	if m.TokenOwner != "" && src.IntegrationID != "" && m.TokenOwner != src.IntegrationID {
+		return "the postback token belongs to another integration than the click"
+	}
+	if known && integration.RequirePostbackToken && m.TokenOwner == "" {
+		return "the integration requires a postback token and none was sent; copy the postback URL again with `trackly integrations postback-url`"
+	}
+	return ""
+}
+
+// ConversionKey is a conversion's unique key: integration, conversion id and goal id.
+// The ids are escaped so that no two different triples share a key.
+func ConversionKey(integrationID, conversionID, goalID string) string {
+	return integrationID + "#" + url.QueryEscape(conversionID) + "#" + url.QueryEscape(goalID)
+}
+
+func firstAmount(a *money.Amount, fallback money.Amount) money.Amount {
+	if a != nil {
+		return *a
+	}
+	return fallback
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,83 @@
+// Package clickid issues and verifies click ids. A click id names the link it
+// was issued for and carries an HMAC signature, so a postback's click id can be
+// proven to come from this system without a lookup, and a conversion whose click
+// has expired can still be traced to its link.
+package clickid
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// MaxLength is the longest click id this package issues.
+const MaxLength = 64
+
+// MinKeyLength is the shortest signing key accepted.
+const MinKeyLength = 32
+
+// ErrForged is returned for a click id this system did not issue.
+var ErrForged = errors.New("click id was not issued by Trackly (bad signature or format)")
+
+const (
+	randomBytes = 12 // 16 base64url characters
+	macBytes    = 12 // 16 base64url characters
+	maxLinkID   = MaxLength - 2 - 16 - 16
+)
+
+var b64 = base64.RawURLEncoding
+
+// Signer issues and verifies click ids with one secret key.
+type Signer struct {
+	key []byte
+}
+
+// NewSigner returns a Signer for key, which must be at least MinKeyLength bytes.
+func NewSigner(key []byte) (*Signer, error) {
+	if len(key) < MinKeyLength {
+		return nil, fmt.Errorf("clickid: signing key has %d bytes, need at least %d", len(key), MinKeyLength)
+	}
+	return &Signer{key: append([]byte(nil), key...)}, nil
+}
+
+// New issues a fresh click id for linkID: "<link id>.<random>.<signature>".
+func (s *Signer) New(linkID string) (string, error) {
+	if linkID == "" || len(linkID) > maxLinkID || strings.ContainsAny(linkID, ".") {
+		return "", fmt.Errorf("clickid: link id %q must be 1 to %d characters without dots", linkID, maxLinkID)
+	}
+	r := make([]byte, randomBytes)
+	rand.Read(r) // crypto/rand.Read never returns an error.
+	body := linkID + "." + b64.EncodeToString(r)
+	return body + "." + b64.EncodeToString(s.mac(body)), nil
+}
+
+// Verify checks that id was issued by this Signer and returns the link id it names.
+func (s *Signer) Verify(id string) (linkID string, err error) {
+	if len(id) > MaxLength {
+		return "", ErrForged
+	}
+	dot := strings.LastIndexByte(id, '.')
+	if dot < 0 {
+		return "", ErrForged
+	}
+	body, sig := id[:dot], id[dot+1:]
+	got, err := b64.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, s.mac(body)) {
+		return "", ErrForged
+	}
+	linkID, _, ok := strings.Cut(body, ".")
+	if !ok || linkID == "" {
+		return "", ErrForged
+	}
+	return linkID, nil
+}
+
+func (s *Signer) mac(body string) []byte {
+	h := hmac.New(sha256.New, s.key)
+	h.Write([]byte(body))
+	return h.Sum(nil)[:macBytes]
+}

@@ -1,0 +1,143 @@
+// Package clicks records taps on tracked SMS links and sends each tapper on to
+// the offer's TUNE tracking link with a fresh, signed click id.
+package clicks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/reports"
+	"github.com/trackly/tune-integration/internal/store"
+)
+
+// Store is the storage the click handler needs.
+type Store interface {
+	GetLink(ctx context.Context, linkID string) (store.Link, error)
+	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
+	GetOffer(ctx context.Context, integrationID, offerID string) (store.Offer, error)
+	RecordClick(ctx context.Context, c store.Click, increments []store.Increment) error
+}
+
+// IDIssuer issues signed click ids for a link.
+type IDIssuer interface {
+	New(linkID string) (string, error)
+}
+
+// LinkIDPattern matches well-formed link ids.
+var LinkIDPattern = regexp.MustCompile(`^[0-9A-Za-z_-]{1,30}$`)
+
+const maxStoredUserAgent = 256
+
+// Handler serves GET /c/{link_id}.
+type Handler struct {
+	store         Store
+	ids           IDIssuer
+	defaultWindow int
+	logger        *slog.Logger
+	now           func() time.Time
+}
+
+// NewHandler returns a click handler. defaultWindowDays is the attribution
+// window of integrations that do not set one.
+func NewHandler(st Store, ids IDIssuer, defaultWindowDays int, logger *slog.Logger, now func() time.Time) *Handler {
+	return &Handler{store: st, ids: ids, defaultWindow: defaultWindowDays, logger: logger, now: now}
+}
+
+// ServeHTTP records a click and redirects to the offer's tracking link.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	linkID := r.PathValue("link_id")
+	if !LinkIDPattern.MatchString(linkID) {
+		page(w, http.StatusNotFound, "Link not found", "This link does not exist. Please check the address in your message.")
+		return
+	}
+	link, integration, offer, err := h.lookup(ctx, linkID)
+	if errors.Is(err, store.ErrNotFound) {
+		page(w, http.StatusNotFound, "Link not found", "This link does not exist or is no longer available.")
+		return
+	}
+	if err != nil {
+		h.logger.ErrorContext(ctx, "click lookup failed", "link_id", linkID, "error", err)
+		w.Header().Set("Retry-After", "5")
+		page(w, http.StatusServiceUnavailable, "Try again in a moment", "We could not open this link right now. Please try again in a few seconds.")
+		return
+	}
+
+	clickID, err := h.ids.New(link.LinkID)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "issue click id", "link_id", linkID, "error", err)
+		page(w, http.StatusInternalServerError, "Something went wrong", "We could not open this link. Please try again later.")
+		return
+	}
+	target, err := RedirectURL(offer.TrackingURL, integration.ClickParam, clickID)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "offer has no usable tracking URL", "link_id", linkID, "offer_id", offer.OfferID, "error", err)
+		page(w, http.StatusNotFound, "Offer unavailable", "The offer behind this link is not available right now.")
+		return
+	}
+
+	now := h.now().UTC()
+	window := integration.AttributionWindowDays
+	if window <= 0 {
+		window = h.defaultWindow
+	}
+	ua := r.UserAgent()
+	click := store.Click{
+		ClickID:       clickID,
+		LinkID:        link.LinkID,
+		AccountID:     link.AccountID,
+		IntegrationID: link.IntegrationID,
+		OfferID:       link.OfferID,
+		MessageID:     link.MessageID,
+		CampaignID:    link.CampaignID,
+		Bot:           IsBot(ua),
+		UserAgent:     truncate(ua, maxStoredUserAgent),
+		CreatedAt:     now,
+		ExpiresAt:     now.AddDate(0, 0, window).Unix(),
+	}
+	// A click that fails to store still redirects: the tapper reaches the offer,
+	// and the signed click id lets its conversion be kept as an orphan.
+	if err := h.store.RecordClick(ctx, click, reports.ClickIncrements(click)); err != nil {
+		h.logger.ErrorContext(ctx, "record click failed; redirecting anyway", "link_id", linkID, "click_id", clickID, "error", err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+func (h *Handler) lookup(ctx context.Context, linkID string) (store.Link, store.Integration, store.Offer, error) {
+	link, err := h.store.GetLink(ctx, linkID)
+	if err != nil {
+		return link, store.Integration{}, store.Offer{}, err
+	}
+	integration, err := h.store.GetIntegration(ctx, link.IntegrationID)
+	if err != nil {
+		return link, integration, store.Offer{}, fmt.Errorf("integration %s: %w", link.IntegrationID, err)
+	}
+	offer, err := h.store.GetOffer(ctx, link.IntegrationID, link.OfferID)
+	if err != nil {
+		return link, integration, offer, fmt.Errorf("offer %s: %w", link.OfferID, err)
+	}
+	return link, integration, offer, nil
+}
+
+func page(w http.ResponseWriter, status int, title, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>%s</title></head><body style="font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em"><h1>%s</h1><p>%s</p></body></html>`,
+		html.EscapeString(title), html.EscapeString(title), html.EscapeString(text))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

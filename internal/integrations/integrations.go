@@ -1,0 +1,443 @@
+// Package integrations manages TUNE integrations: their settings, their API key
+// (kept in the secret store, never returned), and the postback token and URL an
+// admin pastes into TUNE.
+package integrations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/clicks"
+	"github.com/trackly/tune-integration/internal/ids"
+	"github.com/trackly/tune-integration/internal/postbacks"
+	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/tune"
+	"github.com/trackly/tune-integration/internal/validate"
+)
+
+// Store is the storage integrations need.
+type Store interface {
+	CreateIntegration(ctx context.Context, in store.Integration) error
+	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
+	ListIntegrations(ctx context.Context, accountID string) ([]store.Integration, error)
+	UpdateIntegrationSettings(ctx context.Context, in store.Integration) error
+}
+
+// Secrets stores secret values by name.
+type Secrets interface {
+	Get(ctx context.Context, name string) (string, error)
+	Put(ctx context.Context, name, value string) error
+}
+
+// Service manages integrations.
+type Service struct {
+	store         Store
+	secrets       Secrets
+	publicBaseURL string
+	defaultWindow int
+	now           func() time.Time
+}
+
+// NewService returns a Service. publicBaseURL is where TUNE reaches the HTTP API.
+func NewService(st Store, sec Secrets, publicBaseURL string, defaultWindowDays int, now func() time.Time) *Service {
+	return &Service{store: st, secrets: sec, publicBaseURL: strings.TrimRight(publicBaseURL, "/"), defaultWindow: defaultWindowDays, now: now}
+}
+
+// Settings are the fields an admin sets. On update, a nil field keeps its value.
+type Settings struct {
+	// IntegrationID may name a new integration (default: generated); it cannot change.
+	IntegrationID         *string `json:"integration_id,omitempty"`
+	AccountID             *string `json:"account_id,omitempty"`
+	Name                  *string `json:"name,omitempty"`
+	NetworkID             *string `json:"network_id,omitempty"`
+	APIDomain             *string `json:"api_domain,omitempty"`
+	APIBaseURL            *string `json:"api_base_url,omitempty"`
+	KeyKind               *string `json:"key_kind,omitempty"`
+	APIKey                *string `json:"api_key,omitempty"`
+	AffiliateID           *string `json:"affiliate_id,omitempty"`
+	ClickParam            *string `json:"click_param,omitempty"`
+	DefaultCurrency       *string `json:"default_currency,omitempty"`
+	AttributionWindowDays *int    `json:"attribution_window_days,omitempty"`
+	RateLimit             *int    `json:"rate_limit,omitempty"`
+	AutoSync              *bool   `json:"auto_sync,omitempty"`
+	SyncFrequency         *string `json:"sync_frequency,omitempty"`
+	RequirePostbackToken  *bool   `json:"require_postback_token,omitempty"`
+}
+
+// View is an integration as admins see it: everything but secrets.
+type View struct {
+	IntegrationID         string    `json:"integration_id"`
+	AccountID             string    `json:"account_id"`
+	Name                  string    `json:"name"`
+	NetworkID             string    `json:"network_id"`
+	APIDomain             string    `json:"api_domain"`
+	APIBaseURL            string    `json:"api_base_url,omitempty"`
+	KeyKind               string    `json:"key_kind"`
+	APIKeySet             bool      `json:"api_key_set"`
+	AffiliateID           string    `json:"affiliate_id,omitempty"`
+	ClickParam            string    `json:"click_param"`
+	DefaultCurrency       string    `json:"default_currency"`
+	AttributionWindowDays int       `json:"attribution_window_days"`
+	RateLimit             int       `json:"rate_limit"`
+	AutoSync              bool      `json:"auto_sync"`
+	SyncFrequency         string    `json:"sync_frequency"`
+	RequirePostbackToken  bool      `json:"require_postback_token"`
+	LastSyncAt            time.Time `json:"last_sync_at,omitzero"`
+	NextSyncAt            time.Time `json:"next_sync_at,omitzero"`
+	CreatedAt             time.Time `json:"created_at"`
+	UpdatedAt             time.Time `json:"updated_at"`
+}
+
+// Defaults for new integrations.
+const (
+	DefaultCurrency      = "USD"
+	DefaultRateLimit     = tune.DefaultRateLimit
+	DefaultSyncFrequency = "hourly"
+)
+
+var (
+	networkIDPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	domainPattern     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	clickParamPattern = regexp.MustCompile(`^(aff_sub[2-5]?|aff_click_id|aff_unique[1-5]?|[a-z][a-z0-9_]{0,30})$`)
+	currencyPattern   = regexp.MustCompile(`^[A-Z]{3}$`)
+	accountPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// Integration ids hold no dots: a postback token is "<integration id>.<secret>".
+	integrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+)
+
+// APIKeySecretName is the secret that holds an integration's TUNE API key.
+func APIKeySecretName(integrationID string) string {
+	return "integrations/" + integrationID + "/api-key"
+}
+
+// PostbackTokenSecretName is the secret that holds an integration's postback token.
+func PostbackTokenSecretName(integrationID string) string {
+	return "integrations/" + integrationID + "/postback-token"
+}
+
+// Create validates s, stores the API key and a fresh postback token as secrets, and stores the integration.
+func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
+	now := svc.now().UTC()
+	in := store.Integration{
+		IntegrationID:         ids.New("in_", 12),
+		APIDomain:             tune.DefaultAPIDomain,
+		ClickParam:            clicks.DefaultClickParam,
+		DefaultCurrency:       DefaultCurrency,
+		AttributionWindowDays: svc.defaultWindow,
+		RateLimit:             DefaultRateLimit,
+		RequirePostbackToken:  true,
+		CreatedAt:             now,
+	}
+	if s.IntegrationID != nil {
+		if !integrationIDPattern.MatchString(*s.IntegrationID) {
+			return View{}, validate.Field("integration_id", "must be 1 to 40 letters, digits, '-' or '_', not %q", *s.IntegrationID)
+		}
+		in.IntegrationID = *s.IntegrationID
+	}
+	if s.SyncFrequency == nil {
+		f := DefaultSyncFrequency
+		s.SyncFrequency = &f
+	}
+	for field, v := range map[string]*string{"account_id": s.AccountID, "name": s.Name, "key_kind": s.KeyKind, "api_key": s.APIKey} {
+		if v == nil || strings.TrimSpace(*v) == "" {
+			return View{}, validate.Field(field, "is required")
+		}
+	}
+	if s.NetworkID == nil && s.APIBaseURL == nil {
+		return View{}, validate.Field("network_id", "is required (or set api_base_url)")
+	}
+	if err := svc.apply(&in, s, now); err != nil {
+		return View{}, err
+	}
+	if err := svc.secrets.Put(ctx, APIKeySecretName(in.IntegrationID), *s.APIKey); err != nil {
+		return View{}, fmt.Errorf("store API key: %w", err)
+	}
+	in.APIKeySecret = APIKeySecretName(in.IntegrationID)
+	if err := svc.newToken(ctx, &in); err != nil {
+		return View{}, err
+	}
+	err := svc.store.CreateIntegration(ctx, in)
+	if errors.Is(err, store.ErrConflict) {
+		return View{}, validate.Field("integration_id", "%q is taken", in.IntegrationID)
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("create integration: %w", err)
+	}
+	return ViewOf(in), nil
+}
+
+// Update changes the settings given in s and keeps the others.
+func (svc *Service) Update(ctx context.Context, integrationID string, s Settings) (View, error) {
+	in, err := svc.Get(ctx, integrationID)
+	if err != nil {
+		return View{}, err
+	}
+	if s.AccountID != nil && *s.AccountID != in.AccountID {
+		return View{}, validate.Field("account_id", "cannot change; create a new integration for another account")
+	}
+	now := svc.now().UTC()
+	if err := svc.apply(&in, s, now); err != nil {
+		return View{}, err
+	}
+	if s.APIKey != nil {
+		if strings.TrimSpace(*s.APIKey) == "" {
+			return View{}, validate.Field("api_key", "must not be empty")
+		}
+		if err := svc.secrets.Put(ctx, APIKeySecretName(in.IntegrationID), *s.APIKey); err != nil {
+			return View{}, fmt.Errorf("store API key: %w", err)
+		}
+		in.APIKeySecret = APIKeySecretName(in.IntegrationID)
+	}
+	if err := svc.store.UpdateIntegrationSettings(ctx, in); err != nil {
+		return View{}, fmt.Errorf("update integration: %w", err)
+	}
+	return ViewOf(in), nil
+}
+
+// Get reads an integration, answering a field error when it does not exist.
+func (svc *Service) Get(ctx context.Context, integrationID string) (store.Integration, error) {
+	if integrationID == "" {
+		return store.Integration{}, validate.Field("integration_id", "is required")
+	}
+	in, err := svc.store.GetIntegration(ctx, integrationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return in, validate.Field("integration_id", "no integration %q", integrationID)
+	}
+	if err != nil {
+		return in, fmt.Errorf("read integration: %w", err)
+	}
+	return in, nil
+}
+
+// List lists integrations, of one account when accountID is set.
+func (svc *Service) List(ctx context.Context, accountID string) ([]View, error) {
+	list, err := svc.store.ListIntegrations(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]View, len(list))
+	for i, in := range list {
+		out[i] = ViewOf(in)
+	}
+	return out, nil
+}
+
+// PostbackURL is the URL to paste into TUNE as an integration's global postback.
+type PostbackURL struct {
+	IntegrationID string `json:"integration_id"`
+	URL           string `json:"postback_url"`
+	ClickParam    string `json:"click_param"`
+	Note          string `json:"note"`
+}
+
+// PostbackURL returns the exact global postback URL for an integration, token included.
+func (svc *Service) PostbackURL(ctx context.Context, integrationID string) (PostbackURL, error) {
+	in, err := svc.Get(ctx, integrationID)
+	if err != nil {
+		return PostbackURL{}, err
+	}
+	token, err := svc.secrets.Get(ctx, in.PostbackTokenSecret)
+	if err != nil {
+		return PostbackURL{}, fmt.Errorf("read postback token: %w", err)
+	}
+	macro := "{" + in.ClickParam + "}"
+	u := svc.publicBaseURL + "/api/postbacks/tune?click_id=" + macro +
+		"&payout={payout}&conversion_id={transaction_id}&goal_id={goal_id}&currency={currency}" +
+		"&sale_amount={sale_amount}&offer_id={offer_id}&source={source}&token=" + url.QueryEscape(token)
+	return PostbackURL{
+		IntegrationID: in.IntegrationID,
+		URL:           u,
+		ClickParam:    in.ClickParam,
+		Note:          "Paste this into TUNE as the global postback (Partner > Postback/Conversion URL). Keep it private: the token authenticates TUNE.",
+	}, nil
+}
+
+// RotatePostbackToken replaces an integration's postback token; the old one stops working at once.
+func (svc *Service) RotatePostbackToken(ctx context.Context, integrationID string) (PostbackURL, error) {
+	in, err := svc.Get(ctx, integrationID)
+	if err != nil {
+		return PostbackURL{}, err
+	}
+	if err := svc.newToken(ctx, &in); err != nil {
+		return PostbackURL{}, err
+	}
+	in.UpdatedAt = svc.now().UTC()
+	if err := svc.store.UpdateIntegrationSettings(ctx, in); err != nil {
+		return PostbackURL{}, fmt.Errorf("update integration: %w", err)
+	}
+	return svc.PostbackURL(ctx, integrationID)
+}
+
+func (svc *Service) newToken(ctx context.Context, in *store.Integration) error {
+	token, hash := postbacks.NewToken(in.IntegrationID)
+	in.PostbackTokenSecret = PostbackTokenSecretName(in.IntegrationID)
+	if err := svc.secrets.Put(ctx, in.PostbackTokenSecret, token); err != nil {
+		return fmt.Errorf("store postback token: %w", err)
+	}
+	in.PostbackTokenHash = hash
+	return nil
+}
+
+// apply validates the settings given in s and writes them into in.
+func (svc *Service) apply(in *store.Integration, s Settings, now time.Time) error {
+	set := func(dst *string, v *string, field string, ok func(string) error) error {
+		if v == nil {
+			return nil
+		}
+		val := strings.TrimSpace(*v)
+		if err := ok(val); err != nil {
+			return validate.Field(field, "%v", err)
+		}
+		*dst = val
+		return nil
+	}
+	checks := []error{
+		set(&in.AccountID, s.AccountID, "account_id", match(accountPattern, "must be 1 to 64 letters, digits, '-' or '_'")),
+		set(&in.Name, s.Name, "name", func(v string) error { return lengthBetween(v, 1, 200) }),
+		set(&in.NetworkID, s.NetworkID, "network_id", match(networkIDPattern, "must be the network id from your TUNE API host (lowercase letters, digits, '-'), e.g. \"mynetwork\" for mynetwork.api.hasoffers.com")),
+		set(&in.APIDomain, s.APIDomain, "api_domain", match(domainPattern, "must be a host name like api.hasoffers.com")),
+		set(&in.APIBaseURL, s.APIBaseURL, "api_base_url", validBaseURL),
+		set(&in.KeyKind, s.KeyKind, "key_kind", oneOf(tune.KeyKindNetwork, tune.KeyKindAffiliate)),
+		set(&in.AffiliateID, s.AffiliateID, "affiliate_id", match(regexp.MustCompile(`^[0-9]{0,20}$`), "must be TUNE's numeric affiliate id")),
+		set(&in.ClickParam, s.ClickParam, "click_param", match(clickParamPattern, "must be a TUNE sub id parameter such as aff_sub, aff_sub2..aff_sub5 or aff_click_id")),
+		set(&in.DefaultCurrency, upper(s.DefaultCurrency), "default_currency", match(currencyPattern, "must be a three-letter ISO 4217 code like USD")),
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	if v := s.AttributionWindowDays; v != nil {
+		if *v < 1 || *v > 365 {
+			return validate.Field("attribution_window_days", "must be between 1 and 365, not %d", *v)
+		}
+		in.AttributionWindowDays = *v
+	}
+	if v := s.RateLimit; v != nil {
+		if *v < 1 || *v > 1000 {
+			return validate.Field("rate_limit", "must be between 1 and 1000 calls per 10 seconds, not %d", *v)
+		}
+		in.RateLimit = *v
+	}
+	if s.RequirePostbackToken != nil {
+		in.RequirePostbackToken = *s.RequirePostbackToken
+	}
+	if s.AutoSync != nil {
+		in.AutoSync = *s.AutoSync
+	}
+	if s.SyncFrequency != nil {
+		minutes, err := ParseFrequency(*s.SyncFrequency)
+		if err != nil {
+			return validate.Field("sync_frequency", "%v", err)
+		}
+		in.SyncEveryMinutes = minutes
+	}
+	if in.AutoSync && in.NextSyncAt.IsZero() {
+		in.NextSyncAt = now
+	}
+	if in.KeyKind == tune.KeyKindNetwork && in.AffiliateID == "" {
+		return validate.Field("affiliate_id", "is required with a network key: tracking links are generated for one affiliate")
+	}
+	in.UpdatedAt = now
+	return nil
+}
+
+// ParseFrequency reads an auto-sync frequency: "15m", "hourly", "6h", "daily", or a number of minutes of at least 5.
+func ParseFrequency(f string) (int, error) {
+	switch strings.ToLower(strings.TrimSpace(f)) {
+	case "15m", "15min", "15 min":
+		return 15, nil
+	case "hourly", "1h":
+		return 60, nil
+	case "6h", "every 6h":
+		return 360, nil
+	case "daily", "24h":
+		return 1440, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(strings.TrimSuffix(strings.TrimSpace(f), "m"), "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimSuffix(strings.TrimSpace(f), "m") {
+		return 0, fmt.Errorf("must be 15m, hourly, 6h, daily or a number of minutes (at least 5), not %q", f)
+	}
+	if n < 5 || n > 10080 {
+		return 0, fmt.Errorf("must be between 5 minutes and 7 days, not %d minutes", n)
+	}
+	return n, nil
+}
+
+// FrequencyName names a sync interval the way admins set it.
+func FrequencyName(minutes int) string {
+	switch minutes {
+	case 15:
+		return "15m"
+	case 60:
+		return "hourly"
+	case 360:
+		return "6h"
+	case 1440:
+		return "daily"
+	}
+	return fmt.Sprintf("%dm", minutes)
+}
+
+// ViewOf returns what admins may see of an integration.
+func ViewOf(in store.Integration) View {
+	return View{
+		IntegrationID: in.IntegrationID, AccountID: in.AccountID, Name: in.Name, NetworkID: in.NetworkID,
+		APIDomain: in.APIDomain, APIBaseURL: in.APIBaseURL, KeyKind: in.KeyKind, APIKeySet: in.APIKeySecret != "",
+		AffiliateID: in.AffiliateID, ClickParam: in.ClickParam, DefaultCurrency: in.DefaultCurrency,
+		AttributionWindowDays: in.AttributionWindowDays, RateLimit: in.RateLimit, AutoSync: in.AutoSync,
+		SyncFrequency: FrequencyName(in.SyncEveryMinutes), RequirePostbackToken: in.RequirePostbackToken,
+		LastSyncAt: in.LastSyncAt, NextSyncAt: in.NextSyncAt, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
+	}
+}
+
+func match(re *regexp.Regexp, msg string) func(string) error {
+	return func(v string) error {
+		if !re.MatchString(v) {
+			return fmt.Errorf("%s, not %q", msg, v)
+		}
+		return nil
+	}
+}
+
+func oneOf(allowed ...string) func(string) error {
+	return func(v string) error {
+		for _, a := range allowed {
+			if v == a {
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s, not %q", strings.Join(allowed, ", "), v)
+	}
+}
+
+func lengthBetween(v string, lo, hi int) error {
+	if len(v) < lo || len(v) > hi {
+		return fmt.Errorf("must be %d to %d characters", lo, hi)
+	}
+	return nil
+}
+
+func validBaseURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be a full http(s) URL like https://mynetwork.api.hasoffers.com/Apiv3/json, not %q", v)
+	}
+	return nil
+}
+
+func upper(v *string) *string {
+	if v == nil {
+		return nil
+	}
+	u := strings.ToUpper(*v)
+	return &u
+}

@@ -1,0 +1,131 @@
+// Package links creates tracked SMS links: each ties an account's SMS message
+// (and optional campaign) to an imported TUNE offer and has a short URL.
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/clicks"
+	"github.com/trackly/tune-integration/internal/ids"
+	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/validate"
+)
+
+// Store is the storage links need.
+type Store interface {
+	CreateLink(ctx context.Context, l store.Link) error
+	GetLink(ctx context.Context, linkID string) (store.Link, error)
+	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
+	GetOffer(ctx context.Context, integrationID, offerID string) (store.Offer, error)
+}
+
+// linkIDLength gives about 59 bits of randomness in a short URL.
+const linkIDLength = 10
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// Service creates and reads links.
+type Service struct {
+	store         Store
+	publicBaseURL string
+	now           func() time.Time
+}
+
+// NewService returns a Service whose short URLs start with publicBaseURL.
+func NewService(st Store, publicBaseURL string, now func() time.Time) *Service {
+	return &Service{store: st, publicBaseURL: strings.TrimRight(publicBaseURL, "/"), now: now}
+}
+
+// Request asks for a new link.
+type Request struct {
+	// LinkID may choose the link's path (/c/<link_id>); by default a short random id.
+	LinkID        string `json:"link_id,omitempty"`
+	AccountID     string `json:"account_id"`
+	IntegrationID string `json:"integration_id"`
+	OfferID       string `json:"offer_id"`
+	MessageID     string `json:"message_id"`
+	CampaignID    string `json:"campaign_id,omitempty"`
+}
+
+// View is a link as admins see it.
+type View struct {
+	store.Link
+	URL       string `json:"url"`
+	OfferName string `json:"offer_name,omitempty"`
+}
+
+// Create validates r against the stored integration and offer and stores a new link.
+func (s *Service) Create(ctx context.Context, r Request) (View, error) {
+	for _, f := range []struct{ name, value string }{
+		{"account_id", r.AccountID}, {"integration_id", r.IntegrationID}, {"offer_id", r.OfferID}, {"message_id", r.MessageID},
+	} {
+		if f.value == "" {
+			return View{}, validate.Field(f.name, "is required")
+		}
+		if !idPattern.MatchString(f.value) {
+			return View{}, validate.Field(f.name, "must be 1 to 128 letters, digits or . _ : -, not %q", f.value)
+		}
+	}
+	if r.LinkID != "" && !clicks.LinkIDPattern.MatchString(r.LinkID) {
+		return View{}, validate.Field("link_id", "must be 1 to 30 letters, digits, '-' or '_', not %q", r.LinkID)
+	}
+	if r.CampaignID != "" && !idPattern.MatchString(r.CampaignID) {
+		return View{}, validate.Field("campaign_id", "must be 1 to 128 letters, digits or . _ : -, not %q", r.CampaignID)
+	}
+	in, err := s.store.GetIntegration(ctx, r.IntegrationID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && in.AccountID != r.AccountID) {
+		return View{}, validate.Field("integration_id", "account %q has no integration %q", r.AccountID, r.IntegrationID)
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("read integration: %w", err)
+	}
+	offer, err := s.store.GetOffer(ctx, r.IntegrationID, r.OfferID)
+	if errors.Is(err, store.ErrNotFound) {
+		return View{}, validate.Field("offer_id", "offer %q is not imported into integration %q; import it first", r.OfferID, r.IntegrationID)
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("read offer: %w", err)
+	}
+	l := store.Link{
+		AccountID: r.AccountID, IntegrationID: r.IntegrationID, OfferID: r.OfferID,
+		MessageID: r.MessageID, CampaignID: r.CampaignID, CreatedAt: s.now().UTC(),
+	}
+	if r.LinkID != "" {
+		l.LinkID = r.LinkID
+		err = s.store.CreateLink(ctx, l)
+		if errors.Is(err, store.ErrConflict) {
+			return View{}, validate.Field("link_id", "%q is taken", r.LinkID)
+		}
+	} else {
+		for range 3 {
+			l.LinkID = ids.New("", linkIDLength)
+			if err = s.store.CreateLink(ctx, l); !errors.Is(err, store.ErrConflict) {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("create link: %w", err)
+	}
+	return View{Link: l, URL: s.URL(l.LinkID), OfferName: offer.Name}, nil
+}
+
+// Get reads a link.
+func (s *Service) Get(ctx context.Context, linkID string) (View, error) {
+	l, err := s.store.GetLink(ctx, linkID)
+	if errors.Is(err, store.ErrNotFound) {
+		return View{}, validate.Field("link_id", "no link %q", linkID)
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("read link: %w", err)
+	}
+	return View{Link: l, URL: s.URL(l.LinkID)}, nil
+}
+
+// URL is a link's short URL.
+func (s *Service) URL(linkID string) string { return s.publicBaseURL + "/c/" + linkID }

@@ -1,0 +1,158 @@
+package postbacks
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/money"
+	"github.com/trackly/tune-integration/internal/tune"
+	"github.com/trackly/tune-integration/internal/validate"
+)
+
+// MaxValueLength is the longest value any postback parameter may have (TUNE's sub id limit).
+const MaxValueLength = 500
+
+// maxExtraParams bounds how many unknown parameters are kept with a postback.
+const maxExtraParams = 50
+
+// Conversion statuses a postback may report.
+var statuses = map[string]bool{"approved": true, "pending": true, "rejected": true}
+
+var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// known lists the parameters this endpoint reads; every other one is kept as extra.
+var known = map[string]bool{
+	"click_id": true, "conversion_id": true, "payout": true, "goal_id": true, "currency": true,
+	"sale_amount": true, "offer_id": true, "status": true, "source": true, "token": true,
+}
+
+// Message is a validated postback as it travels through the queue to attribution.
+// It never carries the token itself, only whether one came and whose it was.
+type Message struct {
+	PostbackID   string            `json:"postback_id"`
+	ReceivedAt   time.Time         `json:"received_at"`
+	LogDay       string            `json:"log_day"`
+	LogKey       string            `json:"log_key"`
+	ClickID      string            `json:"click_id"`
+	LinkID       string            `json:"link_id"`
+	ConversionID string            `json:"conversion_id"`
+	GoalID       string            `json:"goal_id"`
+	Payout       *money.Amount     `json:"payout,omitempty"`
+	Currency     string            `json:"currency,omitempty"`
+	SaleAmount   *money.Amount     `json:"sale_amount,omitempty"`
+	OfferID      string            `json:"offer_id,omitempty"`
+	Status       string            `json:"status"`
+	Source       string            `json:"source,omitempty"`
+	TokenPresent bool              `json:"token_present"`
+	TokenOwner   string            `json:"token_integration_id,omitempty"`
+	Extra        map[string]string `json:"extra,omitempty"`
+}
+
+// flatten collapses repeated parameters: the same value twice is one value,
+// different values are an error naming the parameter.
+func flatten(values url.Values) (map[string]string, []*validate.FieldError) {
+	out := make(map[string]string, len(values))
+	var errs []*validate.FieldError
+	for name, vs := range values {
+		for _, v := range vs[1:] {
+			if v != vs[0] {
+				errs = append(errs, &validate.FieldError{Field: name, Message: fmt.Sprintf("was sent %d times with different values; send it once", len(vs))})
+				break
+			}
+		}
+		out[name] = vs[0]
+	}
+	return out, errs
+}
+
+// parse validates postback parameters into a Message (without its log fields)
+// or returns every problem found, each naming its field.
+func parse(params map[string]string) (Message, []*validate.FieldError) {
+	var errs []*validate.FieldError
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, &validate.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := params[name]
+		if len(v) > MaxValueLength {
+			fail(name, "is %d characters long; the limit is %d", len(v), MaxValueLength)
+			continue
+		}
+		if !known[name] {
+			continue
+		}
+		if macro, found := tune.UnreplacedMacro(v); found {
+			fail(name, "still holds the TUNE macro %s, which TUNE did not replace: fix the postback URL in TUNE (use a macro TUNE knows and make sure the tracking link sets that sub id)", macro)
+		}
+	}
+	for _, req := range []string{"click_id", "conversion_id"} {
+		if strings.TrimSpace(params[req]) == "" {
+			fail(req, "is required")
+		}
+	}
+	if len(errs) > 0 {
+		return Message{}, errs
+	}
+
+	m := Message{
+		ClickID:      params["click_id"],
+		ConversionID: params["conversion_id"],
+		GoalID:       params["goal_id"],
+		OfferID:      params["offer_id"],
+		Source:       params["source"],
+		Status:       strings.ToLower(params["status"]),
+		TokenPresent: params["token"] != "",
+	}
+	if m.GoalID == "" {
+		m.GoalID = "0"
+	}
+	if m.Status == "" {
+		m.Status = "approved"
+	}
+	if !statuses[m.Status] {
+		fail("status", "must be approved, pending or rejected, not %q", params["status"])
+	}
+	for field, dst := range map[string]**money.Amount{"payout": &m.Payout, "sale_amount": &m.SaleAmount} {
+		v, ok := params[field]
+		if !ok || v == "" {
+			continue
+		}
+		a, err := money.Parse(v)
+		if err != nil {
+			fail(field, "%v", err)
+			continue
+		}
+		*dst = &a
+	}
+	if c := params["currency"]; c != "" {
+		m.Currency = strings.ToUpper(c)
+		if !currencyPattern.MatchString(m.Currency) {
+			fail("currency", "must be a three-letter ISO 4217 code like USD, not %q", c)
+		}
+	}
+	for _, name := range names {
+		if known[name] {
+			continue
+		}
+		if len(m.Extra) >= maxExtraParams {
+			fail(name, "is one unknown parameter too many; at most %d are kept", maxExtraParams)
+			break
+		}
+		if m.Extra == nil {
+			m.Extra = map[string]string{}
+		}
+		m.Extra[name] = params[name]
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	return m, errs
+}

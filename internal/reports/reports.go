@@ -1,0 +1,250 @@
+// Package reports decides which report counters a click or a conversion moves
+// and turns stored counters into report lines with EPC and conversion rate.
+package reports
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/trackly/tune-integration/internal/money"
+	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/validate"
+)
+
+// Report dimensions. Every click and conversion counts once in each.
+const (
+	DimensionAccount  = "account"
+	DimensionMessage  = "message"
+	DimensionOffer    = "offer"
+	DimensionCampaign = "campaign"
+)
+
+// Dimensions lists the report dimensions.
+var Dimensions = []string{DimensionAccount, DimensionMessage, DimensionOffer, DimensionCampaign}
+
+// Counter names. Revenue counters are per currency: "revenue_USD".
+const (
+	counterClicks              = "clicks"
+	counterConversions         = "conversions"
+	counterPendingConversions  = "pending_conversions"
+	counterRejectedConversions = "rejected_conversions"
+	revenuePrefix              = "revenue_"
+	pendingRevenuePrefix       = "pending_revenue_"
+)
+
+// Conversion statuses, as TUNE names them.
+const (
+	StatusApproved = "approved"
+	StatusPending  = "pending"
+	StatusRejected = "rejected"
+)
+
+// Day returns the report day (UTC) of t.
+func Day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+var one = money.FromDecimal(decimal.NewFromInt(1))
+
+// ClickIncrements returns the counters a click moves; bot clicks move none.
+func ClickIncrements(c store.Click) []store.Increment {
+	if c.Bot {
+		return nil
+	}
+	return increments(c.AccountID, c.MessageID, c.OfferID, c.CampaignID, Day(c.CreatedAt), map[string]money.Amount{counterClicks: one})
+}
+
+// ConversionIncrements returns the counters an attributed conversion moves:
+// approved conversions count with their revenue, pending ones apart, rejected ones only as a count.
+func ConversionIncrements(c store.Conversion) []store.Increment {
+	counters := map[string]money.Amount{}
+	switch c.Status {
+	case StatusPending:
+		counters[counterPendingConversions] = one
+		counters[pendingRevenuePrefix+c.Currency] = c.Payout
+	case StatusRejected:
+		counters[counterRejectedConversions] = one
+	default:
+		counters[counterConversions] = one
+		counters[revenuePrefix+c.Currency] = c.Payout
+	}
+	return increments(c.AccountID, c.MessageID, c.OfferID, c.CampaignID, Day(c.ReceivedAt), counters)
+}
+
+func increments(accountID, messageID, offerID, campaignID, day string, counters map[string]money.Amount) []store.Increment {
+	ids := map[string]string{DimensionAccount: accountID, DimensionMessage: messageID, DimensionOffer: offerID, DimensionCampaign: campaignID}
+	var out []store.Increment
+	for _, dim := range Dimensions {
+		if ids[dim] == "" {
+			continue
+		}
+		out = append(out, store.Increment{AccountID: accountID, Dimension: dim, DimensionID: ids[dim], Day: day, Counters: counters})
+	}
+	return out
+}
+
+// RowReader reads stored report rows.
+type RowReader interface {
+	ReportRows(ctx context.Context, accountID, dimension, dimensionID, fromDay, toDay string) ([]store.ReportRow, error)
+}
+
+// Query asks for an account's report in one dimension over a range of days.
+type Query struct {
+	AccountID string `json:"account_id"`
+	Dimension string `json:"dimension"`
+	ID        string `json:"id,omitempty"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	ByDay     bool   `json:"by_day,omitempty"`
+}
+
+// Line is one line of a report: totals for one dimension id (and day, when by day).
+type Line struct {
+	ID                  string                  `json:"id,omitempty"`
+	Day                 string                  `json:"day,omitempty"`
+	Clicks              int64                   `json:"clicks"`
+	Conversions         int64                   `json:"conversions"`
+	PendingConversions  int64                   `json:"pending_conversions"`
+	RejectedConversions int64                   `json:"rejected_conversions"`
+	Revenue             map[string]money.Amount `json:"revenue"`
+	PendingRevenue      map[string]money.Amount `json:"pending_revenue"`
+	EPC                 map[string]string       `json:"epc"`
+	ConversionRate      string                  `json:"conversion_rate"`
+}
+
+// Report is the answer to a Query.
+type Report struct {
+	Query
+	Lines []Line `json:"lines"`
+	Total Line   `json:"total"`
+}
+
+// Service builds reports from stored rows.
+type Service struct {
+	rows RowReader
+	now  func() time.Time
+}
+
+// NewService returns a Service reading rows from rows.
+func NewService(rows RowReader, now func() time.Time) *Service {
+	return &Service{rows: rows, now: now}
+}
+
+// Report validates q (defaulting to the last 30 days) and builds the report.
+func (s *Service) Report(ctx context.Context, q Query) (Report, error) {
+	if err := s.normalize(&q); err != nil {
+		return Report{}, err
+	}
+	rows, err := s.rows.ReportRows(ctx, q.AccountID, q.Dimension, q.ID, q.From, q.To)
+	if err != nil {
+		return Report{}, fmt.Errorf("read report: %w", err)
+	}
+	lines := map[string]*Line{}
+	var order []string
+	total := newLine("", "")
+	for _, r := range rows {
+		k := r.DimensionID
+		if q.ByDay {
+			k += "#" + r.Day
+		}
+		l, ok := lines[k]
+		if !ok {
+			day := ""
+			if q.ByDay {
+				day = r.Day
+			}
+			l = newLine(r.DimensionID, day)
+			lines[k] = l
+			order = append(order, k)
+		}
+		l.add(r.Counters)
+		total.add(r.Counters)
+	}
+	sort.Strings(order)
+	rep := Report{Query: q, Lines: make([]Line, 0, len(order))}
+	for _, k := range order {
+		lines[k].finish()
+		rep.Lines = append(rep.Lines, *lines[k])
+	}
+	total.finish()
+	rep.Total = *total
+	return rep, nil
+}
+
+func (s *Service) normalize(q *Query) error {
+	if q.AccountID == "" {
+		return validate.Field("account_id", "is required")
+	}
+	if q.Dimension == "" {
+		q.Dimension = DimensionMessage
+	}
+	valid := false
+	for _, d := range Dimensions {
+		valid = valid || d == q.Dimension
+	}
+	if !valid {
+		return validate.Field("dimension", "must be one of %s, not %q", strings.Join(Dimensions, ", "), q.Dimension)
+	}
+	today := Day(s.now())
+	if q.To == "" {
+		q.To = today
+	}
+	if q.From == "" {
+		to, err := time.Parse(time.DateOnly, q.To)
+		if err != nil {
+			return validate.Field("to", "must be a date like 2026-01-31, not %q", q.To)
+		}
+		q.From = Day(to.AddDate(0, 0, -29))
+	}
+	for field, v := range map[string]string{"from": q.From, "to": q.To} {
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			return validate.Field(field, "must be a date like 2026-01-31, not %q", v)
+		}
+	}
+	if q.From > q.To {
+		return validate.Field("from", "must not be after to")
+	}
+	return nil
+}
+
+func newLine(id, day string) *Line {
+	return &Line{ID: id, Day: day, Revenue: map[string]money.Amount{}, PendingRevenue: map[string]money.Amount{}, EPC: map[string]string{}}
+}
+
+func (l *Line) add(counters map[string]money.Amount) {
+	for name, v := range counters {
+		switch {
+		case name == counterClicks:
+			l.Clicks += v.IntPart()
+		case name == counterConversions:
+			l.Conversions += v.IntPart()
+		case name == counterPendingConversions:
+			l.PendingConversions += v.IntPart()
+		case name == counterRejectedConversions:
+			l.RejectedConversions += v.IntPart()
+		case strings.HasPrefix(name, pendingRevenuePrefix):
+			cur := strings.TrimPrefix(name, pendingRevenuePrefix)
+			l.PendingRevenue[cur] = l.PendingRevenue[cur].Add(v)
+		case strings.HasPrefix(name, revenuePrefix):
+			cur := strings.TrimPrefix(name, revenuePrefix)
+			l.Revenue[cur] = l.Revenue[cur].Add(v)
+		}
+	}
+}
+
+// finish computes EPC (revenue per click, 4 places) per currency and the
+// conversion rate (approved conversions per click, a percentage with 2 places).
+func (l *Line) finish() {
+	clicks := decimal.NewFromInt(l.Clicks)
+	for cur, rev := range l.Revenue {
+		if l.Clicks > 0 {
+			l.EPC[cur] = rev.DivRound(clicks, 4).StringFixed(4)
+		}
+	}
+	if l.Clicks > 0 {
+		l.ConversionRate = decimal.NewFromInt(l.Conversions * 100).DivRound(clicks, 2).StringFixed(2)
+	}
+}

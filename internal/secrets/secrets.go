@@ -1,0 +1,102 @@
+// Package secrets keeps the product's secrets (TUNE API keys, postback tokens,
+// the click signing key): in AWS as SSM Parameter Store SecureStrings, locally
+// as files of mode 0600 under the local data directory. Secret values are never
+// logged and never part of an error message.
+package secrets
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// ErrNotFound is returned when a secret does not exist.
+var ErrNotFound = errors.New("secret not found")
+
+// ErrExists is returned by Create when the secret already exists.
+var ErrExists = errors.New("secret already exists")
+
+// Backend stores secret values by name. Names are relative ("click-signing-key",
+// "integrations/in_x/api-key"); a backend adds its own prefix.
+type Backend interface {
+	Get(ctx context.Context, name string) (string, error)
+	// Put creates or replaces a secret.
+	Put(ctx context.Context, name, value string) error
+	// Create stores a secret only if it does not exist yet, returning ErrExists otherwise.
+	Create(ctx context.Context, name, value string) error
+}
+
+// Store reads secrets through a Backend and caches them for the life of the
+// execution environment, as Lambda functions should.
+type Store struct {
+	backend Backend
+	mu      sync.Mutex
+	cache   map[string]string
+}
+
+// NewStore returns a caching Store over backend.
+func NewStore(backend Backend) *Store {
+	return &Store{backend: backend, cache: map[string]string{}}
+}
+
+// Get returns the named secret, from the cache when it was read before.
+func (s *Store) Get(ctx context.Context, name string) (string, error) {
+	s.mu.Lock()
+	v, ok := s.cache[name]
+	s.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := s.backend.Get(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	s.remember(name, v)
+	return v, nil
+}
+
+// Put stores the named secret and updates the cache.
+func (s *Store) Put(ctx context.Context, name, value string) error {
+	if err := s.backend.Put(ctx, name, value); err != nil {
+		return err
+	}
+	s.remember(name, value)
+	return nil
+}
+
+// GetOrCreate returns the named secret, creating it with a random value of
+// n bytes (base64url) when it does not exist. Concurrent creators agree on one value.
+func (s *Store) GetOrCreate(ctx context.Context, name string, n int) (string, error) {
+	v, err := s.Get(ctx, name)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return v, err
+	}
+	fresh := Random(n)
+	switch err := s.backend.Create(ctx, name, fresh); {
+	case err == nil:
+		s.remember(name, fresh)
+		return fresh, nil
+	case errors.Is(err, ErrExists):
+		return s.Get(ctx, name)
+	default:
+		return "", err
+	}
+}
+
+func (s *Store) remember(name, value string) {
+	s.mu.Lock()
+	s.cache[name] = value
+	s.mu.Unlock()
+}
+
+// Random returns n random bytes encoded as unpadded base64url.
+func Random(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // crypto/rand.Read never returns an error.
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func notFound(name string) error { return fmt.Errorf("%w: %s", ErrNotFound, name) }

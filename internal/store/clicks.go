@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// RecordClick stores a click and applies its report increments in one transaction,
+// so a click is counted exactly when it is stored.
+func (s *Store) RecordClick(ctx context.Context, c Click, increments []Increment) error {
+	item, err := attributevalue.MarshalMap(c)
+	if err != nil {
+		return fmt.Errorf("encode click: %w", err)
+	}
+	if len(increments) == 0 {
+		return s.putNew(ctx, s.tables.Clicks, "click_id", c)
+	}
+	cond, err := notExists("click_id")
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName:                aws.String(s.tables.Clicks),
+		Item:                     item,
+		ConditionExpression:      cond.Condition(),
+		ExpressionAttributeNames: cond.Names(),
+	}}}
+	updates, err := s.incrementItems(increments)
+	if err != nil {
+		return err
+	}
+	items = append(items, updates...)
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		return fmt.Errorf("record click: %w", err)
+	}
+	return nil
+}
+
+// GetClicks reads the clicks with the given ids in as few BatchGetItem calls as
+// possible; ids without a stored click are absent from the result.
+func (s *Store) GetClicks(ctx context.Context, clickIDs []string) (map[string]Click, error) {
+	out := map[string]Click{}
+	keys := make([]key, 0, len(clickIDs))
+	for _, id := range unique(clickIDs) {
+		keys = append(keys, stringKey("click_id", id))
+	}
+	err := s.batchGet(ctx, s.tables.Clicks, keys, func(item map[string]types.AttributeValue) error {
+		var c Click
+		if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+			return fmt.Errorf("click: %w", err)
+		}
+		out[c.ClickID] = c
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ErrDuplicate is returned when a conversion with the same key is already recorded.
+var ErrDuplicate = errors.New("conversion already recorded")
+
+// PostbackOutcome is what became of a logged postback.
+type PostbackOutcome struct {
+	Day           string
+	ReceivedKey   string
+	Outcome       string
+	Reason        string
+	ConversionKey string
+	UpdatedAt     string
+}
+
+// RecordConversion writes a new conversion, its report increments and its
+// postback's outcome in one transaction that requires the conversion not to
+// exist yet. It returns ErrDuplicate when it does.
+func (s *Store) RecordConversion(ctx context.Context, c Conversion, increments []Increment, outcome PostbackOutcome) error {
+	item, err := attributevalue.MarshalMap(c)
+	if err != nil {
+		return fmt.Errorf("encode conversion: %w", err)
+	}
+	cond, err := notExists("conversion_key")
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName:                           aws.String(s.tables.Conversions),
+		Item:                                item,
+		ConditionExpression:                 cond.Condition(),
+		ExpressionAttributeNames:            cond.Names(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureNone,
+	}}}
+	updates, err := s.incrementItems(increments)
+	if err != nil {
+		return err
+	}
+	items = append(items, updates...)
+	logUpdate, err := s.outcomeUpdate(outcome)
+	if err != nil {
+		return err
+	}
+	items = append(items, types.TransactWriteItem{Update: logUpdate})
+
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("record conversion %s: %w", c.ConversionKey, err)
+	}
+	return nil
+}
+
+// GetConversion reads a conversion by its key.
+func (s *Store) GetConversion(ctx context.Context, conversionKey string) (Conversion, error) {
+	var c Conversion
+	err := s.get(ctx, s.tables.Conversions, stringKey("conversion_key", conversionKey), &c)
+	return c, err
+}
+
+// ConversionFilter selects an account's conversions, newest first.
+type ConversionFilter struct {
+	AccountID   string
+	Attribution string // "", ConversionAttributed or ConversionOrphan
+	Limit       int
+	Cursor      string
+}
+
+// ListConversions lists an account's conversions newest first, a page at a time.
+func (s *Store) ListConversions(ctx context.Context, f ConversionFilter) ([]Conversion, string, error) {
+	keyCond := expression.Key("account_id").Equal(expression.Value(f.AccountID))
+	b := expression.NewBuilder().WithKeyCondition(keyCond)
+	if f.Attribution != "" {
+		b = b.WithFilter(expression.Name("attribution").Equal(expression.Value(f.Attribution)))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build conversions query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Conversions),
+		IndexName:                 aws.String("by_account"),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+	}
+	var out []Conversion
+	cursor, err := s.queryPages(ctx, in, f.Cursor, f.Limit, func(item map[string]types.AttributeValue) error {
+		var c Conversion
+		if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, cursor, err
+}

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// key is a DynamoDB primary key.
+type key map[string]types.AttributeValue
+
+func stringKey(pairs ...string) key {
+	k := key{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		k[pairs[i]] = &types.AttributeValueMemberS{Value: pairs[i+1]}
+	}
+	return k
+}
+
+// get reads one item strongly consistently into out, or returns ErrNotFound.
+func (s *Store) get(ctx context.Context, table string, k key, out any) error {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("get from %s: %w", table, err)
+	}
+	if res.Item == nil {
+		return ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("decode item of %s: %w", table, err)
+	}
+	return nil
+}
+
+// putNew writes item only if no item with the same key attribute exists.
+func (s *Store) putNew(ctx context.Context, table, keyAttr string, item any) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("encode item for %s: %w", table, err)
+	}
+	cond, err := notExists(keyAttr)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(table),
+		Item:                     av,
+		ConditionExpression:      cond.Condition(),
+		ExpressionAttributeNames: cond.Names(),
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("put into %s: %w", table, err)
+	}
+	return nil
+}
+
+// put writes item, replacing any item with the same key.
+func (s *Store) put(ctx context.Context, table string, item any) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("encode item for %s: %w", table, err)
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: av}); err != nil {
+		return fmt.Errorf("put into %s: %w", table, err)
+	}
+	return nil
+}
+
+// batchGet reads the items with the given keys from one table, 100 keys per
+// call, retrying unprocessed keys, and passes each raw item to found.
+func (s *Store) batchGet(ctx context.Context, table string, keys []key, found func(map[string]types.AttributeValue) error) error {
+	for start := 0; start < len(keys); start += 100 {
+		chunk := keys[start:min(start+100, len(keys))]
+		req := map[string]types.KeysAndAttributes{table: {Keys: toKeys(chunk), ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return fmt.Errorf("batch get from %s: %w", table, err)
+				}
+			}
+			if attempt > maxUnprocessedRetries {
+				return fmt.Errorf("batch get from %s: keys still unprocessed after %d attempts", table, attempt)
+			}
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return fmt.Errorf("batch get from %s: %w", table, err)
+			}
+			for _, item := range res.Responses[table] {
+				if err := found(item); err != nil {
+					return fmt.Errorf("decode item of %s: %w", table, err)
+				}
+			}
+			req = res.UnprocessedKeys
+		}
+	}
+	return nil
+}
+
+func toKeys(ks []key) []map[string]types.AttributeValue {
+	out := make([]map[string]types.AttributeValue, len(ks))
+	for i, k := range ks {
+		out[i] = k
+	}
+	return out
+}
+
+// notExists builds the condition that no item with the key attribute exists.
+func notExists(keyAttr string) (expression.Expression, error) {
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(keyAttr))).Build()
+	if err != nil {
+		return cond, fmt.Errorf("build condition: %w", err)
+	}
+	return cond, nil
+}

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// CreateLink stores a new link; ErrConflict means its id is taken.
+func (s *Store) CreateLink(ctx context.Context, l Link) error {
+	return s.putNew(ctx, s.tables.Links, "link_id", l)
+}
+
+// GetLink reads a link by id.
+func (s *Store) GetLink(ctx context.Context, linkID string) (Link, error) {
+	var l Link
+	err := s.get(ctx, s.tables.Links, stringKey("link_id", linkID), &l)
+	return l, err
+}
+
+// GetLinks reads several links in batches; missing ids are absent from the result.
+func (s *Store) GetLinks(ctx context.Context, linkIDs []string) (map[string]Link, error) {
+	out := map[string]Link{}
+	keys := make([]key, 0, len(linkIDs))
+	for _, id := range unique(linkIDs) {
+		keys = append(keys, stringKey("link_id", id))
+	}
+	err := s.batchGet(ctx, s.tables.Links, keys, func(item map[string]types.AttributeValue) error {
+		var l Link
+		if err := attributevalue.UnmarshalMap(item, &l); err != nil {
+			return fmt.Errorf("link: %w", err)
+		}
+		out[l.LinkID] = l
+		return nil
+	})
+	return out, err
+}
+
+func unique(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// batchWriteSize is the most items one BatchWriteItem call takes.
+const batchWriteSize = 25
+
+// OfferRef names one imported offer.
+type OfferRef struct {
+	IntegrationID string
+	OfferID       string
+}
+
+// PutOffer stores an offer, replacing the previous version.
+func (s *Store) PutOffer(ctx context.Context, o Offer) error {
+	return s.put(ctx, s.tables.Offers, o)
+}
+
+// PutOffers stores offers, replacing previous versions, 25 per BatchWriteItem
+// call, retrying the items a call leaves unprocessed. It returns how many
+// BatchWriteItem calls it made. On error, the offers of the calls that
+// succeeded are stored.
+func (s *Store) PutOffers(ctx context.Context, offers []Offer) (int, error) {
+	calls := 0
+	for start := 0; start < len(offers); start += batchWriteSize {
+		chunk := offers[start:min(start+batchWriteSize, len(offers))]
+		writes := make([]types.WriteRequest, 0, len(chunk))
+		for _, o := range chunk {
+			item, err := attributevalue.MarshalMap(o)
+			if err != nil {
+				return calls, fmt.Errorf("encode offer %s: %w", o.OfferID, err)
+			}
+			writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		}
+		n, err := s.batchWrite(ctx, s.tables.Offers, writes)
+		calls += n
+		if err != nil {
+			return calls, err
+		}
+	}
+	return calls, nil
+}
+
+// batchWrite runs one BatchWriteItem of at most 25 writes to table and
+// retries, with back-off, what it leaves unprocessed.
+func (s *Store) batchWrite(ctx context.Context, table string, writes []types.WriteRequest) (int, error) {
+	req := map[string][]types.WriteRequest{table: writes}
+	calls := 0
+	for attempt := 0; len(req[table]) > 0; attempt++ {
+		if attempt > 0 {
+			if attempt > maxUnprocessedRetries {
+				return calls, fmt.Errorf("batch write to %s: %d items still unprocessed after %d attempts", table, len(req[table]), attempt)
+			}
+			if err := backoff(ctx, attempt); err != nil {
+				return calls, fmt.Errorf("batch write to %s: %w", table, err)
+			}
+		}
+		res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+		calls++
+		if err != nil {
+			return calls, fmt.Errorf("batch write to %s: %w", table, err)
+		}
+		req = res.UnprocessedItems
+	}
+	return calls, nil
+}
+
+// GetOffer reads one imported offer.
+func (s *Store) GetOffer(ctx context.Context, integrationID, offerID string) (Offer, error) {
+	var o Offer
+	err := s.get(ctx, s.tables.Offers, stringKey("integration_id", integrationID, "offer_id", offerID), &o)
+	return o, err
+}
+
+// GetOffers reads several offers in batches; missing ones are absent from the result.
+func (s *Store) GetOffers(ctx context.Context, refs []OfferRef) (map[OfferRef]Offer, error) {
+	out := map[OfferRef]Offer{}
+	seen := map[OfferRef]bool{}
+	keys := make([]key, 0, len(refs))
+	for _, r := range refs {
+		if r.IntegrationID == "" || r.OfferID == "" || seen[r] {
+			continue
+		}
+		seen[r] = true
+		keys = append(keys, stringKey("integration_id", r.IntegrationID, "offer_id", r.OfferID))
+	}
+	err := s.batchGet(ctx, s.tables.Offers, keys, func(item map[string]types.AttributeValue) error {
+		var o Offer
+		if err := attributevalue.UnmarshalMap(item, &o); err != nil {
+			return fmt.Errorf("offer: %w", err)
+		}
+		out[OfferRef{o.IntegrationID, o.OfferID}] = o
+		return nil
+	})
+	return out, err
+}
+
+// IntegrationOffers reads every offer imported into an integration, removed
+// ones included, with one strongly consistent Query (paged by DynamoDB).
+func (s *Store) IntegrationOffers(ctx context.Context, integrationID string) ([]Offer, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key("integration_id").Equal(expression.Value(integrationID))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build offers query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Offers),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	})
+	var out []Offer
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query offers of %s: %w", integrationID, err)
+		}
+		for _, item := range page.Items {
+			var o Offer
+			if err := attributevalue.UnmarshalMap(item, &o); err != nil {
+				return nil, fmt.Errorf("decode offer: %w", err)
+			}
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// OfferFilter selects an integration's imported offers, in offer id order
+// (as strings).
+type OfferFilter struct {
+	IntegrationID  string
+	IncludeRemoved bool
+	Limit          int
+	Cursor         string
+}
+
+// ListOffers lists an integration's imported offers a page at a time.
+func (s *Store) ListOffers(ctx context.Context, f OfferFilter) ([]Offer, string, error) {
+	b := expression.NewBuilder().WithKeyCondition(expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)))
+	if !f.IncludeRemoved {
+		b = b.WithFilter(expression.Name("removed").NotEqual(expression.Value(true)))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build offers query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Offers),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	}
+	var out []Offer
+	cursor, err := s.queryPages(ctx, in, f.Cursor, f.Limit, func(item map[string]types.AttributeValue) error {
+		var o Offer
+		if err := attributevalue.UnmarshalMap(item, &o); err != nil {
+			return err
+		}
+		out = append(out, o)
+		return nil
+	})
+	return out, cursor, err
+}

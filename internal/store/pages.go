@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// DefaultPageSize is the page size of list reads that do not set one.
+const DefaultPageSize = 50
+
+// MaxPageSize is the largest page a list read returns.
+const MaxPageSize = 1000
+
+// queryPages runs in from the position cursor names, passing items to each
+// until limit items were seen, and returns the cursor of what follows ("" at the end).
+func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, cursor string, limit int, each func(map[string]types.AttributeValue) error) (string, error) {
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	limit = min(limit, MaxPageSize)
+	start, err := decodeCursor(cursor)
+	if err != nil {
+		return "", err
+	}
+	in.ExclusiveStartKey = start
+	seen := 0
+	for {
+		in.Limit = aws.Int32(int32(limit - seen))
+		page, err := s.db.Query(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("query %s: %w", aws.ToString(in.TableName), err)
+		}
+		for _, item := range page.Items {
+			if err := each(item); err != nil {
+				return "", fmt.Errorf("decode item of %s: %w", aws.ToString(in.TableName), err)
+			}
+		}
+		seen += len(page.Items)
+		if len(page.LastEvaluatedKey) == 0 {
+			return "", nil
+		}
+		if seen >= limit {
+			return encodeCursor(page.LastEvaluatedKey)
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// A cursor is the base64url JSON of a LastEvaluatedKey whose attributes are all strings.
+func encodeCursor(k map[string]types.AttributeValue) (string, error) {
+	plain := map[string]string{}
+	for name, av := range k {
+		s, ok := av.(*types.AttributeValueMemberS)
+		if !ok {
+			return "", fmt.Errorf("cursor: key attribute %s is not a string", name)
+		}
+		plain[name] = s.Value
+	}
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return "", fmt.Errorf("cursor: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func decodeCursor(c string) (map[string]types.AttributeValue, error) {
+	if c == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return nil, fmt.Errorf("cursor %q is not one this API returned", c)
+	}
+	var plain map[string]string
+	if err := json.Unmarshal(b, &plain); err != nil || len(plain) == 0 {
+		return nil, fmt.Errorf("cursor %q is not one this API returned", c)
+	}
+	k := map[string]types.AttributeValue{}
+	for name, v := range plain {
+		k[name] = &types.AttributeValueMemberS{Value: v}
+	}
+	return k, nil
+}

@@ -1,0 +1,53 @@
+// Package store is the only package that builds DynamoDB requests. It maps the
+// product's records to the tables declared in template.yaml and offers the
+// reads and writes the other packages need, each shaped for one access pattern.
+package store
+
+import (
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a conditional write finds the record in an unexpected state.
+var ErrConflict = errors.New("conflict")
+
+// Tables holds the physical table names, as the template passes them to the functions.
+type Tables struct {
+	Integrations string
+	Offers       string
+	Links        string
+	Clicks       string
+	Conversions  string
+	Reports      string
+	SyncRuns     string
+	PostbackLog  string
+}
+
+// TablesFromEnv reads the table names from the environment variables that template.yaml sets.
+func TablesFromEnv(getenv func(string) string) Tables {
+	return Tables{
+		Integrations: getenv("INTEGRATIONS_TABLE"),
+		Offers:       getenv("OFFERS_TABLE"),
+		Links:        getenv("LINKS_TABLE"),
+		Clicks:       getenv("CLICKS_TABLE"),
+		Conversions:  getenv("CONVERSIONS_TABLE"),
+		Reports:      getenv("REPORTS_TABLE"),
+		SyncRuns:     getenv("SYNC_RUNS_TABLE"),
+		PostbackLog:  getenv("POSTBACK_LOG_TABLE"),
+	}
+}
+
+// Store reads and writes the product's records in DynamoDB.
+type Store struct {
+	db     *dynamodb.Client
+	tables Tables
+}
+
+// New returns a Store that uses db and the given tables.
+func New(db *dynamodb.Client, tables Tables) *Store {
+	return &Store{db: db, tables: tables}
+}

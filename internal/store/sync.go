@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ErrLeaseHeld is returned by AcquireSyncLease when another run holds the
+// integration's sync lease. It wraps ErrConflict.
+var ErrLeaseHeld = fmt.Errorf("%w: another sync holds the lease", ErrConflict)
+
+// AcquireSyncLease takes an integration's sync lease for owner until the
+// given time, with one conditional write that succeeds only when no lease is
+// held or the held one expired before now; so two overlapping runs never
+// sync the same integration at once. It returns the integration as stored
+// after the write. When the lease is held it returns ErrLeaseHeld and the
+// integration as it is (its SyncLeaseOwner and SyncLeaseUntil say who holds
+// it and until when); ErrNotFound when there is no such integration.
+func (s *Store) AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (Integration, error) {
+	free := expression.AttributeNotExists(expression.Name("sync_lease_until")).
+		Or(expression.Name("sync_lease_until").LessThan(expression.Value(SortableTime(now))))
+	cond := expression.AttributeExists(expression.Name("integration_id")).And(free)
+	update := expression.Set(expression.Name("sync_lease_until"), expression.Value(SortableTime(until))).
+		Set(expression.Name("sync_lease_owner"), expression.Value(owner))
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return Integration{}, fmt.Errorf("build lease update: %w", err)
+	}
+	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.tables.Integrations),
+		Key:                       stringKey("integration_id", integrationID),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		current, gerr := s.GetIntegration(ctx, integrationID)
+		if gerr != nil {
+			return current, gerr
+		}
+		return current, ErrLeaseHeld
+	}
+	if err != nil {
+		return Integration{}, fmt.Errorf("take sync lease of %s: %w", integrationID, err)
+	}
+	var in Integration
+	if err := attributevalue.UnmarshalMap(res.Attributes, &in); err != nil {
+		return in, fmt.Errorf("decode integration: %w", err)
+	}
+	return in, nil
+}
+
+// SyncRelease is the bookkeeping written when a run gives its lease back.
+type SyncRelease struct {
+	// LastSyncAt, when set, is when the integration was last synced.
+	LastSyncAt time.Time
+	// NextSyncAt is when the integration's next sync is due.
+	NextSyncAt time.Time
+	// CursorPage is the listing page the next run resumes at; 0 starts over.
+	CursorPage int
+}
+
+// ReleaseSyncLease gives owner's lease back and records the run's
+// bookkeeping, only if owner still holds the lease (ErrConflict otherwise).
+// It leaves the admin's settings alone.
+func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner string, r SyncRelease) error {
+	update := expression.Remove(expression.Name("sync_lease_until")).
+		Remove(expression.Name("sync_lease_owner")).
+		Set(expression.Name("next_sync_at"), expression.Value(SortableTime(r.NextSyncAt)))
+	if !r.LastSyncAt.IsZero() {
+		update = update.Set(expression.Name("last_sync_at"), expression.Value(SortableTime(r.LastSyncAt)))
+	}
+	if r.CursorPage > 0 {
+		update = update.Set(expression.Name("sync_cursor_page"), expression.Value(r.CursorPage))
+	} else {
+		update = update.Remove(expression.Name("sync_cursor_page"))
+	}
+	cond := expression.Name("sync_lease_owner").Equal(expression.Value(owner))
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return fmt.Errorf("build lease release: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.tables.Integrations),
+		Key:                       stringKey("integration_id", integrationID),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return fmt.Errorf("%w: sync lease of %s is no longer held by %s", ErrConflict, integrationID, owner)
+	}
+	if err != nil {
+		return fmt.Errorf("release sync lease of %s: %w", integrationID, err)
+	}
+	return nil
+}
+
+// DueIntegrations lists the integrations with auto-sync on whose next sync
+// is due at now and whose lease is free, the longest overdue first.
+// Integrations are few, so this scans the table.
+func (s *Store) DueIntegrations(ctx context.Context, now time.Time) ([]Integration, error) {
+	expr, err := expression.NewBuilder().WithFilter(expression.Name("auto_sync").Equal(expression.Value(true))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build due integrations filter: %w", err)
+	}
+	p := dynamodb.NewScanPaginator(s.db, &dynamodb.ScanInput{
+		TableName:                 aws.String(s.tables.Integrations),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	})
+	var due []Integration
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("scan integrations: %w", err)
+		}
+		var items []Integration
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, fmt.Errorf("decode integrations: %w", err)
+		}
+		for _, in := range items {
+			if in.AutoSync && !in.NextSyncAt.After(now) && in.SyncLeaseUntil.Before(now) {
+				due = append(due, in)
+			}
+		}
+	}
+	sort.Slice(due, func(i, j int) bool { return due[i].NextSyncAt.Before(due[j].NextSyncAt) })
+	return due, nil
+}

@@ -14,7 +14,7 @@ import (
 )
 
 // AdminFunction runs admin actions invoked directly: integrations, links, reports, conversions.
-func AdminFunction(_ context.Context, awsCfg aws.Config, getenv Getenv) (lambda.Handler, error) {
+func AdminFunction(_ context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
 	d, err := newDeps(awsCfg, getenv, "INTEGRATIONS_TABLE", "OFFERS_TABLE", "LINKS_TABLE", "CONVERSIONS_TABLE", "REPORTS_TABLE", "POSTBACK_LOG_TABLE", "PUBLIC_BASE_URL")
 	if err != nil {
 		return nil, err

@@ -29,9 +29,6 @@ import (
 // ClickSigningKeySecret names the secret that signs click ids.
 const ClickSigningKeySecret = "click-signing-key"
 
-// Getenv reads a function's environment variable.
-type Getenv func(string) string
-
 // deps are the parts every function shares.
 type deps struct {
 	store   *store.Store
@@ -40,7 +37,7 @@ type deps struct {
 	now     func() time.Time
 }
 
-func newDeps(awsCfg aws.Config, getenv Getenv, tables ...string) (deps, error) {
+func newDeps(awsCfg aws.Config, getenv func(string) string, tables ...string) (deps, error) {
 	if err := require(getenv, tables...); err != nil {
 		return deps{}, err
 	}
@@ -58,7 +55,7 @@ func newDeps(awsCfg aws.Config, getenv Getenv, tables ...string) (deps, error) {
 
 // secretsBackend keeps secrets in files under SECRETS_DIR when it is set (local
 // runs), else in SSM Parameter Store under SECRETS_PARAMETER_PREFIX.
-func secretsBackend(awsCfg aws.Config, getenv Getenv) (secrets.Backend, error) {
+func secretsBackend(awsCfg aws.Config, getenv func(string) string) (secrets.Backend, error) {
 	if dir := getenv("SECRETS_DIR"); dir != "" {
 		return secrets.NewDir(dir)
 	}
@@ -78,7 +75,7 @@ func (d deps) clickSigner(ctx context.Context) (*clickid.Signer, error) {
 	return clickid.NewSigner([]byte(key))
 }
 
-func require(getenv Getenv, names ...string) error {
+func require(getenv func(string) string, names ...string) error {
 	var missing []string
 	for _, n := range names {
 		if getenv(n) == "" {
@@ -91,7 +88,7 @@ func require(getenv Getenv, names ...string) error {
 	return nil
 }
 
-func intEnv(getenv Getenv, name string, fallback int) (int, error) {
+func intEnv(getenv func(string) string, name string, fallback int) (int, error) {
 	v := getenv(name)
 	if v == "" {
 		return fallback, nil

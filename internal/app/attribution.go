@@ -11,7 +11,7 @@ import (
 )
 
 // AttributionFunction attributes SQS batches of postbacks, reporting partial batch failures.
-func AttributionFunction(_ context.Context, awsCfg aws.Config, getenv Getenv) (lambda.Handler, error) {
+func AttributionFunction(_ context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
 	d, err := newDeps(awsCfg, getenv, "CLICKS_TABLE", "LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CONVERSIONS_TABLE", "REPORTS_TABLE", "POSTBACK_LOG_TABLE")
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 )
 
 // PostbackFunction serves TUNE's postbacks on the HTTP API.
-func PostbackFunction(ctx context.Context, awsCfg aws.Config, getenv Getenv) (lambda.Handler, error) {
+func PostbackFunction(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
 	d, err := newDeps(awsCfg, getenv, "INTEGRATIONS_TABLE", "POSTBACK_LOG_TABLE", "POSTBACK_QUEUE_URL")
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func PostbackFunction(ctx context.Context, awsCfg aws.Config, getenv Getenv) (la
 }
 
 // ClickFunction serves tracked SMS links on the HTTP API.
-func ClickFunction(ctx context.Context, awsCfg aws.Config, getenv Getenv) (lambda.Handler, error) {
+func ClickFunction(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
 	d, err := newDeps(awsCfg, getenv, "LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CLICKS_TABLE", "REPORTS_TABLE")
 	if err != nil {
 		return nil, err

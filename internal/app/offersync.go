@@ -7,13 +7,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/trackly/tune-integration/internal/admin"
+	"github.com/trackly/tune-integration/internal/offers"
 )
 
-// OfferSyncFunction runs the offer actions and the scheduled sync of due integrations.
-func OfferSyncFunction(_ context.Context, awsCfg aws.Config, getenv Getenv) (lambda.Handler, error) {
+// OfferSyncFunction runs the offer actions (test a TUNE connection, list the
+// network's offers, import, list and sync offers, list sync runs) and the
+// scheduled sync of due integrations. OFFER_PAGE_SIZE (default 500) sets the
+// number of offers asked per TUNE list call.
+func OfferSyncFunction(_ context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
 	d, err := newDeps(awsCfg, getenv, "INTEGRATIONS_TABLE", "OFFERS_TABLE", "SYNC_RUNS_TABLE")
 	if err != nil {
 		return nil, err
 	}
-	return actionHandler(d, admin.NewRouter()), nil
+	pageSize, err := intEnv(getenv, "OFFER_PAGE_SIZE", offers.DefaultPageSize)
+	if err != nil {
+		return nil, err
+	}
+	svc := offers.NewService(d.store, d.secrets, offers.Options{
+		PageSize: pageSize,
+		Logger:   d.logger,
+		Now:      d.now,
+	})
+	return actionHandler(d, admin.NewOfferSyncRouter(svc)), nil
 }

@@ -1,0 +1,449 @@
+package localcloud
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// defaultPollWait is the long-poll wait of SQS pollers, as Lambda's; maxPollWait is SQS's limit.
+const (
+	defaultPollWait = 20 * time.Second
+	maxPollWait     = 20 * time.Second
+)
+
+// Options configure a Cloud.
+type Options struct {
+	// TemplatePath is the SAM template, such as "template.yaml".
+	TemplatePath string
+	// Functions holds the factory of every function of the template, by logical ID.
+	Functions map[string]Factory
+	// HTTPAddr, InvokeAddr and AWSAddr are the addresses of the HTTP API, of the Lambda Invoke API and
+	// of the AWS endpoint that serves DynamoDB and SQS. Each defaults to "127.0.0.1:0".
+	HTTPAddr   string
+	InvokeAddr string
+	AWSAddr    string
+	// Env adds to or overrides every function's environment.
+	Env map[string]string
+	// Parameters overrides template parameters.
+	Parameters map[string]string
+	// VisibilityTimeout, if positive, replaces the visibility timeout of every queue (rounded up to
+	// whole seconds), so that failed messages return sooner.
+	VisibilityTimeout time.Duration
+	// PollWait is the long-poll wait of SQS pollers: whole seconds from 1 to 20; default 20.
+	PollWait time.Duration
+	// DisableSchedules keeps rate schedules from running; TriggerSchedule still delivers them.
+	DisableSchedules bool
+	// Logger receives the Cloud's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Cloud runs a SAM application in the process: its functions, the events that invoke them, and the
+// DynamoDB tables and SQS queues of its template.
+type Cloud struct {
+	opts        Options
+	log         *slog.Logger
+	region      string
+	template    *Template
+	awsCfg      aws.Config
+	credentials aws.Credentials
+	awsURL      string
+	names       resourceNames
+	functions   map[string]*function
+	routes      []*route
+
+	httpURL   string
+	httpPort  string // for the x-forwarded-port header
+	invokeURL string
+
+	stopWorkers context.CancelFunc // ends pollers and schedules
+	stopAWS     context.CancelFunc // ends requests to the AWS endpoint, such as long polls
+	awsServer   *server
+	apiServers  []*server // the HTTP API and the Lambda Invoke API
+	serving     sync.WaitGroup
+	workers     sync.WaitGroup // pollers, schedules and asynchronous invocations
+	tasks       taskGroup      // handlers running invocations
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts a Cloud: the AWS endpoint with the template's tables and queues, every function
+// (calling its factory once, like a cold start), the HTTP API, the Lambda Invoke API, the SQS
+// pollers and the schedules. ctx bounds the start only; Close stops the Cloud.
+func Start(ctx context.Context, opts Options) (*Cloud, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.PollWait <= 0 {
+		opts.PollWait = defaultPollWait
+	}
+	opts.PollWait = min(max(opts.PollWait.Round(time.Second), time.Second), maxPollWait)
+	c := &Cloud{
+		opts:      opts,
+		log:       log.With("component", "localcloud"),
+		region:    regionFromEnv(),
+		functions: map[string]*function{},
+	}
+	workersCtx, stopWorkers := context.WithCancel(context.Background())
+	awsCtx, stopAWS := context.WithCancel(context.Background())
+	c.stopWorkers, c.stopAWS = stopWorkers, stopAWS
+	if err := c.start(ctx, workersCtx, awsCtx); err != nil {
+		return nil, errors.Join(err, c.Close())
+	}
+	return c, nil
+}
+
+func (c *Cloud) start(ctx, workersCtx, awsCtx context.Context) error {
+	// A first pass gives the resources to create; the second resolves references to their identities.
+	t, err := parseTemplate(c.opts.TemplatePath, c.opts.Parameters, c.region, resourceNames{})
+	if err != nil {
+		return err
+	}
+	if err := checkFactories(t, c.opts.Functions); err != nil {
+		return err
+	}
+	if err := c.startAWSEndpoint(ctx, awsCtx); err != nil {
+		return err
+	}
+	if err := c.createResources(ctx, t); err != nil {
+		return err
+	}
+	if c.template, err = parseTemplate(c.opts.TemplatePath, c.opts.Parameters, c.region, c.names); err != nil {
+		return err
+	}
+	for id, f := range c.template.Functions {
+		if c.functions[id], err = c.newFunction(ctx, f, c.opts.Functions[id]); err != nil {
+			return err
+		}
+		for name, typ := range f.OtherEvents {
+			c.log.Warn("event type not delivered locally", "function", id, "event", name, "type", typ)
+		}
+		for _, r := range f.Routes {
+			c.routes = append(c.routes, newRoute(r, c.functions[id]))
+		}
+	}
+	sortRoutes(c.routes)
+	httpAddr, err := c.listenAndServe(c.opts.HTTPAddr, http.HandlerFunc(c.serveHTTPAPI))
+	if err != nil {
+		return fmt.Errorf("HTTP API: %w", err)
+	}
+	c.httpURL = "http://" + httpAddr
+	_, c.httpPort, _ = net.SplitHostPort(httpAddr)
+	invokeAddr, err := c.listenAndServe(c.opts.InvokeAddr, c.invokeAPIHandler())
+	if err != nil {
+		return fmt.Errorf("invoke API: %w", err)
+	}
+	c.invokeURL = "http://" + invokeAddr
+	if err := c.startPollers(workersCtx); err != nil {
+		return err
+	}
+	c.startSchedules(workersCtx)
+	c.log.Info("local cloud started", "httpAPI", c.httpURL, "invokeAPI", c.invokeURL, "aws", c.awsURL)
+	return nil
+}
+
+// checkFactories checks that the template's functions and the factories match.
+func checkFactories(t *Template, factories map[string]Factory) error {
+	var errs []error
+	for id := range t.Functions {
+		if factories[id] == nil {
+			errs = append(errs, fmt.Errorf("function %s has no factory", id))
+		}
+	}
+	for id := range factories {
+		if t.Functions[id] == nil {
+			errs = append(errs, fmt.Errorf("factory for %s, which the template does not have", id))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// startAWSEndpoint serves the DynamoDB and SQS emulators, except those replaced by
+// AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL_SQS, and loads the AWS configuration.
+func (c *Cloud) startAWSEndpoint(ctx, awsCtx context.Context) error {
+	ln, err := listen(c.opts.AWSAddr)
+	if err != nil {
+		return fmt.Errorf("AWS endpoint: %w", err)
+	}
+	c.awsURL = "http://" + ln.Addr().String()
+	endpoint := &awsEndpoint{}
+	if externalEndpoint("DYNAMODB") == "" {
+		endpoint.dynamoDB = newDynamoDBEmulator()
+	}
+	if externalEndpoint("SQS") == "" {
+		endpoint.sqs = newSQSEmulator(c.region, c.awsURL)
+	}
+	c.awsServer = c.serve(ln, newServer(endpoint, func(net.Listener) context.Context { return awsCtx }))
+	if c.awsCfg, err = loadAWSConfig(ctx, c.region, c.awsURL); err != nil {
+		return err
+	}
+	if c.credentials, err = c.awsCfg.Credentials.Retrieve(ctx); err != nil {
+		return fmt.Errorf("AWS credentials: %w", err)
+	}
+	return nil
+}
+
+// createResources creates the template's tables and queues. Queues on the embedded goaws, which
+// every Cloud of the process shares, get a name suffix of their own.
+func (c *Cloud) createResources(ctx context.Context, t *Template) error {
+	ddb := dynamodb.NewFromConfig(c.awsCfg)
+	c.names.tables = map[string]string{}
+	external := externalEndpoint("DYNAMODB") != ""
+	for id, table := range t.Tables {
+		created, err := createTable(ctx, ddb, table)
+		if err != nil {
+			return err
+		}
+		switch {
+		case created && external:
+			if err := activateTable(ctx, ddb, table); err != nil {
+				return err
+			}
+		case !external && table.TTLAttribute != "":
+			c.log.Debug("minidyn has no TTL: items do not expire", "table", table.Name)
+		}
+		c.names.tables[id] = table.Name
+	}
+	qc := &queueCreator{
+		client:  sqs.NewFromConfig(c.awsCfg),
+		queues:  t.Queues,
+		timeout: c.opts.VisibilityTimeout,
+		created: map[string]queueIdentity{},
+		pending: map[string]bool{},
+	}
+	if externalEndpoint("SQS") == "" {
+		qc.suffix = "-" + randomHex(4)
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.Queues)) {
+		if _, err := qc.create(ctx, t.Queues[id]); err != nil {
+			return err
+		}
+	}
+	c.names.queues = qc.created
+	return nil
+}
+
+// startPollers starts the pollers of the enabled SQS event source mappings.
+func (c *Cloud) startPollers(ctx context.Context) error {
+	client := sqs.NewFromConfig(c.awsCfg)
+	for _, f := range c.functions {
+		for _, src := range f.SQSSources {
+			if !src.Enabled {
+				continue
+			}
+			q := c.template.Queues[src.Queue]
+			if q == nil {
+				return fmt.Errorf("function %s, event %s: queue %s is not in the template", f.LogicalID, src.Event, src.QueueARN)
+			}
+			m := &sqsMapping{
+				cloud:    c,
+				fn:       f,
+				src:      src,
+				client:   client,
+				queueURL: q.URL,
+				pollWait: c.opts.PollWait,
+				receives: map[string]int{},
+			}
+			if q.RedrivePolicy != nil {
+				m.maxReceiveCount = q.RedrivePolicy.MaxReceiveCount
+			}
+			pollers := src.MaximumConcurrency
+			if pollers <= 0 {
+				pollers = defaultPollers
+			}
+			for range pollers {
+				c.workers.Go(func() { m.run(ctx) })
+			}
+		}
+	}
+	return nil
+}
+
+// listen listens on addr, by default on a free port of the loopback interface.
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return net.Listen("tcp", addr)
+}
+
+// listenAndServe serves an API on addr and returns the address it listens on.
+func (c *Cloud) listenAndServe(addr string, h http.Handler) (string, error) {
+	ln, err := listen(addr)
+	if err != nil {
+		return "", err
+	}
+	c.apiServers = append(c.apiServers, c.serve(ln, newServer(h, nil)))
+	return ln.Addr().String(), nil
+}
+
+// serve serves srv on ln until it shuts down.
+func (c *Cloud) serve(ln net.Listener, srv *server) *server {
+	c.serving.Go(func() {
+		srv.serve(ln, func(err error) { c.log.Error("server stopped", "addr", ln.Addr().String(), "error", err) })
+	})
+	return srv
+}
+
+// Close stops the Cloud as Ctrl-C should: the pollers and schedules stop (the batches in flight are
+// processed), the servers stop once their requests are answered, running invocations finish, and the
+// AWS endpoint stops last. Close is idempotent.
+func (c *Cloud) Close() error {
+	c.closeOnce.Do(func() {
+		c.stopWorkers()
+		var errs []error
+		for _, srv := range c.apiServers {
+			errs = append(errs, srv.shutdown())
+		}
+		c.workers.Wait()
+		c.tasks.closeAndWait()
+		// Functions use the AWS endpoint until they return.
+		c.stopAWS()
+		if c.awsServer != nil {
+			errs = append(errs, c.awsServer.shutdown())
+		}
+		c.serving.Wait()
+		c.closeErr = errors.Join(errs...)
+		c.log.Info("local cloud stopped")
+	})
+	return c.closeErr
+}
+
+// HTTPURL returns the base URL of the HTTP API, such as "http://127.0.0.1:3000".
+func (c *Cloud) HTTPURL() string { return c.httpURL }
+
+// InvokeURL returns the endpoint of the Lambda Invoke API, for `aws lambda invoke --endpoint-url`.
+func (c *Cloud) InvokeURL() string { return c.invokeURL }
+
+// AWSEndpoint returns the URL of the embedded DynamoDB and SQS endpoint.
+func (c *Cloud) AWSEndpoint() string { return c.awsURL }
+
+// AWSConfig returns an AWS configuration for this Cloud: its region, its endpoint (which
+// AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS still override), and static dummy credentials
+// unless credentials are configured in the environment.
+func (c *Cloud) AWSConfig() aws.Config { return c.awsCfg.Copy() }
+
+// Template returns the template as resolved for this Cloud, with the identities of its tables and
+// queues. It is shared and must not be modified.
+func (c *Cloud) Template() *Template { return c.template }
+
+// FunctionEnv returns a function's environment: the template's variables and Lambda's, the endpoints
+// and credentials of this Cloud's AWS, and Options.Env. It is nil for an unknown function.
+func (c *Cloud) FunctionEnv(logicalID string) map[string]string {
+	if f, ok := c.functions[logicalID]; ok {
+		return maps.Clone(f.env)
+	}
+	return nil
+}
+
+// QueueURL returns the URL of a template queue, or "".
+func (c *Cloud) QueueURL(logicalID string) string { return c.names.queues[logicalID].URL }
+
+// TableName returns the name of a template table, or "".
+func (c *Cloud) TableName(logicalID string) string { return c.names.tables[logicalID] }
+
+// Invoke invokes a function synchronously, as the Lambda Invoke API does; the function may be named
+// by logical ID, name or ARN, with an optional ":qualifier". A function's failure is returned as a
+// *FunctionError.
+func (c *Cloud) Invoke(ctx context.Context, logicalID string, payload []byte) ([]byte, error) {
+	f, qualifier := c.lookupFunction(logicalID)
+	if f == nil {
+		return nil, fmt.Errorf("invoke %s: %w", logicalID, ErrFunctionNotFound)
+	}
+	return c.invoke(ctx, f, payload, lambdacontext.LambdaContext{InvokedFunctionArn: f.invokedARN(qualifier)})
+}
+
+// serviceEndpoint returns the endpoint functions use for a service: AWS_ENDPOINT_URL_<service>, or this Cloud's.
+func (c *Cloud) serviceEndpoint(service string) string {
+	if u := externalEndpoint(service); u != "" {
+		return u
+	}
+	return c.awsURL
+}
+
+// externalEndpoint returns AWS_ENDPOINT_URL_<service> if the SDK uses it.
+func externalEndpoint(service string) string {
+	if strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return ""
+	}
+	return os.Getenv("AWS_ENDPOINT_URL_" + service)
+}
+
+// loadAWSConfig loads the default AWS configuration with the region, the endpoint, and static dummy
+// credentials unless the environment configures credentials.
+func loadAWSConfig(ctx context.Context, region, endpoint string) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if !credentialsConfigured() {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	// Not config.WithBaseEndpoint, which would also override AWS_ENDPOINT_URL_<SERVICE>.
+	cfg.BaseEndpoint = aws.String(endpoint)
+	return cfg, nil
+}
+
+// credentialsConfigured tells whether the environment points the SDK at credentials.
+func credentialsConfigured() bool {
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if os.Getenv(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// taskGroup tracks goroutines until it is closed; it then refuses new ones.
+type taskGroup struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// Go runs f in a goroutine unless the group is closed, and tells whether it does.
+func (g *taskGroup) Go(f func()) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.wg.Go(f)
+	return true
+}
+
+// closeAndWait refuses new goroutines and waits for the running ones.
+func (g *taskGroup) closeAndWait() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.wg.Wait()
+}

@@ -1,0 +1,8 @@
+// Package localcloud runs a SAM application in one process, without Docker: it reads template.yaml,
+// serves DynamoDB and SQS from embedded emulators (minidyn and goaws) on one endpoint, creates the
+// template's tables and queues there, and delivers the template's events to the functions as Lambda
+// does: API Gateway HTTP API requests, Lambda Invoke API calls, SQS batches and schedules.
+//
+// The package knows nothing of the application: each function is given as a Factory that builds its
+// handler, as the function's main.go does in AWS.
+package localcloud

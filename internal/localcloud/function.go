@@ -1,0 +1,166 @@
+package localcloud
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Factory builds a function's handler from its environment, as the function's main.go does in AWS.
+// The handler is invoked concurrently, as the concurrent instances of a function would be.
+type Factory func(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error)
+
+// ErrFunctionNotFound is returned for an invocation of a function the template does not have.
+var ErrFunctionNotFound = errors.New("function not found")
+
+// ErrClosed is returned for an invocation after Close.
+var ErrClosed = errors.New("local cloud closed")
+
+// FunctionError is what Lambda reports when an invocation fails: the error the handler returned, a
+// panic, or a timeout.
+type FunctionError struct {
+	Message string `json:"errorMessage"`
+	Type    string `json:"errorType"`
+}
+
+func (e *FunctionError) Error() string {
+	return e.Type + ": " + e.Message
+}
+
+// function is a function of the template with its handler.
+type function struct {
+	*Function
+	arn     string
+	env     map[string]string
+	handler lambda.Handler
+}
+
+// functionEnv returns the environment Lambda would give a function, plus the endpoints and
+// credentials to reach this Cloud's AWS, plus Options.Env.
+func (c *Cloud) functionEnv(f *Function) map[string]string {
+	env := maps.Clone(f.Environment)
+	env["AWS_LAMBDA_FUNCTION_NAME"] = f.Name
+	env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
+	env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = strconv.Itoa(f.MemorySize)
+	env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + f.Name
+	env["AWS_LAMBDA_LOG_FORMAT"] = f.LogFormat
+	if f.LogFormat == "JSON" && f.ApplicationLogLevel != "" {
+		env["AWS_LAMBDA_LOG_LEVEL"] = f.ApplicationLogLevel
+	}
+	env["AWS_REGION"] = c.region
+	env["AWS_DEFAULT_REGION"] = c.region
+	env["_HANDLER"] = f.Handler
+	env["AWS_ENDPOINT_URL_DYNAMODB"] = c.serviceEndpoint("DYNAMODB")
+	env["AWS_ENDPOINT_URL_SQS"] = c.serviceEndpoint("SQS")
+	env["AWS_ACCESS_KEY_ID"] = c.credentials.AccessKeyID
+	env["AWS_SECRET_ACCESS_KEY"] = c.credentials.SecretAccessKey
+	if c.credentials.SessionToken != "" {
+		env["AWS_SESSION_TOKEN"] = c.credentials.SessionToken
+	}
+	maps.Copy(env, c.opts.Env)
+	return env
+}
+
+// newFunction builds a function's handler with its factory, as a cold start would.
+func (c *Cloud) newFunction(ctx context.Context, f *Function, factory Factory) (*function, error) {
+	env := c.functionEnv(f)
+	handler, err := factory(ctx, c.awsCfg.Copy(), func(key string) string { return env[key] })
+	if err != nil {
+		return nil, fmt.Errorf("init %s: %w", f.LogicalID, err)
+	}
+	return &function{Function: f, arn: functionARN(c.region, f.Name), env: env, handler: handler}, nil
+}
+
+// invoke runs one invocation of f as Lambda does: with a request ID, the invoked function ARN and a
+// deadline of the function's timeout in the context. The handler's context does not end with ctx,
+// as an invocation outlives its caller; a handler that overruns its timeout is reported as timed out
+// and left to finish in the background.
+func (c *Cloud) invoke(ctx context.Context, f *function, payload []byte, lc lambdacontext.LambdaContext) ([]byte, error) {
+	lc.AwsRequestID = newUUID()
+	if lc.InvokedFunctionArn == "" {
+		lc.InvokedFunctionArn = f.arn
+	}
+	start := time.Now()
+	hctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(f.Timeout))
+	hctx = lambdacontext.NewContext(hctx, &lc)
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	if !c.tasks.Go(func() {
+		defer cancel()
+		out, err := c.callHandler(hctx, f, payload)
+		done <- result{out, err}
+	}) {
+		cancel()
+		return nil, ErrClosed
+	}
+	timer := time.NewTimer(f.Timeout)
+	defer timer.Stop()
+	var r result
+	select {
+	case r = <-done:
+	case <-timer.C:
+		r.err = &FunctionError{
+			Type:    "Sandbox.Timedout",
+			Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", lc.AwsRequestID, f.Timeout.Seconds()),
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	log := c.log.With("function", f.LogicalID, "requestId", lc.AwsRequestID, "duration", time.Since(start))
+	if r.err != nil {
+		log.Warn("invocation failed", "error", r.err)
+		return nil, r.err
+	}
+	log.Debug("invocation succeeded")
+	return r.out, nil
+}
+
+// callHandler calls a handler and reports its error or panic as the Lambda runtime for Go does.
+func (c *Cloud) callHandler(ctx context.Context, f *function, payload []byte) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Error("handler panicked", "function", f.LogicalID, "panic", v, "stack", string(debug.Stack()))
+			err = &FunctionError{Message: fmt.Sprint(v), Type: typeName(v)}
+		}
+	}()
+	out, err = f.handler.Invoke(ctx, payload)
+	if err != nil {
+		if e, ok := errors.AsType[messages.InvokeResponse_Error](err); ok {
+			return nil, &FunctionError{Message: e.Message, Type: e.Type}
+		}
+		return nil, &FunctionError{Message: err.Error(), Type: typeName(err)}
+	}
+	return out, nil
+}
+
+// typeName returns the name of v's type, or of the type it points to.
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// newUUID returns a random (version 4) UUID, the form of Lambda request IDs.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

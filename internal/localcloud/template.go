@@ -1,0 +1,681 @@
+package localcloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Resource types the local cloud understands.
+const (
+	typeFunction = "AWS::Serverless::Function"
+	typeHTTPAPI  = "AWS::Serverless::HttpApi"
+	typeTable    = "AWS::DynamoDB::Table"
+	typeQueue    = "AWS::SQS::Queue"
+)
+
+// Defaults of AWS SAM, DynamoDB, SQS and Lambda event source mappings.
+const (
+	defaultTimeout           = 3 * time.Second
+	defaultMemorySize        = 128
+	defaultVisibilityTimeout = 30 * time.Second
+	defaultRetentionPeriod   = 4 * 24 * time.Hour
+	defaultSQSBatchSize      = 10
+)
+
+// Template is a SAM template with its parameters, conditions and intrinsic functions resolved.
+type Template struct {
+	// Parameters holds every parameter's value, from its default or an override.
+	Parameters map[string]string
+	// Conditions holds the value of every condition.
+	Conditions map[string]bool
+	// Functions, Tables and Queues are keyed by logical ID. Resources whose Condition is false are left out.
+	Functions map[string]*Function
+	Tables    map[string]*Table
+	Queues    map[string]*Queue
+}
+
+// Function is an AWS::Serverless::Function, with the template's Globals applied.
+type Function struct {
+	LogicalID string
+	// Name is the FunctionName property, or the logical ID.
+	Name          string
+	Handler       string
+	Runtime       string
+	Architectures []string
+	// CodeURI is the CodeUri property when it is a path.
+	CodeURI    string
+	Timeout    time.Duration
+	MemorySize int
+	// Environment holds the resolved environment variables of Environment.Variables.
+	Environment map[string]string
+	// LogFormat is LoggingConfig.LogFormat: "Text" (the default) or "JSON".
+	LogFormat string
+	// ApplicationLogLevel is LoggingConfig.ApplicationLogLevel, if set.
+	ApplicationLogLevel string
+	// Routes, SQSSources and Schedules are the function's events, in the order of their names.
+	Routes     []HTTPAPIRoute
+	SQSSources []SQSEventSource
+	Schedules  []Schedule
+	// OtherEvents maps the names of events of other types, which the local cloud does not deliver, to their types.
+	OtherEvents map[string]string
+}
+
+// HTTPAPIRoute is an HttpApi event: a route of an API Gateway HTTP API.
+type HTTPAPIRoute struct {
+	Event string
+	// APIID is the resolved ApiId; "local" for Ref of an HttpApi resource and for the implicit API.
+	APIID string
+	// Method is the upper-case HTTP method, or "ANY".
+	Method string
+	// Path may hold {name} parameters and a last greedy {name+} parameter.
+	Path string
+}
+
+// RouteKey returns the route key API Gateway reports, such as "GET /c/{link_id}".
+func (r HTTPAPIRoute) RouteKey() string {
+	return r.Method + " " + r.Path
+}
+
+// SQSEventSource is an SQS event: an event source mapping from a queue.
+type SQSEventSource struct {
+	Event    string
+	QueueARN string
+	// Queue is the logical ID of the template queue that QueueARN names, if any.
+	Queue                 string
+	BatchSize             int
+	MaximumBatchingWindow time.Duration
+	FunctionResponseTypes []string
+	// MaximumConcurrency is ScalingConfig.MaximumConcurrency; 0 when unset.
+	MaximumConcurrency int
+	Enabled            bool
+}
+
+// ReportsBatchItemFailures tells whether the function answers with an SQS batch response.
+func (s SQSEventSource) ReportsBatchItemFailures() bool {
+	return slices.Contains(s.FunctionResponseTypes, "ReportBatchItemFailures")
+}
+
+// Schedule is a Schedule event: an EventBridge rule that invokes the function.
+type Schedule struct {
+	Event string
+	// Expression is the Schedule property, such as "rate(5 minutes)" or "cron(0 12 * * ? *)".
+	Expression string
+	// Input is the constant JSON payload; empty when the function receives the Scheduled Event itself.
+	Input   string
+	Enabled bool
+}
+
+// Table is an AWS::DynamoDB::Table.
+type Table struct {
+	LogicalID string
+	// Name is the TableName property, or the logical ID.
+	Name                   string
+	BillingMode            string
+	AttributeDefinitions   []AttributeDefinition
+	KeySchema              []KeySchemaElement
+	GlobalSecondaryIndexes []SecondaryIndex
+	LocalSecondaryIndexes  []SecondaryIndex
+	// TTLAttribute is the attribute of an enabled TimeToLiveSpecification, or empty.
+	TTLAttribute        string
+	PointInTimeRecovery bool
+}
+
+// AttributeDefinition is a table's attribute definition.
+type AttributeDefinition struct {
+	AttributeName string
+	AttributeType string
+}
+
+// KeySchemaElement is a part of a table's or an index's key.
+type KeySchemaElement struct {
+	AttributeName string
+	KeyType       string
+}
+
+// SecondaryIndex is a global or local secondary index.
+type SecondaryIndex struct {
+	IndexName  string
+	KeySchema  []KeySchemaElement
+	Projection Projection
+}
+
+// Projection tells which attributes an index holds.
+type Projection struct {
+	ProjectionType   string
+	NonKeyAttributes []string
+}
+
+// Queue is an AWS::SQS::Queue.
+type Queue struct {
+	LogicalID string
+	// Name, URL and ARN identify the queue: the created one in a Cloud, else the one AWS would create
+	// in account 000000000000 from QueueName or the logical ID.
+	Name                   string
+	URL                    string
+	ARN                    string
+	VisibilityTimeout      time.Duration
+	MessageRetentionPeriod time.Duration
+	RedrivePolicy          *RedrivePolicy
+}
+
+// RedrivePolicy sends messages received too many times to a dead-letter queue.
+type RedrivePolicy struct {
+	DeadLetterTargetARN string
+	// DeadLetterQueue is the logical ID of the template queue that DeadLetterTargetARN names, if any.
+	DeadLetterQueue string
+	MaxReceiveCount int
+}
+
+// ParseTemplate reads a SAM template and resolves it with parameter overrides, in the region of
+// AWS_REGION (default us-east-1).
+func ParseTemplate(path string, params map[string]string) (*Template, error) {
+	return parseTemplate(path, params, regionFromEnv(), resourceNames{})
+}
+
+// regionFromEnv returns AWS_REGION, or us-east-1.
+func regionFromEnv() string {
+	if r := os.Getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	return "us-east-1"
+}
+
+func parseTemplate(path string, params map[string]string, region string, names resourceNames) (*Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse template %s: %w", path, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("parse template %s: not a YAML mapping", path)
+	}
+	root := doc.Content[0]
+	t, err := resolveTemplate(root, params, region, names)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func resolveTemplate(root *yaml.Node, overrides map[string]string, region string, names resourceNames) (*Template, error) {
+	values, params, err := resolveParameters(child(root, "Parameters"), overrides)
+	if err != nil {
+		return nil, err
+	}
+	e := &evaluator{
+		region:         region,
+		params:         params,
+		conditionNodes: map[string]*yaml.Node{},
+		conditions:     map[string]bool{},
+		resources:      map[string]*resource{},
+		names:          names,
+		resolving:      map[string]bool{},
+	}
+	maps.Insert(e.conditionNodes, pairs(child(root, "Conditions")))
+	t := &Template{
+		Parameters: values,
+		Conditions: map[string]bool{},
+		Functions:  map[string]*Function{},
+		Tables:     map[string]*Table{},
+		Queues:     map[string]*Queue{},
+	}
+	for name := range e.conditionNodes {
+		if t.Conditions[name], err = e.condition(name); err != nil {
+			return nil, err
+		}
+	}
+	resources := child(root, "Resources")
+	if resources == nil {
+		return nil, errors.New("no Resources")
+	}
+	for id, n := range pairs(resources) {
+		if cond := child(n, "Condition"); cond != nil {
+			ok, err := e.condition(cond.Value)
+			if err != nil {
+				return nil, fmt.Errorf("resource %s: %w", id, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		typ := child(n, "Type")
+		if typ == nil {
+			return nil, fmt.Errorf("resource %s has no Type", id)
+		}
+		e.resources[id] = &resource{logicalID: id, typ: typ.Value, properties: child(n, "Properties")}
+	}
+	globals := child(child(root, "Globals"), "Function")
+	for id, r := range e.resources {
+		var err error
+		switch r.typ {
+		case typeFunction:
+			t.Functions[id], err = e.function(r, globals)
+		case typeTable:
+			t.Tables[id], err = e.table(r)
+		case typeQueue:
+			t.Queues[id], err = e.queueResource(r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resource %s: %w", id, err)
+		}
+	}
+	linkQueues(t)
+	return t, nil
+}
+
+// linkQueues fills in the logical IDs of the template queues that ARNs name.
+func linkQueues(t *Template) {
+	byARN := map[string]string{}
+	for id, q := range t.Queues {
+		byARN[q.ARN] = id
+	}
+	for _, q := range t.Queues {
+		if q.RedrivePolicy != nil {
+			q.RedrivePolicy.DeadLetterQueue = byARN[q.RedrivePolicy.DeadLetterTargetARN]
+		}
+	}
+	for _, f := range t.Functions {
+		for i := range f.SQSSources {
+			f.SQSSources[i].Queue = byARN[f.SQSSources[i].QueueARN]
+		}
+	}
+}
+
+// parameterSpec is the declaration of a template parameter.
+type parameterSpec struct {
+	Type           string   `yaml:"Type"`
+	Default        any      `yaml:"Default"`
+	AllowedValues  []any    `yaml:"AllowedValues"`
+	AllowedPattern string   `yaml:"AllowedPattern"`
+	MinValue       *float64 `yaml:"MinValue"`
+	MaxValue       *float64 `yaml:"MaxValue"`
+}
+
+// resolveParameters returns the parameters' values as strings and as Ref evaluates them.
+func resolveParameters(decl *yaml.Node, overrides map[string]string) (map[string]string, map[string]any, error) {
+	values, refs := map[string]string{}, map[string]any{}
+	for name, n := range pairs(decl) {
+		var spec parameterSpec
+		if err := n.Decode(&spec); err != nil {
+			return nil, nil, fmt.Errorf("parameter %s: %w", name, err)
+		}
+		value, ok := overrides[name]
+		if !ok {
+			if spec.Default == nil {
+				return nil, nil, fmt.Errorf("parameter %s has no default and no override", name)
+			}
+			var err error
+			if value, err = asString(spec.Default); err != nil {
+				return nil, nil, fmt.Errorf("parameter %s: default: %w", name, err)
+			}
+		}
+		if err := spec.validate(value); err != nil {
+			return nil, nil, fmt.Errorf("parameter %s: %w", name, err)
+		}
+		values[name] = value
+		refs[name] = value
+		if spec.Type == "CommaDelimitedList" || strings.HasPrefix(spec.Type, "List<") {
+			var list []any
+			for _, item := range strings.Split(value, ",") {
+				list = append(list, item)
+			}
+			refs[name] = list
+		}
+	}
+	for name := range overrides {
+		if _, ok := values[name]; !ok {
+			return nil, nil, fmt.Errorf("override of undeclared parameter %s", name)
+		}
+	}
+	return values, refs, nil
+}
+
+func (s parameterSpec) validate(value string) error {
+	if len(s.AllowedValues) > 0 {
+		allowed, err := asStrings(s.AllowedValues)
+		if err != nil {
+			return fmt.Errorf("AllowedValues: %w", err)
+		}
+		if !slices.Contains(allowed, value) {
+			return fmt.Errorf("value %q is not one of %v", value, allowed)
+		}
+	}
+	if s.AllowedPattern != "" {
+		re, err := regexp.Compile("^(?:" + s.AllowedPattern + ")$")
+		if err != nil {
+			return fmt.Errorf("AllowedPattern: %w", err)
+		}
+		if !re.MatchString(value) {
+			return fmt.Errorf("value %q does not match %s", value, s.AllowedPattern)
+		}
+	}
+	if s.Type == "Number" {
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return fmt.Errorf("value %q is not a number", value)
+		}
+		if (s.MinValue != nil && f < *s.MinValue) || (s.MaxValue != nil && f > *s.MaxValue) {
+			return fmt.Errorf("value %s is out of range", value)
+		}
+	}
+	return nil
+}
+
+// mergeGlobals applies a Globals section to resource properties as SAM does: the resource's scalars
+// replace the global ones, mappings merge and lists are global items first.
+func mergeGlobals(global, local *yaml.Node) *yaml.Node {
+	switch {
+	case global == nil:
+		return local
+	case local == nil:
+		return global
+	case isPlain(global, yaml.MappingNode) && isPlain(local, yaml.MappingNode):
+		merged := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for k, g := range pairs(global) {
+			merged.Content = append(merged.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, mergeGlobals(g, child(local, k)))
+		}
+		for k, l := range pairs(local) {
+			if child(global, k) == nil {
+				merged.Content = append(merged.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, l)
+			}
+		}
+		return merged
+	case isPlain(global, yaml.SequenceNode) && isPlain(local, yaml.SequenceNode):
+		return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: slices.Concat(global.Content, local.Content)}
+	}
+	return local
+}
+
+// isPlain tells whether n is a mapping or sequence of the given kind that is not an intrinsic function.
+func isPlain(n *yaml.Node, kind yaml.Kind) bool {
+	_, _, intrinsic := intrinsicName(n)
+	return n.Kind == kind && !intrinsic
+}
+
+// props evaluates the given properties of a properties mapping, leaving the others alone (such as
+// Policies, which may use functions the local cloud does not support).
+func (e *evaluator) props(n *yaml.Node, keys ...string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, k := range keys {
+		node := child(n, k)
+		if node == nil {
+			continue
+		}
+		v, err := e.eval(node)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		if v != noValue {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+func (e *evaluator) function(r *resource, globals *yaml.Node) (*Function, error) {
+	n := mergeGlobals(globals, r.properties)
+	p, err := e.props(n, "Handler", "Runtime", "Architectures", "CodeUri", "Timeout", "MemorySize", "Environment", "LoggingConfig")
+	if err != nil {
+		return nil, err
+	}
+	name, err := e.functionName(r)
+	if err != nil {
+		return nil, err
+	}
+	f := &Function{
+		LogicalID:   r.logicalID,
+		Name:        name,
+		Timeout:     defaultTimeout,
+		MemorySize:  defaultMemorySize,
+		LogFormat:   "Text",
+		Environment: map[string]string{},
+		OtherEvents: map[string]string{},
+	}
+	f.CodeURI, _ = p["CodeUri"].(string)
+	var fields struct {
+		Handler       string
+		Runtime       string
+		Architectures []string
+		Timeout       json.Number
+		MemorySize    json.Number
+		Environment   struct{ Variables map[string]any }
+		LoggingConfig struct{ LogFormat, ApplicationLogLevel string }
+	}
+	if err := decodeValue(p, &fields); err != nil {
+		return nil, err
+	}
+	f.Handler, f.Runtime, f.Architectures = fields.Handler, fields.Runtime, fields.Architectures
+	if fields.Timeout != "" {
+		seconds, err := strconv.Atoi(fields.Timeout.String())
+		if err != nil {
+			return nil, fmt.Errorf("property Timeout: %w", err)
+		}
+		f.Timeout = time.Duration(seconds) * time.Second
+	}
+	if fields.MemorySize != "" {
+		if f.MemorySize, err = strconv.Atoi(fields.MemorySize.String()); err != nil {
+			return nil, fmt.Errorf("property MemorySize: %w", err)
+		}
+	}
+	for k, v := range fields.Environment.Variables {
+		if f.Environment[k], err = asString(v); err != nil {
+			return nil, fmt.Errorf("environment variable %s: %w", k, err)
+		}
+	}
+	if fields.LoggingConfig.LogFormat != "" {
+		f.LogFormat = fields.LoggingConfig.LogFormat
+	}
+	f.ApplicationLogLevel = fields.LoggingConfig.ApplicationLogLevel
+	events := child(n, "Events")
+	var names []string
+	for k := range pairs(events) {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := e.event(f, name, child(events, name)); err != nil {
+			return nil, fmt.Errorf("event %s: %w", name, err)
+		}
+	}
+	return f, nil
+}
+
+func (e *evaluator) event(f *Function, name string, n *yaml.Node) error {
+	typ := child(n, "Type")
+	if typ == nil {
+		return errors.New("no Type")
+	}
+	v, err := e.eval(orEmpty(child(n, "Properties")))
+	if err != nil {
+		return err
+	}
+	p, _ := v.(map[string]any)
+	switch typ.Value {
+	case "HttpApi":
+		route := HTTPAPIRoute{Event: name, APIID: localAPIID, Method: "ANY", Path: "/{proxy+}"}
+		var fields struct{ ApiId, Method, Path string }
+		if err := decodeValue(p, &fields); err != nil {
+			return err
+		}
+		if fields.ApiId != "" {
+			route.APIID = fields.ApiId
+		}
+		if fields.Method != "" {
+			route.Method = strings.ToUpper(fields.Method)
+		}
+		if fields.Path != "" {
+			route.Path = fields.Path
+		}
+		f.Routes = append(f.Routes, route)
+	case "SQS":
+		src := SQSEventSource{Event: name, BatchSize: defaultSQSBatchSize, Enabled: true}
+		var fields struct {
+			Queue                          string
+			BatchSize                      json.Number
+			MaximumBatchingWindowInSeconds json.Number
+			FunctionResponseTypes          []string
+			ScalingConfig                  struct{ MaximumConcurrency json.Number }
+			Enabled                        *bool
+		}
+		if err := decodeValue(p, &fields); err != nil {
+			return err
+		}
+		src.QueueARN, src.FunctionResponseTypes = fields.Queue, fields.FunctionResponseTypes
+		if fields.BatchSize != "" {
+			if src.BatchSize, err = strconv.Atoi(fields.BatchSize.String()); err != nil {
+				return fmt.Errorf("BatchSize: %w", err)
+			}
+		}
+		if fields.MaximumBatchingWindowInSeconds != "" {
+			seconds, err := strconv.Atoi(fields.MaximumBatchingWindowInSeconds.String())
+			if err != nil {
+				return fmt.Errorf("MaximumBatchingWindowInSeconds: %w", err)
+			}
+			src.MaximumBatchingWindow = time.Duration(seconds) * time.Second
+		}
+		if fields.ScalingConfig.MaximumConcurrency != "" {
+			if src.MaximumConcurrency, err = strconv.Atoi(fields.ScalingConfig.MaximumConcurrency.String()); err != nil {
+				return fmt.Errorf("MaximumConcurrency: %w", err)
+			}
+		}
+		if fields.Enabled != nil {
+			src.Enabled = *fields.Enabled
+		}
+		f.SQSSources = append(f.SQSSources, src)
+	case "Schedule":
+		var fields struct {
+			Schedule, Input, State string
+			Enabled                *bool
+		}
+		if err := decodeValue(p, &fields); err != nil {
+			return err
+		}
+		enabled := fields.State != "DISABLED" && (fields.Enabled == nil || *fields.Enabled)
+		f.Schedules = append(f.Schedules, Schedule{Event: name, Expression: fields.Schedule, Input: fields.Input, Enabled: enabled})
+	default:
+		f.OtherEvents[name] = typ.Value
+	}
+	return nil
+}
+
+func (e *evaluator) table(r *resource) (*Table, error) {
+	p, err := e.props(r.properties, "BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
+		"LocalSecondaryIndexes", "TimeToLiveSpecification", "PointInTimeRecoverySpecification")
+	if err != nil {
+		return nil, err
+	}
+	name, err := e.tableName(r)
+	if err != nil {
+		return nil, err
+	}
+	var fields struct {
+		Table
+		TimeToLiveSpecification struct {
+			AttributeName string
+			Enabled       any
+		}
+		PointInTimeRecoverySpecification struct{ PointInTimeRecoveryEnabled any }
+	}
+	if err := decodeValue(p, &fields); err != nil {
+		return nil, err
+	}
+	t := fields.Table
+	t.LogicalID, t.Name = r.logicalID, name
+	if len(t.KeySchema) == 0 {
+		return nil, errors.New("no KeySchema")
+	}
+	if ttl := fields.TimeToLiveSpecification; ttl.Enabled != nil {
+		enabled, err := asBool(ttl.Enabled)
+		if err != nil {
+			return nil, fmt.Errorf("TimeToLiveSpecification.Enabled: %w", err)
+		}
+		if enabled {
+			t.TTLAttribute = ttl.AttributeName
+		}
+	}
+	if pitr := fields.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled; pitr != nil {
+		if t.PointInTimeRecovery, err = asBool(pitr); err != nil {
+			return nil, fmt.Errorf("PointInTimeRecoveryEnabled: %w", err)
+		}
+	}
+	return &t, nil
+}
+
+func (e *evaluator) queueResource(r *resource) (*Queue, error) {
+	p, err := e.props(r.properties, "VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy")
+	if err != nil {
+		return nil, err
+	}
+	id, err := e.queue(r)
+	if err != nil {
+		return nil, err
+	}
+	q := &Queue{
+		LogicalID:              r.logicalID,
+		Name:                   id.Name,
+		URL:                    id.URL,
+		ARN:                    id.ARN,
+		VisibilityTimeout:      defaultVisibilityTimeout,
+		MessageRetentionPeriod: defaultRetentionPeriod,
+	}
+	if v, ok := p["VisibilityTimeout"]; ok {
+		seconds, err := asInt(v)
+		if err != nil {
+			return nil, fmt.Errorf("VisibilityTimeout: %w", err)
+		}
+		q.VisibilityTimeout = time.Duration(seconds) * time.Second
+	}
+	if v, ok := p["MessageRetentionPeriod"]; ok {
+		seconds, err := asInt(v)
+		if err != nil {
+			return nil, fmt.Errorf("MessageRetentionPeriod: %w", err)
+		}
+		q.MessageRetentionPeriod = time.Duration(seconds) * time.Second
+	}
+	if v, ok := p["RedrivePolicy"]; ok {
+		var fields struct {
+			DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+			MaxReceiveCount     any    `json:"maxReceiveCount"`
+		}
+		if err := decodeValue(v, &fields); err != nil {
+			return nil, fmt.Errorf("RedrivePolicy: %w", err)
+		}
+		count, err := asInt(fields.MaxReceiveCount)
+		if err != nil {
+			return nil, fmt.Errorf("RedrivePolicy.maxReceiveCount: %w", err)
+		}
+		q.RedrivePolicy = &RedrivePolicy{DeadLetterTargetARN: fields.DeadLetterTargetArn, MaxReceiveCount: count}
+	}
+	return q, nil
+}
+
+// orEmpty returns n, or an empty mapping node for nil.
+func orEmpty(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	return n
+}
+
+// decodeValue copies an evaluated value into a typed struct through JSON. Numeric fields should be
+// json.Number or any, as templates write numbers both bare and quoted.
+func decodeValue(v any, out any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, out)
+}

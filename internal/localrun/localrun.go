@@ -1,0 +1,185 @@
+// Package localrun starts the whole system on a developer's machine: the local
+// cloud (embedded DynamoDB and SQS, the HTTP API, the Lambda Invoke API) running
+// every function of template.yaml, a TUNE simulator, and a seeded demo account.
+// `trackly local` (and so `make run`) and the end-to-end tests start it.
+package localrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/app"
+	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/internal/tunesim"
+)
+
+// Demo credentials of the simulated TUNE network.
+const (
+	DemoNetworkID    = "demo"
+	DemoNetworkToken = "demo-network-token"
+	DemoAffiliateKey = "demo-affiliate-key"
+	DemoAffiliateID  = "1"
+)
+
+// Options configures a local system. Zero addresses take the documented defaults.
+type Options struct {
+	TemplatePath string // default "template.yaml"
+	HTTPAddr     string // default 127.0.0.1:3000
+	InvokeAddr   string // default 127.0.0.1:3001
+	TUNEAddr     string // default 127.0.0.1:3002
+	DataDir      string // default .local; secrets live under it
+	// TUNEOffers is how many offers the simulated network has. Default 200.
+	TUNEOffers int
+	// VisibilityTimeout overrides the queues' visibility timeout (tests make redelivery quick).
+	VisibilityTimeout time.Duration
+	DisableSchedules  bool
+	// SkipDemo starts the system without seeding the demo account.
+	SkipDemo bool
+	Logger   *slog.Logger
+}
+
+// System is a running local system.
+type System struct {
+	Cloud   *localcloud.Cloud
+	TUNE    *tunesim.Simulator
+	TUNEURL string
+	Demo    Demo
+
+	tuneServer *http.Server
+}
+
+// Functions returns every function's factory, by logical id in template.yaml.
+func Functions() map[string]localcloud.Factory {
+	return map[string]localcloud.Factory{
+		"PostbackFunction":    app.PostbackFunction,
+		"ClickFunction":       app.ClickFunction,
+		"AttributionFunction": app.AttributionFunction,
+		"OfferSyncFunction":   app.OfferSyncFunction,
+		"AdminFunction":       app.AdminFunction,
+	}
+}
+
+// Start starts the system and, unless opts.SkipDemo, seeds the demo account.
+func Start(ctx context.Context, opts Options) (*System, error) {
+	opts.defaults()
+	sys := &System{TUNE: tunesim.New(tunesim.Options{
+		NetworkID:    DemoNetworkID,
+		NetworkToken: DemoNetworkToken,
+		AffiliateKey: DemoAffiliateKey,
+		AffiliateID:  DemoAffiliateID,
+		Offers:       opts.TUNEOffers,
+	})}
+	ln, err := net.Listen("tcp", opts.TUNEAddr)
+	if err != nil {
+		return nil, fmt.Errorf("TUNE simulator: %w", err)
+	}
+	sys.TUNEURL = "http://" + ln.Addr().String() + "/Apiv3/json"
+	sys.tuneServer = &http.Server{Handler: sys.TUNE, ReadHeaderTimeout: 10 * time.Second}
+	go sys.tuneServer.Serve(ln)
+
+	httpAddr, err := reserve(opts.HTTPAddr)
+	if err != nil {
+		sys.Close()
+		return nil, fmt.Errorf("HTTP API: %w", err)
+	}
+	sys.Cloud, err = localcloud.Start(ctx, localcloud.Options{
+		TemplatePath: opts.TemplatePath,
+		Functions:    Functions(),
+		HTTPAddr:     httpAddr,
+		InvokeAddr:   opts.InvokeAddr,
+		Env: map[string]string{
+			"PUBLIC_BASE_URL": "http://" + httpAddr,
+			"SECRETS_DIR":     filepath.Join(opts.DataDir, "secrets"),
+		},
+		VisibilityTimeout: opts.VisibilityTimeout,
+		DisableSchedules:  opts.DisableSchedules,
+		Logger:            opts.Logger,
+	})
+	if err != nil {
+		sys.Close()
+		return nil, err
+	}
+	if opts.SkipDemo {
+		return sys, nil
+	}
+	if sys.Demo, err = seed(ctx, sys); err != nil {
+		sys.Close()
+		return nil, fmt.Errorf("seed demo account: %w", err)
+	}
+	return sys, nil
+}
+
+func (o *Options) defaults() {
+	if o.TemplatePath == "" {
+		o.TemplatePath = "template.yaml"
+	}
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = "127.0.0.1:3000"
+	}
+	if o.InvokeAddr == "" {
+		o.InvokeAddr = "127.0.0.1:3001"
+	}
+	if o.TUNEAddr == "" {
+		o.TUNEAddr = "127.0.0.1:3002"
+	}
+	if o.DataDir == "" {
+		o.DataDir = ".local"
+	}
+	if o.TUNEOffers == 0 {
+		o.TUNEOffers = 200
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// reserve resolves an address with port 0 to a free port, so that the URL the
+// functions are configured with is known before the HTTP API starts.
+func reserve(addr string) (string, error) {
+	if _, port, err := net.SplitHostPort(addr); err != nil || port != "0" {
+		return addr, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// Invoke runs an admin action on a function and decodes its answer into out.
+func (s *System) Invoke(ctx context.Context, function string, payload any, out any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	res, err := s.Cloud.Invoke(ctx, function, body)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", function, body, err)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(res, out)
+}
+
+// Close stops everything.
+func (s *System) Close() error {
+	var errs []error
+	if s.Cloud != nil {
+		errs = append(errs, s.Cloud.Close())
+	}
+	if s.tuneServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, s.tuneServer.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}

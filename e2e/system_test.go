@@ -26,13 +26,13 @@ const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebK
 // system is a running local system and the clients a test talks to it with.
 type system struct {
 	*localrun.System
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	http    *http.Client
 	lambda  *lambda.Client
 }
 
-func startSystem(t *testing.T) *system {
+func startSystem(t testing.TB) *system {
 	t.Helper()
 	ctx := context.Background()
 	dataDir := t.TempDir()
@@ -163,7 +163,7 @@ func (s *system) postbackToken() string {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -222,7 +222,7 @@ func (s *system) outcomeOf(postbackID string) loggedPostback {
 	return loggedPostback{}
 }
 
-func readSecret(t *testing.T, dataDir, name string) string {
+func readSecret(t testing.TB, dataDir, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, "secrets", name))
 	if err != nil {

@@ -205,7 +205,7 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 	if c.AccountID == "" {
 		c.AccountID = firstNonEmpty(integration.AccountID, "unknown")
 	}
-	c.ReceivedKey = m.ReceivedAt.UTC().Format(time.RFC3339Nano) + "#" + c.ConversionKey
+	c.ReceivedKey = store.SortableTime(m.ReceivedAt) + "#" + c.ConversionKey
 
 	var increments []store.Increment
 	if src.click != nil && src.click.ExpiresAt > m.ReceivedAt.Unix() {

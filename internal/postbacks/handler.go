@@ -69,7 +69,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := ids.New("pb_", 16)
 	entry := store.PostbackLogEntry{
 		Day:         now.Format(time.DateOnly),
-		ReceivedKey: now.Format(time.RFC3339Nano) + "#" + id,
+		ReceivedKey: store.SortableTime(now) + "#" + id,
 		PostbackID:  id,
 		ReceivedAt:  now,
 		Method:      r.Method,

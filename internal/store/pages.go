@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trackly/tune-integration/internal/validate"
 )
 
 // DefaultPageSize is the page size of list reads that do not set one.
@@ -75,11 +77,11 @@ func decodeCursor(c string) (map[string]types.AttributeValue, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return nil, fmt.Errorf("cursor %q is not one this API returned", c)
+		return nil, validate.Field("cursor", "%q is not a cursor this action returned", c)
 	}
 	var plain map[string]string
 	if err := json.Unmarshal(b, &plain); err != nil || len(plain) == 0 {
-		return nil, fmt.Errorf("cursor %q is not one this API returned", c)
+		return nil, validate.Field("cursor", "%q is not a cursor this action returned", c)
 	}
 	k := map[string]types.AttributeValue{}
 	for name, v := range plain {

@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestAdminActionsNameTheFieldThatIsWrong(t *testing.T) {
+	s := startSystem(t)
+	tests := []struct {
+		name     string
+		function string
+		payload  map[string]any
+		mention  string
+	}{
+		{"no action", "AdminFunction", map[string]any{}, "action: is required"},
+		{"unknown action", "AdminFunction", map[string]any{"action": "drop_tables"}, `unknown action "drop_tables"`},
+		{"unknown field", "AdminFunction", map[string]any{"action": "get_link", "link_id": "demo", "linkid": "x"}, "linkid: is not a field"},
+		{"wrong type", "AdminFunction", map[string]any{"action": "report", "account_id": 7}, "account_id: must be a JSON string"},
+		{"missing key kind", "AdminFunction", map[string]any{"action": "create_integration", "account_id": "a", "name": "n", "network_id": "net", "api_key": "k"}, "key_kind: is required"},
+		{"bad network id", "AdminFunction", map[string]any{"action": "create_integration", "account_id": "a", "name": "n", "network_id": "Not A Host!", "key_kind": "affiliate", "api_key": "k"}, "network_id: must be the network id"},
+		{"network key without affiliate", "AdminFunction", map[string]any{"action": "create_integration", "account_id": "a", "name": "n", "network_id": "net", "key_kind": "network", "api_key": "k"}, "affiliate_id: is required with a network key"},
+		{"bad frequency", "AdminFunction", map[string]any{"action": "update_integration", "integration_id": "in_demo", "sync_frequency": "2m"}, "sync_frequency:"},
+		{"bad currency", "AdminFunction", map[string]any{"action": "update_integration", "integration_id": "in_demo", "default_currency": "dollars"}, "default_currency: must be a three-letter ISO 4217 code"},
+		{"unknown integration", "AdminFunction", map[string]any{"action": "get_integration", "integration_id": "in_nope"}, `integration_id: no integration "in_nope"`},
+		{"offer not imported", "AdminFunction", map[string]any{"action": "create_link", "account_id": "demo", "integration_id": "in_demo", "offer_id": "999", "message_id": "m"}, `offer_id: offer "999" is not imported`},
+		{"someone else's integration", "AdminFunction", map[string]any{"action": "create_link", "account_id": "other", "integration_id": "in_demo", "offer_id": "1", "message_id": "m"}, `account "other" has no integration "in_demo"`},
+		{"vanity link taken", "AdminFunction", map[string]any{"action": "create_link", "link_id": "demo", "account_id": "demo", "integration_id": "in_demo", "offer_id": "1", "message_id": "m"}, `link_id: "demo" is taken`},
+		{"bad report dimension", "AdminFunction", map[string]any{"action": "report", "account_id": "demo", "dimension": "country"}, "dimension: must be one of"},
+		{"bad report range", "AdminFunction", map[string]any{"action": "report", "account_id": "demo", "from": "2026-12-01", "to": "2026-11-01"}, "from: must not be after to"},
+		{"bad day", "AdminFunction", map[string]any{"action": "list_postbacks", "day": "yesterday"}, "day: must be a date"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ferr := s.invoke(tt.function, tt.payload, nil)
+			var e struct {
+				Type    string `json:"errorType"`
+				Message string `json:"errorMessage"`
+			}
+			if err := json.Unmarshal([]byte(ferr), &e); err != nil {
+				t.Fatalf("want a function error, got %q", ferr)
+			}
+			if e.Type != "InvalidInput" || !strings.Contains(e.Message, tt.mention) {
+				t.Errorf("error %s: %q, want InvalidInput mentioning %q", e.Type, e.Message, tt.mention)
+			}
+		})
+	}
+}
+
+func TestIntegrationsNeverShowTheirSecrets(t *testing.T) {
+	s := startSystem(t)
+	const key = "sk-live-THIS-MUST-NOT-LEAK-1234"
+	var created map[string]any
+	s.mustInvoke("AdminFunction", map[string]any{
+		"action": "create_integration", "account_id": "acme", "name": "Acme", "network_id": "acme",
+		"key_kind": "network", "affiliate_id": "42", "api_key": key,
+	}, &created)
+	id, _ := created["integration_id"].(string)
+	if id == "" || created["api_key_set"] != true {
+		t.Fatalf("created %v", created)
+	}
+	for _, p := range []map[string]any{
+		{"action": "get_integration", "integration_id": id},
+		{"action": "list_integrations"},
+		{"action": "update_integration", "integration_id": id, "name": "Acme 2"},
+		{"action": "postback_url", "integration_id": id},
+	} {
+		var out any
+		s.mustInvoke("AdminFunction", p, &out)
+		raw, _ := json.Marshal(out)
+		if strings.Contains(string(raw), key) || strings.Contains(string(raw), "api_key\"") {
+			t.Errorf("%v answered %s", p["action"], raw)
+		}
+	}
+	var before, after struct {
+		URL string `json:"postback_url"`
+	}
+	s.mustInvoke("AdminFunction", map[string]any{"action": "postback_url", "integration_id": id}, &before)
+	s.mustInvoke("AdminFunction", map[string]any{"action": "rotate_postback_token", "integration_id": id}, &after)
+	if before.URL == after.URL || !strings.Contains(after.URL, "token="+id+".") || !strings.Contains(after.URL, "click_id={aff_sub}") || !strings.Contains(after.URL, "goal_id={goal_id}") {
+		t.Errorf("postback URL before %s, after rotation %s", before.URL, after.URL)
+	}
+}

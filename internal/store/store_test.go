@@ -1,0 +1,135 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/trackly/tune-integration/internal/localrun"
+	"github.com/trackly/tune-integration/internal/money"
+	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/validate"
+)
+
+// newStore returns a Store on the local cloud's embedded DynamoDB, with the tables of template.yaml.
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	sys, err := localrun.Start(context.Background(), localrun.Options{
+		TemplatePath: filepath.Join("..", "..", "template.yaml"),
+		HTTPAddr:     "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", TUNEAddr: "127.0.0.1:0",
+		DataDir: t.TempDir(), DisableSchedules: true, SkipDemo: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Close() })
+	env := sys.Cloud.FunctionEnv("AttributionFunction")
+	return store.New(dynamodb.NewFromConfig(sys.Cloud.AWSConfig()), store.TablesFromEnv(func(k string) string { return env[k] }))
+}
+
+func TestGetClicksReadsMoreThanOneBatch(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Now().UTC()
+	var ids []string
+	for i := range 230 {
+		id := fmt.Sprintf("click-%03d", i)
+		ids = append(ids, id, id) // duplicates in a request are read once
+		if i%3 == 0 {
+			continue // not stored
+		}
+		if err := s.RecordClick(ctx, store.Click{ClickID: id, LinkID: "l", AccountID: "a", CreatedAt: now, ExpiresAt: now.Add(time.Hour).Unix()}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetClicks(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 153 {
+		t.Fatalf("found %d clicks, want 153", len(got))
+	}
+	if _, ok := got["click-000"]; ok {
+		t.Error("found a click that was never stored")
+	}
+	if c := got["click-229"]; c.LinkID != "l" || !c.CreatedAt.Equal(now) {
+		t.Errorf("click-229 = %+v", c)
+	}
+}
+
+func TestRecordConversionOnceWithItsCounters(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	payout, _ := money.Parse("2.5")
+	c := store.Conversion{ConversionKey: "in#tx#0", AccountID: "acct", ReceivedKey: "k", Payout: payout, Currency: "USD", Attribution: store.ConversionAttributed}
+	one, _ := money.Parse("1")
+	inc := []store.Increment{{AccountID: "acct", Dimension: "message", DimensionID: "m1", Day: "2026-11-24", Counters: map[string]money.Amount{"conversions": one, "revenue_units_USD": payout}}}
+	outcome := store.PostbackOutcome{Day: "2026-11-24", ReceivedKey: "k", Outcome: store.PostbackAttributed}
+
+	if err := s.RecordConversion(ctx, c, inc, outcome); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordConversion(ctx, c, inc, outcome); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("second record: %v, want ErrDuplicate", err)
+	}
+	rows, err := s.ReportRows(ctx, "acct", "message", "m1", "2026-11-01", "2026-11-30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Counters["conversions"].String() != "1" || rows[0].Counters["revenue_units_USD"].String() != "2.5" {
+		t.Fatalf("rows = %+v, want one row counted once", rows)
+	}
+	got, err := s.GetConversion(ctx, "in#tx#0")
+	if err != nil || !got.Payout.Equal(payout.Decimal) {
+		t.Fatalf("conversion = %+v, %v", got, err)
+	}
+}
+
+func TestListConversionsPagesNewestFirst(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for i := range 7 {
+		at := base.Add(time.Duration(i) * time.Minute)
+		attribution := store.ConversionAttributed
+		if i%2 == 0 {
+			attribution = store.ConversionOrphan
+		}
+		c := store.Conversion{ConversionKey: fmt.Sprintf("in#tx%d#0", i), AccountID: "acct", ReceivedKey: store.SortableTime(at) + fmt.Sprintf("#%d", i), ReceivedAt: at, Attribution: attribution, Currency: "USD"}
+		if err := s.RecordConversion(ctx, c, nil, store.PostbackOutcome{Day: "d", ReceivedKey: fmt.Sprint(i), Outcome: store.PostbackAttributed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	cursor := ""
+	for page := 0; page < 10; page++ {
+		list, next, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list {
+			seen = append(seen, c.ConversionKey)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	want := []string{"in#tx6#0", "in#tx5#0", "in#tx4#0", "in#tx3#0", "in#tx2#0", "in#tx1#0", "in#tx0#0"}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("pages = %v, want %v", seen, want)
+	}
+	orphans, _, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Attribution: store.ConversionOrphan, Limit: 10})
+	if err != nil || len(orphans) != 4 {
+		t.Errorf("orphans = %d (%v), want 4", len(orphans), err)
+	}
+	if _, _, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Cursor: "garbage!"}); err == nil {
+		t.Error("a garbage cursor was accepted")
+	} else if _, ok := validate.AsFieldError(err); !ok {
+		t.Errorf("garbage cursor error %v does not name the field", err)
+	}
+}

@@ -51,6 +51,10 @@ type Offer struct {
 	// TUNETrackingLink is the tracking link exactly as TUNE gave it, kept so
 	// that a network key does not have to generate it again.
 	TUNETrackingLink string `dynamodbav:"tune_tracking_link,omitempty" json:"-"`
+	// TrackingLinkFor names whose link TUNETrackingLink is ("affiliate" for
+	// an affiliate key's own, "network:<affiliate id>" for a network key's),
+	// so that a change of key or affiliate gets new links.
+	TrackingLinkFor string `dynamodbav:"tracking_link_for,omitempty" json:"-"`
 	// PreviewURL is the advertiser's landing page, for people; never a tracking link.
 	PreviewURL     string        `dynamodbav:"preview_url,omitempty" json:"preview_url,omitempty"`
 	DefaultPayout  money.Amount  `dynamodbav:"default_payout" json:"default_payout"`
@@ -204,5 +208,7 @@ type SyncRun struct {
 	ResumeAfterID     string   `dynamodbav:"resume_after_id,omitempty" json:"-"`
 	RemovalCandidates []string `dynamodbav:"removal_candidates,omitempty" json:"-"`
 	Error             string   `dynamodbav:"error,omitempty" json:"error,omitempty"`
-	ExpiresAt         int64    `dynamodbav:"expires_at" json:"expires_at"`
+	// ErrorKind is the tune error kind of Error when TUNE caused it (key_rejected, rate_limited...).
+	ErrorKind string `dynamodbav:"error_kind,omitempty" json:"error_kind,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expires_at" json:"expires_at"`
 }

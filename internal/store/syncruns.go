@@ -66,3 +66,9 @@ func (s *Store) ListSyncRuns(ctx context.Context, f SyncRunFilter) ([]SyncRun, s
 	})
 	return out, cursor, err
 }
+
+// CheckCursor reports whether cursor is one a list read returned ("" is the start).
+func CheckCursor(cursor string) error {
+	_, err := decodeCursor(cursor)
+	return err
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,48 @@ func TestIntegrationsNeverShowTheirSecrets(t *testing.T) {
 	s.mustInvoke("AdminFunction", map[string]any{"action": "rotate_postback_token", "integration_id": id}, &after)
 	if before.URL == after.URL || !strings.Contains(after.URL, "token="+id+".") || !strings.Contains(after.URL, "click_id={aff_sub}") || !strings.Contains(after.URL, "goal_id={goal_id}") {
 		t.Errorf("postback URL before %s, after rotation %s", before.URL, after.URL)
+	}
+}
+
+// A new API key takes effect at once, even in an OfferSyncFunction that has
+// cached the old one for the life of its execution environment.
+func TestANewAPIKeyTakesEffectInWarmFunctions(t *testing.T) {
+	s := startSystem(t)
+	test := func() (ok bool, cause string) {
+		var res struct {
+			OK    bool   `json:"ok"`
+			Cause string `json:"cause"`
+		}
+		s.mustInvoke("OfferSyncFunction", map[string]any{"action": "test_connection", "integration_id": s.Demo.IntegrationID}, &res)
+		return res.OK, res.Cause
+	}
+	if ok, cause := test(); !ok {
+		t.Fatalf("demo connection fails: %s", cause)
+	}
+	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "api_key": "revoked-key"}, nil)
+	if ok, cause := test(); ok || cause != "key_rejected" {
+		t.Fatalf("with a wrong key: ok=%v cause=%q, want key_rejected", ok, cause)
+	}
+	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "api_key": "demo-affiliate-key"}, nil)
+	if ok, cause := test(); !ok {
+		t.Fatalf("with the right key again: %s", cause)
+	}
+	secrets, err := filepath.Glob(filepath.Join(s.dataDir, "secrets", "integrations", s.Demo.IntegrationID, "api-key-*"))
+	if err != nil || len(secrets) != 1 {
+		t.Errorf("API key versions kept: %v (%v), want only the current one", secrets, err)
+	}
+}
+
+func TestClearingASettingClearsIt(t *testing.T) {
+	s := startSystem(t)
+	var view map[string]any
+	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": "77"}, &view)
+	if view["affiliate_id"] != "77" {
+		t.Fatalf("set: %v", view["affiliate_id"])
+	}
+	var cleared map[string]any
+	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": ""}, &cleared)
+	if v, ok := cleared["affiliate_id"]; ok && v != "" {
+		t.Fatalf("cleared affiliate_id reads %v", v)
 	}
 }

@@ -32,6 +32,7 @@ type Store interface {
 type Secrets interface {
 	Get(ctx context.Context, name string) (string, error)
 	Put(ctx context.Context, name, value string) error
+	Delete(ctx context.Context, name string) error
 }
 
 // Service manages integrations.
@@ -110,14 +111,31 @@ var (
 	integrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 )
 
-// APIKeySecretName is the secret that holds an integration's TUNE API key.
-func APIKeySecretName(integrationID string) string {
-	return "integrations/" + integrationID + "/api-key"
+// secretName names a new version of one of an integration's secrets
+// ("integrations/<id>/api-key-<version>"). Each new value gets a new name, so
+// functions that cache secrets for the life of their execution environment
+// never use a replaced key or token.
+func secretName(integrationID, kind string) string {
+	return "integrations/" + integrationID + "/" + kind + "-" + ids.New("", 8)
 }
 
-// PostbackTokenSecretName is the secret that holds an integration's postback token.
-func PostbackTokenSecretName(integrationID string) string {
-	return "integrations/" + integrationID + "/postback-token"
+// putSecret stores value under a new name and points *current at it. It
+// returns the replaced name, to delete once the record points at the new one.
+func (svc *Service) putSecret(ctx context.Context, integrationID, kind, value string, current *string) (replaced string, err error) {
+	name := secretName(integrationID, kind)
+	if err := svc.secrets.Put(ctx, name, value); err != nil {
+		return "", fmt.Errorf("store %s: %w", kind, err)
+	}
+	replaced, *current = *current, name
+	return replaced, nil
+}
+
+// deleteReplaced deletes a secret the stored record no longer names. A failure
+// only leaves an unused secret behind: the integration is already consistent.
+func (svc *Service) deleteReplaced(ctx context.Context, name string) {
+	if name != "" {
+		svc.secrets.Delete(ctx, name)
+	}
 }
 
 // Create validates s, stores the API key and a fresh postback token as secrets, and stores the integration.
@@ -154,11 +172,10 @@ func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 	if err := svc.apply(&in, s, now); err != nil {
 		return View{}, err
 	}
-	if err := svc.secrets.Put(ctx, APIKeySecretName(in.IntegrationID), *s.APIKey); err != nil {
-		return View{}, fmt.Errorf("store API key: %w", err)
+	if _, err := svc.putSecret(ctx, in.IntegrationID, "api-key", *s.APIKey, &in.APIKeySecret); err != nil {
+		return View{}, err
 	}
-	in.APIKeySecret = APIKeySecretName(in.IntegrationID)
-	if err := svc.newToken(ctx, &in); err != nil {
+	if _, err := svc.newToken(ctx, &in); err != nil {
 		return View{}, err
 	}
 	err := svc.store.CreateIntegration(ctx, in)
@@ -181,22 +198,31 @@ func (svc *Service) Update(ctx context.Context, integrationID string, s Settings
 		return View{}, validate.Field("account_id", "cannot change; create a new integration for another account")
 	}
 	now := svc.now().UTC()
+	wasAuto := in.AutoSync
 	if err := svc.apply(&in, s, now); err != nil {
 		return View{}, err
 	}
+	// Turning auto-sync on, or changing its frequency, schedules a sync now;
+	// otherwise the next sync time stays whatever the last sync set.
+	in.NextSyncAt = time.Time{}
+	if in.AutoSync && (!wasAuto || s.SyncFrequency != nil) {
+		in.NextSyncAt = now
+	}
+	var replaced string
 	if s.APIKey != nil {
 		if strings.TrimSpace(*s.APIKey) == "" {
 			return View{}, validate.Field("api_key", "must not be empty")
 		}
-		if err := svc.secrets.Put(ctx, APIKeySecretName(in.IntegrationID), *s.APIKey); err != nil {
-			return View{}, fmt.Errorf("store API key: %w", err)
+		if replaced, err = svc.putSecret(ctx, in.IntegrationID, "api-key", *s.APIKey, &in.APIKeySecret); err != nil {
+			return View{}, err
 		}
-		in.APIKeySecret = APIKeySecretName(in.IntegrationID)
 	}
 	if err := svc.store.UpdateIntegrationSettings(ctx, in); err != nil {
 		return View{}, fmt.Errorf("update integration: %w", err)
 	}
-	return ViewOf(in), nil
+	svc.deleteReplaced(ctx, replaced)
+	updated, err := svc.Get(ctx, integrationID)
+	return ViewOf(updated), err
 }
 
 // Get reads an integration, answering a field error when it does not exist.
@@ -263,24 +289,27 @@ func (svc *Service) RotatePostbackToken(ctx context.Context, integrationID strin
 	if err != nil {
 		return PostbackURL{}, err
 	}
-	if err := svc.newToken(ctx, &in); err != nil {
+	replaced, err := svc.newToken(ctx, &in)
+	if err != nil {
 		return PostbackURL{}, err
 	}
 	in.UpdatedAt = svc.now().UTC()
 	if err := svc.store.UpdateIntegrationSettings(ctx, in); err != nil {
 		return PostbackURL{}, fmt.Errorf("update integration: %w", err)
 	}
+	svc.deleteReplaced(ctx, replaced)
 	return svc.PostbackURL(ctx, integrationID)
 }
 
-func (svc *Service) newToken(ctx context.Context, in *store.Integration) error {
+// newToken gives in a fresh postback token and returns the replaced token's secret name.
+func (svc *Service) newToken(ctx context.Context, in *store.Integration) (string, error) {
 	token, hash := postbacks.NewToken(in.IntegrationID)
-	in.PostbackTokenSecret = PostbackTokenSecretName(in.IntegrationID)
-	if err := svc.secrets.Put(ctx, in.PostbackTokenSecret, token); err != nil {
-		return fmt.Errorf("store postback token: %w", err)
+	replaced, err := svc.putSecret(ctx, in.IntegrationID, "postback-token", token, &in.PostbackTokenSecret)
+	if err != nil {
+		return "", err
 	}
 	in.PostbackTokenHash = hash
-	return nil
+	return replaced, nil
 }
 
 // apply validates the settings given in s and writes them into in.

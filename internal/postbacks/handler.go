@@ -56,9 +56,9 @@ func NewHandler(q Queue, st Store, clicks ClickVerifier, logger *slog.Logger, no
 
 // response is the JSON body of every answer.
 type response struct {
-	Status     string                `json:"status"`
-	PostbackID string                `json:"postback_id"`
-	Error      string                `json:"error,omitempty"`
+	Status     string                 `json:"status"`
+	PostbackID string                 `json:"postback_id"`
+	Error      string                 `json:"error,omitempty"`
 	Errors     []*validate.FieldError `json:"errors,omitempty"`
 }
 

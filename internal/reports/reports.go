@@ -258,6 +258,6 @@ func (l *Line) finish() {
 		}
 	}
 	if l.Clicks > 0 {
-		l.ConversionRate = decimal.NewFromInt(l.Conversions * 100).DivRound(clicks, 2).StringFixed(2)
+		l.ConversionRate = decimal.NewFromInt(l.Conversions*100).DivRound(clicks, 2).StringFixed(2)
 	}
 }

@@ -87,3 +87,15 @@ func (d *Dir) write(name, value string, place func(tmp, final string) error) err
 	}
 	return nil
 }
+
+// Delete removes the named secret.
+func (d *Dir) Delete(_ context.Context, name string) error {
+	p, err := d.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("secrets: delete %s: %w", name, err)
+	}
+	return nil
+}

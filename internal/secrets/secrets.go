@@ -27,10 +27,14 @@ type Backend interface {
 	Put(ctx context.Context, name, value string) error
 	// Create stores a secret only if it does not exist yet, returning ErrExists otherwise.
 	Create(ctx context.Context, name, value string) error
+	// Delete removes a secret; removing one that does not exist is not an error.
+	Delete(ctx context.Context, name string) error
 }
 
 // Store reads secrets through a Backend and caches them for the life of the
-// execution environment, as Lambda functions should.
+// execution environment, as Lambda functions should. A secret that changes
+// (an API key, a postback token) is stored under a new name each time, so a
+// cached value is never stale.
 type Store struct {
 	backend Backend
 	mu      sync.Mutex
@@ -65,6 +69,14 @@ func (s *Store) Put(ctx context.Context, name, value string) error {
 	}
 	s.remember(name, value)
 	return nil
+}
+
+// Delete removes the named secret and forgets it.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	s.mu.Lock()
+	delete(s.cache, name)
+	s.mu.Unlock()
+	return s.backend.Delete(ctx, name)
 }
 
 // GetOrCreate returns the named secret, creating it with a random value of

@@ -14,6 +14,7 @@ import (
 type SSMClient interface {
 	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
 	PutParameter(ctx context.Context, in *ssm.PutParameterInput, opts ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, opts ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
 }
 
 // SSM keeps secrets as SecureString parameters under a path prefix such as "/trackly/prod/".
@@ -66,6 +67,16 @@ func (s *SSM) put(ctx context.Context, name, value string, overwrite bool) error
 	}
 	if err != nil {
 		return fmt.Errorf("secrets: put %s%s: %w", s.prefix, name, err)
+	}
+	return nil
+}
+
+// Delete deletes the named parameter.
+func (s *SSM) Delete(ctx context.Context, name string) error {
+	_, err := s.client.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(s.prefix + name)})
+	var missing *types.ParameterNotFound
+	if err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("secrets: delete %s%s: %w", s.prefix, name, err)
 	}
 	return nil
 }

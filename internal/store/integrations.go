@@ -71,27 +71,40 @@ func (s *Store) ListIntegrations(ctx context.Context, accountID string) ([]Integ
 	return out, nil
 }
 
-// integrationSettings are the attributes an admin edits; sync bookkeeping is left alone.
-var integrationSettings = []string{
-	"name", "network_id", "api_domain", "api_base_url", "key_kind", "api_key_secret", "affiliate_id",
-	"click_param", "default_currency", "attribution_window_days", "rate_limit", "auto_sync",
-	"sync_every_minutes", "next_sync_at", "postback_token_hash", "postback_token_secret", "require_postback_token", "updated_at",
+// integrationSettings are the attributes an admin edits, each with the value
+// that clears it. Clearing sets that value rather than removing the attribute:
+// the same in DynamoDB, and minidyn ignores REMOVE.
+var integrationSettings = map[string]types.AttributeValue{
+	"name": nil, "network_id": nil, "api_domain": nil, "key_kind": nil, "click_param": nil,
+	"default_currency": nil, "attribution_window_days": nil, "auto_sync": nil,
+	"postback_token_hash": nil, "postback_token_secret": nil, "require_postback_token": nil, "updated_at": nil,
+	"api_base_url":       &types.AttributeValueMemberS{Value: ""},
+	"api_key_secret":     &types.AttributeValueMemberS{Value: ""},
+	"affiliate_id":       &types.AttributeValueMemberS{Value: ""},
+	"rate_limit":         &types.AttributeValueMemberN{Value: "0"},
+	"sync_every_minutes": &types.AttributeValueMemberN{Value: "0"},
 }
 
 // UpdateIntegrationSettings writes the admin-editable attributes of an existing
-// integration without touching what a running sync writes (its lease and progress).
+// integration without touching what a running sync writes (its lease, progress
+// and next sync time). A non-zero NextSyncAt reschedules the next sync.
 func (s *Store) UpdateIntegrationSettings(ctx context.Context, in Integration) error {
 	item, err := attributevalue.MarshalMap(in)
 	if err != nil {
 		return fmt.Errorf("encode integration: %w", err)
 	}
 	var update expression.UpdateBuilder
-	for _, name := range integrationSettings {
-		if v, ok := item[name]; ok {
-			update = update.Set(expression.Name(name), expression.Value(v))
-		} else {
-			update = update.Remove(expression.Name(name))
+	for name, cleared := range integrationSettings {
+		v, ok := item[name]
+		if !ok {
+			v = cleared
 		}
+		if v != nil {
+			update = update.Set(expression.Name(name), expression.Value(v))
+		}
+	}
+	if !in.NextSyncAt.IsZero() {
+		update = update.Set(expression.Name("next_sync_at"), expression.Value(item["next_sync_at"]))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(expression.AttributeExists(expression.Name("integration_id"))).Build()
 	if err != nil {

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// apiKeyEnv holds a TUNE API key for `integrations add` (and `update --api-key-env`).
+const apiKeyEnv = "TRACKLY_TUNE_API_KEY"
+
+// integrationView is an integration as AdminFunction returns it (never with its API key).
+type integrationView struct {
+	IntegrationID         text `json:"integration_id"`
+	AccountID             text `json:"account_id"`
+	Name                  text `json:"name"`
+	NetworkID             text `json:"network_id"`
+	APIDomain             text `json:"api_domain"`
+	APIBaseURL            text `json:"api_base_url"`
+	KeyKind               text `json:"key_kind"`
+	APIKeySet             bool `json:"api_key_set"`
+	AffiliateID           text `json:"affiliate_id"`
+	ClickParam            text `json:"click_param"`
+	DefaultCurrency       text `json:"default_currency"`
+	AttributionWindowDays text `json:"attribution_window_days"`
+	RateLimit             text `json:"rate_limit"`
+	AutoSync              bool `json:"auto_sync"`
+	SyncFrequency         text `json:"sync_frequency"`
+	RequirePostbackToken  bool `json:"require_postback_token"`
+	LastSyncAt            text `json:"last_sync_at"`
+	NextSyncAt            text `json:"next_sync_at"`
+	CreatedAt             text `json:"created_at"`
+	UpdatedAt             text `json:"updated_at"`
+}
+
+func (v integrationView) network() string {
+	if v.APIBaseURL != "" {
+		return v.NetworkID.or("-") + " (" + string(v.APIBaseURL) + ")"
+	}
+	return v.NetworkID.or("-") + " (" + v.NetworkID.or("?") + "." + v.APIDomain.or("api.hasoffers.com") + ")"
+}
+
+func (v integrationView) autoSync() string {
+	switch {
+	case !v.AutoSync:
+		return "off"
+	case v.SyncFrequency == "hourly" || v.SyncFrequency == "daily":
+		return string(v.SyncFrequency)
+	}
+	return "every " + v.SyncFrequency.or("?")
+}
+
+func printIntegration(w io.Writer, v integrationView) {
+	key := "not set"
+	if v.APIKeySet {
+		key = "set (kept secret)"
+	}
+	row(w, "Integration", string(v.IntegrationID))
+	row(w, "Account", string(v.AccountID))
+	row(w, "Name", string(v.Name))
+	row(w, "Network", v.network())
+	row(w, "API key", v.KeyKind.or("?")+" key, "+key)
+	row(w, "Affiliate id", v.AffiliateID.or("-"))
+	row(w, "Click parameter", v.ClickParam.or("-"))
+	row(w, "Default currency", v.DefaultCurrency.or("-"))
+	row(w, "Attribution window", v.AttributionWindowDays.or("?")+" days")
+	row(w, "TUNE rate limit", v.RateLimit.or("?")+" calls / 10 s")
+	row(w, "Auto-sync", v.autoSync())
+	row(w, "Last sync", when(v.LastSyncAt))
+	row(w, "Next sync", yesNo(v.AutoSync, when(v.NextSyncAt), "-"))
+	row(w, "Postback token", yesNo(v.RequirePostbackToken, "required", "not required"))
+	row(w, "Created", when(v.CreatedAt))
+	row(w, "Updated", when(v.UpdatedAt))
+}
+
+// postbackURLView is the answer of postback_url and rotate_postback_token.
+type postbackURLView struct {
+	IntegrationID text `json:"integration_id"`
+	URL           text `json:"postback_url"`
+	ClickParam    text `json:"click_param"`
+	Note          text `json:"note"`
+}
+
+func printPostbackURL(w io.Writer, v postbackURLView) {
+	fmt.Fprintf(w, "Postback URL of %s:\n\n  %s\n\n", v.IntegrationID, v.URL)
+	if v.Note != "" {
+		fmt.Fprintln(w, v.Note)
+	}
+}
+
+func (c *cli) integrationsCommand() *cobra.Command {
+	return group("integrations", "Manage TUNE integrations (network connections of an account)",
+		`  trackly integrations list --account demo
+  trackly integrations show in_demo`,
+		c.integrationsAdd(), c.integrationsList(), c.integrationsShow(), c.integrationsUpdate(),
+		c.integrationsTest(), c.integrationsPostbackURL(), c.integrationsRotateToken(), c.integrationsAutoSync())
+}
+
+// settingsFlags are the flags of the integration settings (integrations.Settings).
+func settingsFlags(p *payload) {
+	p.str("name", "name", "display name")
+	p.str("network-id", "network_id", "TUNE network id: \"mynetwork\" for mynetwork.api.hasoffers.com")
+	p.str("api-domain", "api_domain", "TUNE API domain (default api.hasoffers.com)")
+	p.str("api-base-url", "api_base_url", "full TUNE API base URL, e.g. https://mynetwork.api.hasoffers.com/Apiv3/json")
+	p.str("key-kind", "key_kind", "kind of API key: network or affiliate")
+	p.str("affiliate-id", "affiliate_id", "TUNE affiliate id (required with a network key)")
+	p.str("click-param", "click_param", "TUNE sub id parameter carrying the click id (default aff_sub)")
+	p.str("currency", "default_currency", "default currency (ISO 4217, default USD)")
+	p.integer("attribution-window", "attribution_window_days", "attribution window in days (1-365)")
+	p.integer("rate-limit", "rate_limit", "TUNE API calls per 10 seconds (1-1000)")
+	p.boolean("auto-sync", "auto_sync", "sync the offers on a schedule")
+	p.str("sync-frequency", "sync_frequency", "auto-sync frequency: 15m, hourly, 6h, daily or N minutes")
+	p.boolean("require-postback-token", "require_postback_token", "refuse postbacks without the integration's token")
+}
+
+func completeSettings(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("key-kind", fixedCompletion("network", "affiliate"))
+	_ = cmd.RegisterFlagCompletionFunc("sync-frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
+	_ = cmd.RegisterFlagCompletionFunc("click-param", fixedCompletion("aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5", "aff_click_id"))
+}
+
+// apiKeyFlags are the ways to pass a TUNE API key without it landing in shell history.
+type apiKeyFlags struct {
+	plain   string
+	stdin   bool
+	file    string
+	fromEnv bool
+}
+
+func (k *apiKeyFlags) register(cmd *cobra.Command, withEnvFlag bool) {
+	f := cmd.Flags()
+	f.BoolVar(&k.stdin, "api-key-stdin", false, "read the TUNE API key from standard input")
+	f.StringVar(&k.file, "api-key-file", "", "read the TUNE API key from this file")
+	f.StringVar(&k.plain, "api-key", "", "the TUNE API key itself (discouraged: it stays in your shell history)")
+	names := []string{"api-key", "api-key-stdin", "api-key-file"}
+	if withEnvFlag {
+		f.BoolVar(&k.fromEnv, "api-key-env", false, "read the TUNE API key from $"+apiKeyEnv)
+		names = append(names, "api-key-env")
+	}
+	cmd.MarkFlagsMutuallyExclusive(names...)
+}
+
+// read returns the API key the flags point to; ok is false when none was given.
+func (c *cli) readAPIKey(k *apiKeyFlags, envByDefault bool) (key string, ok bool, err error) {
+	switch {
+	case k.plain != "":
+		fmt.Fprintln(c.stderr, "trackly: warning: --api-key leaves the key in your shell history; prefer --api-key-stdin, --api-key-file or $"+apiKeyEnv)
+		key = k.plain
+	case k.stdin:
+		if isTerminal(c.stdin) {
+			fmt.Fprint(c.stderr, "TUNE API key (visible as you type; pipe it in to avoid that): ")
+			key, err = bufio.NewReader(c.stdin).ReadString('\n')
+			if err == io.EOF {
+				err = nil
+			}
+		} else {
+			var b []byte
+			b, err = io.ReadAll(io.LimitReader(c.stdin, 64<<10))
+			key = string(b)
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("read the API key from standard input: %w", err)
+		}
+	case k.file != "":
+		b, err := os.ReadFile(k.file)
+		if err != nil {
+			return "", false, usagef("--api-key-file: %v", err)
+		}
+		key = string(b)
+	case k.fromEnv || envByDefault:
+		key = c.getenv(apiKeyEnv)
+		if key == "" && !k.fromEnv {
+			return "", false, nil
+		}
+	default:
+		return "", false, nil
+	}
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return "", false, usagef("the TUNE API key is empty")
+	}
+	return key, true, nil
+}
+
+func (c *cli) integrationsAdd() *cobra.Command {
+	var key apiKeyFlags
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Connect an account to a TUNE network (create_integration)",
+		Long: `Connect an account to a TUNE network (AdminFunction create_integration).
+
+The TUNE API key is stored as a secret and never printed. Pass it without leaving it in
+your shell history: pipe it to --api-key-stdin, point --api-key-file at a file, or set
+$` + apiKeyEnv + `.`,
+		Example: `  pass show tune/acme | trackly integrations add --account acme --name "Acme network" \
+      --network-id acme --key-kind affiliate --api-key-stdin --auto-sync --sync-frequency hourly
+  trackly integrations add --account acme --name Acme --network-id acme --key-kind network \
+      --affiliate-id 12 --api-key-file ~/.tune-key --id in_acme`,
+		Args: cobra.NoArgs,
+	}
+	p := newPayload(cmd)
+	p.str("id", "integration_id", "choose the integration id (default: generated)")
+	p.str("account", "account_id", "account id (Trackly's account)")
+	settingsFlags(p)
+	key.register(cmd, false)
+	markRequired(cmd, "account", "name", "key-kind")
+	completeSettings(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		body := p.build("create_integration")
+		k, ok, err := c.readAPIKey(&key, true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return usagef("the TUNE API key is required: pipe it to --api-key-stdin, or use --api-key-file PATH or $%s", apiKeyEnv)
+		}
+		body["api_key"] = k
+		raw, err := c.invoke(cmd.Context(), adminFunction, body)
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, func(w io.Writer, v integrationView) {
+			printIntegration(w, v)
+			fmt.Fprintf(w, "\nNext: trackly integrations test %s, then trackly integrations postback-url %s\n", v.IntegrationID, v.IntegrationID)
+		})
+	}
+	return cmd
+}
+
+func (c *cli) integrationsList() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List integrations, of one account or all (list_integrations)",
+		Example: "  trackly integrations list --account demo\n  trackly integrations list -o json | jq -r '.integrations[].integration_id'",
+		Args:    cobra.NoArgs,
+	}
+	p := newPayload(cmd)
+	p.str("account", "account_id", "only this account's integrations")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		raw, err := c.invoke(cmd.Context(), adminFunction, p.build("list_integrations"))
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, func(w io.Writer, v struct {
+			Integrations []integrationView `json:"integrations"`
+		}) {
+			if len(v.Integrations) == 0 {
+				fmt.Fprintln(w, "No integrations.")
+				return
+			}
+			row(w, "ID", "ACCOUNT", "NAME", "NETWORK", "KEY", "AUTO-SYNC", "LAST SYNC")
+			for _, in := range v.Integrations {
+				row(w, string(in.IntegrationID), string(in.AccountID), string(in.Name), in.NetworkID.or("-"),
+					in.KeyKind.or("-")+yesNo(in.APIKeySet, "", " (missing)"), in.autoSync(), when(in.LastSyncAt))
+			}
+		})
+	}
+	return cmd
+}
+
+func (c *cli) integrationsShow() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "show [INTEGRATION]",
+		Short:   "Show an integration's settings (get_integration)",
+		Example: "  trackly integrations show in_demo\n  trackly integrations show --integration in_demo -o json",
+	}
+	ref := c.addIntegrationFlag(cmd, true)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := ref.id(args)
+		if err != nil {
+			return err
+		}
+		raw, err := c.invoke(cmd.Context(), adminFunction, map[string]any{"action": "get_integration", "integration_id": id})
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, printIntegration)
+	}
+	return cmd
+}
+
+func (c *cli) integrationsUpdate() *cobra.Command {
+	var key apiKeyFlags
+	cmd := &cobra.Command{
+		Use:   "update [INTEGRATION]",
+		Short: "Change an integration's settings; unset flags keep their value (update_integration)",
+		Long: `Change an integration's settings (AdminFunction update_integration). Only the flags you
+pass change; the others keep their value. To replace the TUNE API key, pipe it to
+--api-key-stdin, or use --api-key-file PATH or --api-key-env ($` + apiKeyEnv + `).`,
+		Example: `  trackly integrations update in_demo --rate-limit 20 --attribution-window 7
+  pass show tune/acme | trackly integrations update in_acme --api-key-stdin`,
+	}
+	ref := c.addIntegrationFlag(cmd, true)
+	p := newPayload(cmd)
+	settingsFlags(p)
+	key.register(cmd, true)
+	completeSettings(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := ref.id(args)
+		if err != nil {
+			return err
+		}
+		body := p.build("update_integration")
+		body["integration_id"] = id
+		k, ok, err := c.readAPIKey(&key, false)
+		if err != nil {
+			return err
+		}
+		if ok {
+			body["api_key"] = k
+		}
+		if len(body) == 2 {
+			return usagef("nothing to update: pass the settings to change, e.g. --rate-limit 20")
+		}
+		raw, err := c.invoke(cmd.Context(), adminFunction, body)
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, printIntegration)
+	}
+	return cmd
+}
+
+func (c *cli) integrationsPostbackURL() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "postback-url [INTEGRATION]",
+		Short: "Print the global postback URL to paste into TUNE (postback_url)",
+		Example: `  trackly integrations postback-url in_demo
+  trackly integrations postback-url in_demo -o json | jq -r .postback_url`,
+	}
+	ref := c.addIntegrationFlag(cmd, true)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := ref.id(args)
+		if err != nil {
+			return err
+		}
+		raw, err := c.invoke(cmd.Context(), adminFunction, map[string]any{"action": "postback_url", "integration_id": id})
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, printPostbackURL)
+	}
+	return cmd
+}
+
+func (c *cli) integrationsRotateToken() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rotate-token [INTEGRATION]",
+		Short: "Replace the postback token; the old postback URL stops working at once (rotate_postback_token)",
+		Example: `  trackly integrations rotate-token in_demo
+  # then paste the new URL into TUNE`,
+	}
+	ref := c.addIntegrationFlag(cmd, true)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := ref.id(args)
+		if err != nil {
+			return err
+		}
+		raw, err := c.invoke(cmd.Context(), adminFunction, map[string]any{"action": "rotate_postback_token", "integration_id": id})
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, func(w io.Writer, v postbackURLView) {
+			fmt.Fprintln(w, "The postback token is replaced: the previous URL is refused from now on.")
+			printPostbackURL(w, v)
+		})
+	}
+	return cmd
+}
+
+func (c *cli) integrationsAutoSync() *cobra.Command {
+	var frequency string
+	cmd := &cobra.Command{
+		Use:       "auto-sync on|off",
+		Short:     "Turn the scheduled offer sync on or off, and set how often it runs (update_integration)",
+		Example:   "  trackly integrations auto-sync on --integration in_demo --frequency 6h\n  trackly integrations auto-sync off -i in_demo",
+		ValidArgs: []string{"on", "off"},
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+				return usagef("say on or off, e.g. trackly integrations auto-sync on --integration in_demo")
+			}
+			return nil
+		},
+	}
+	ref := c.addIntegrationFlag(cmd, false)
+	cmd.Flags().StringVar(&frequency, "frequency", "", "how often: 15m, hourly, 6h, daily or N minutes (sync_frequency)")
+	_ = cmd.RegisterFlagCompletionFunc("frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := ref.id(nil)
+		if err != nil {
+			return err
+		}
+		body := map[string]any{"action": "update_integration", "integration_id": id, "auto_sync": args[0] == "on"}
+		if frequency != "" {
+			body["sync_frequency"] = frequency
+		}
+		raw, err := c.invoke(cmd.Context(), adminFunction, body)
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, func(w io.Writer, v integrationView) {
+			row(w, "Integration", string(v.IntegrationID))
+			row(w, "Auto-sync", v.autoSync())
+			row(w, "Next sync", yesNo(v.AutoSync, when(v.NextSyncAt), "-"))
+		})
+	}
+	return cmd
+}

@@ -44,18 +44,5 @@ func (s *Store) RecordClick(ctx context.Context, c Click, increments []Increment
 // GetClicks reads the clicks with the given ids in as few BatchGetItem calls as
 // possible; ids without a stored click are absent from the result.
 func (s *Store) GetClicks(ctx context.Context, clickIDs []string) (map[string]Click, error) {
-	out := map[string]Click{}
-	keys := make([]key, 0, len(clickIDs))
-	for _, id := range unique(clickIDs) {
-		keys = append(keys, stringKey("click_id", id))
-	}
-	err := s.batchGet(ctx, s.tables.Clicks, keys, func(item map[string]types.AttributeValue) error {
-		var c Click
-		if err := attributevalue.UnmarshalMap(item, &c); err != nil {
-			return fmt.Errorf("click: %w", err)
-		}
-		out[c.ClickID] = c
-		return nil
-	})
-	return out, err
+	return batchGet(ctx, s, s.tables.Clicks, stringKeys("click_id", clickIDs), func(c Click) string { return c.ClickID })
 }

@@ -83,32 +83,13 @@ type ConversionFilter struct {
 
 // ListConversions lists an account's conversions newest first, a page at a time.
 func (s *Store) ListConversions(ctx context.Context, f ConversionFilter) ([]Conversion, string, error) {
-	keyCond := expression.Key("account_id").Equal(expression.Value(f.AccountID))
-	b := expression.NewBuilder().WithKeyCondition(keyCond)
+	q := listQuery{
+		table: s.tables.Conversions, index: "by_account", newestFirst: true, cursor: f.Cursor, limit: f.Limit,
+		key: expression.Key("account_id").Equal(expression.Value(f.AccountID)),
+	}
 	if f.Attribution != "" {
-		b = b.WithFilter(expression.Name("attribution").Equal(expression.Value(f.Attribution)))
+		filter := expression.Name("attribution").Equal(expression.Value(f.Attribution))
+		q.filter = &filter
 	}
-	expr, err := b.Build()
-	if err != nil {
-		return nil, "", fmt.Errorf("build conversions query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Conversions),
-		IndexName:                 aws.String("by_account"),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-	}
-	var out []Conversion
-	cursor, err := s.queryPages(ctx, in, f.Cursor, f.Limit, func(item map[string]types.AttributeValue) error {
-		var c Conversion
-		if err := attributevalue.UnmarshalMap(item, &c); err != nil {
-			return err
-		}
-		out = append(out, c)
-		return nil
-	})
-	return out, cursor, err
+	return queryList[Conversion](ctx, s, q)
 }

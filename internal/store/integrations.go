@@ -27,20 +27,7 @@ func (s *Store) GetIntegration(ctx context.Context, integrationID string) (Integ
 
 // GetIntegrations reads several integrations in batches; missing ids are absent from the result.
 func (s *Store) GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]Integration, error) {
-	out := map[string]Integration{}
-	keys := make([]key, 0, len(integrationIDs))
-	for _, id := range unique(integrationIDs) {
-		keys = append(keys, stringKey("integration_id", id))
-	}
-	err := s.batchGet(ctx, s.tables.Integrations, keys, func(item map[string]types.AttributeValue) error {
-		var in Integration
-		if err := attributevalue.UnmarshalMap(item, &in); err != nil {
-			return fmt.Errorf("integration: %w", err)
-		}
-		out[in.IntegrationID] = in
-		return nil
-	})
-	return out, err
+	return batchGet(ctx, s, s.tables.Integrations, stringKeys("integration_id", integrationIDs), func(in Integration) string { return in.IntegrationID })
 }
 
 // ListIntegrations lists integrations, of one account when accountID is set.

@@ -77,33 +77,45 @@ func (s *Store) put(ctx context.Context, table string, item any) error {
 }
 
 // batchGet reads the items with the given keys from one table, 100 keys per
-// call, retrying unprocessed keys, and passes each raw item to found.
-func (s *Store) batchGet(ctx context.Context, table string, keys []key, found func(map[string]types.AttributeValue) error) error {
+// call, retrying unprocessed keys, and returns them by keyOf.
+func batchGet[K comparable, T any](ctx context.Context, s *Store, table string, keys []key, keyOf func(T) K) (map[K]T, error) {
+	out := make(map[K]T, len(keys))
 	for start := 0; start < len(keys); start += 100 {
 		chunk := keys[start:min(start+100, len(keys))]
 		req := map[string]types.KeysAndAttributes{table: {Keys: toKeys(chunk), ConsistentRead: aws.Bool(true)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
-					return fmt.Errorf("batch get from %s: %w", table, err)
+					return nil, fmt.Errorf("batch get from %s: %w", table, err)
 				}
 			}
 			if attempt > maxUnprocessedRetries {
-				return fmt.Errorf("batch get from %s: keys still unprocessed after %d attempts", table, attempt)
+				return nil, fmt.Errorf("batch get from %s: keys still unprocessed after %d attempts", table, attempt)
 			}
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return fmt.Errorf("batch get from %s: %w", table, err)
+				return nil, fmt.Errorf("batch get from %s: %w", table, err)
 			}
 			for _, item := range res.Responses[table] {
-				if err := found(item); err != nil {
-					return fmt.Errorf("decode item of %s: %w", table, err)
+				var v T
+				if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+					return nil, fmt.Errorf("decode item of %s: %w", table, err)
 				}
+				out[keyOf(v)] = v
 			}
 			req = res.UnprocessedKeys
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// stringKeys builds the keys of distinct non-empty ids.
+func stringKeys(keyAttr string, ids []string) []key {
+	keys := make([]key, 0, len(ids))
+	for _, id := range unique(ids) {
+		keys = append(keys, stringKey(keyAttr, id))
+	}
+	return keys
 }
 
 func toKeys(ks []key) []map[string]types.AttributeValue {

@@ -2,10 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // CreateLink stores a new link; ErrConflict means its id is taken.
@@ -22,20 +18,7 @@ func (s *Store) GetLink(ctx context.Context, linkID string) (Link, error) {
 
 // GetLinks reads several links in batches; missing ids are absent from the result.
 func (s *Store) GetLinks(ctx context.Context, linkIDs []string) (map[string]Link, error) {
-	out := map[string]Link{}
-	keys := make([]key, 0, len(linkIDs))
-	for _, id := range unique(linkIDs) {
-		keys = append(keys, stringKey("link_id", id))
-	}
-	err := s.batchGet(ctx, s.tables.Links, keys, func(item map[string]types.AttributeValue) error {
-		var l Link
-		if err := attributevalue.UnmarshalMap(item, &l); err != nil {
-			return fmt.Errorf("link: %w", err)
-		}
-		out[l.LinkID] = l
-		return nil
-	})
-	return out, err
+	return batchGet(ctx, s, s.tables.Links, stringKeys("link_id", linkIDs), func(l Link) string { return l.LinkID })
 }
 
 func unique(ss []string) []string {

@@ -83,7 +83,6 @@ func (s *Store) GetOffer(ctx context.Context, integrationID, offerID string) (Of
 
 // GetOffers reads several offers in batches; missing ones are absent from the result.
 func (s *Store) GetOffers(ctx context.Context, refs []OfferRef) (map[OfferRef]Offer, error) {
-	out := map[OfferRef]Offer{}
 	seen := map[OfferRef]bool{}
 	keys := make([]key, 0, len(refs))
 	for _, r := range refs {
@@ -93,15 +92,7 @@ func (s *Store) GetOffers(ctx context.Context, refs []OfferRef) (map[OfferRef]Of
 		seen[r] = true
 		keys = append(keys, stringKey("integration_id", r.IntegrationID, "offer_id", r.OfferID))
 	}
-	err := s.batchGet(ctx, s.tables.Offers, keys, func(item map[string]types.AttributeValue) error {
-		var o Offer
-		if err := attributevalue.UnmarshalMap(item, &o); err != nil {
-			return fmt.Errorf("offer: %w", err)
-		}
-		out[OfferRef{o.IntegrationID, o.OfferID}] = o
-		return nil
-	})
-	return out, err
+	return batchGet(ctx, s, s.tables.Offers, keys, func(o Offer) OfferRef { return OfferRef{o.IntegrationID, o.OfferID} })
 }
 
 // IntegrationOffers reads every offer imported into an integration, removed
@@ -146,30 +137,13 @@ type OfferFilter struct {
 
 // ListOffers lists an integration's imported offers a page at a time.
 func (s *Store) ListOffers(ctx context.Context, f OfferFilter) ([]Offer, string, error) {
-	b := expression.NewBuilder().WithKeyCondition(expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)))
+	q := listQuery{
+		table: s.tables.Offers, cursor: f.Cursor, limit: f.Limit,
+		key: expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)),
+	}
 	if !f.IncludeRemoved {
-		b = b.WithFilter(expression.Name("removed").NotEqual(expression.Value(true)))
+		filter := expression.Name("removed").NotEqual(expression.Value(true))
+		q.filter = &filter
 	}
-	expr, err := b.Build()
-	if err != nil {
-		return nil, "", fmt.Errorf("build offers query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Offers),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var out []Offer
-	cursor, err := s.queryPages(ctx, in, f.Cursor, f.Limit, func(item map[string]types.AttributeValue) error {
-		var o Offer
-		if err := attributevalue.UnmarshalMap(item, &o); err != nil {
-			return err
-		}
-		out = append(out, o)
-		return nil
-	})
-	return out, cursor, err
+	return queryList[Offer](ctx, s, q)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -18,6 +20,52 @@ const DefaultPageSize = 50
 
 // MaxPageSize is the largest page a list read returns.
 const MaxPageSize = 1000
+
+// listQuery describes one page of a list read.
+type listQuery struct {
+	table       string
+	index       string // "" for the table itself
+	key         expression.KeyConditionBuilder
+	filter      *expression.ConditionBuilder
+	newestFirst bool
+	cursor      string
+	limit       int
+}
+
+// queryList reads one page of items of type T, returning the cursor of what follows.
+func queryList[T any](ctx context.Context, s *Store, q listQuery) ([]T, string, error) {
+	b := expression.NewBuilder().WithKeyCondition(q.key)
+	if q.filter != nil {
+		b = b.WithFilter(*q.filter)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build query of %s: %w", q.table, err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(q.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(!q.newestFirst),
+	}
+	if q.index != "" {
+		in.IndexName = aws.String(q.index)
+	} else {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	var out []T
+	cursor, err := s.queryPages(ctx, in, q.cursor, q.limit, func(item map[string]types.AttributeValue) error {
+		var v T
+		if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, cursor, err
+}
 
 // queryPages runs in from the position cursor names, passing items to each
 // until limit items were seen, and returns the cursor of what follows ("" at the end).

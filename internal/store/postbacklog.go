@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -67,30 +66,13 @@ type PostbackFilter struct {
 
 // ListPostbacks lists one day's logged postbacks newest first, a page at a time.
 func (s *Store) ListPostbacks(ctx context.Context, f PostbackFilter) ([]PostbackLogEntry, string, error) {
-	b := expression.NewBuilder().WithKeyCondition(expression.Key("day").Equal(expression.Value(f.Day)))
+	q := listQuery{
+		table: s.tables.PostbackLog, newestFirst: true, cursor: f.Cursor, limit: f.Limit,
+		key: expression.Key("day").Equal(expression.Value(f.Day)),
+	}
 	if f.Outcome != "" {
-		b = b.WithFilter(expression.Name("outcome").Equal(expression.Value(f.Outcome)))
+		filter := expression.Name("outcome").Equal(expression.Value(f.Outcome))
+		q.filter = &filter
 	}
-	expr, err := b.Build()
-	if err != nil {
-		return nil, "", fmt.Errorf("build postback log query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.PostbackLog),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-	}
-	var out []PostbackLogEntry
-	cursor, err := s.queryPages(ctx, in, f.Cursor, f.Limit, func(item map[string]types.AttributeValue) error {
-		var e PostbackLogEntry
-		if err := attributevalue.UnmarshalMap(item, &e); err != nil {
-			return err
-		}
-		out = append(out, e)
-		return nil
-	})
-	return out, cursor, err
+	return queryList[PostbackLogEntry](ctx, s, q)
 }

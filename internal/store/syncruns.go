@@ -2,14 +2,9 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // sortableTime is a UTC time layout of fixed width, so that its strings sort
@@ -43,28 +38,10 @@ type SyncRunFilter struct {
 
 // ListSyncRuns lists an integration's sync runs newest first, a page at a time.
 func (s *Store) ListSyncRuns(ctx context.Context, f SyncRunFilter) ([]SyncRun, string, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key("integration_id").Equal(expression.Value(f.IntegrationID))).Build()
-	if err != nil {
-		return nil, "", fmt.Errorf("build sync runs query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.SyncRuns),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var out []SyncRun
-	cursor, err := s.queryPages(ctx, in, f.Cursor, f.Limit, func(item map[string]types.AttributeValue) error {
-		var r SyncRun
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-			return err
-		}
-		out = append(out, r)
-		return nil
+	return queryList[SyncRun](ctx, s, listQuery{
+		table: s.tables.SyncRuns, newestFirst: true, cursor: f.Cursor, limit: f.Limit,
+		key: expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)),
 	})
-	return out, cursor, err
 }
 
 // CheckCursor reports whether cursor is one a list read returned ("" is the start).

@@ -1,23 +1,35 @@
 # Trackly's TUNE integration. `make run` starts the whole system locally,
-# `make test` runs every test. Both need only Go.
+# `make test` runs every test. Both need only Go (and make).
 
 GO            ?= go
 FUNCTIONS     := PostbackFunction ClickFunction AttributionFunction OfferSyncFunction AdminFunction
 BUILD_DIR     ?= build
-GOFLAGS_BUILD := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
+# Lambda's architecture: template.yaml's Architectures ([arm64]). The end-to-end tests under AWS's
+# Runtime Interface Emulator build the same targets for the host with LAMBDA_ARCH=amd64 (or arm64).
+LAMBDA_ARCH   ?= arm64
+# lambda.norpc: provided.al2023 speaks the Runtime API only. -trimpath, no VCS stamp and an empty
+# build ID make the same source build the same bootstrap anywhere (sam build copies the source to
+# a scratch directory, where git may be missing).
+GOFLAGS_BUILD := -tags lambda.norpc -trimpath -buildvcs=false -ldflags "-s -w -buildid="
 
-# SAM's makefile builder sets ARTIFACTS_DIR; `make build` sets it per function.
+# `sam build` (BuildMethod: makefile) runs `make build-<LogicalId>` with ARTIFACTS_DIR set;
+# `make build` puts each bootstrap under build/<LogicalId>/.
 ARTIFACTS_DIR ?= $(BUILD_DIR)/$*
 
-.PHONY: run test bench build vet clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test test-short bench vet build clean $(addprefix build-,$(FUNCTIONS))
 
 ## run: start the whole system on the embedded local cloud (HTTP API :3000, Lambda Invoke API :3001)
 run:
 	$(GO) run ./cmd/trackly local
 
-## test: vet and run every test (unit, emulator integration, end to end)
+## test: vet and run every test (unit, emulator integration, end to end, template checks, every
+##       built bootstrap under AWS's Runtime Interface Emulator)
 test: vet
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+## test-short: vet and run the quick tests (no bootstrap builds, no Runtime Interface Emulator)
+test-short: vet
+	$(GO) test -count=1 -short -timeout 10m ./...
 
 ## bench: run the benchmarks
 bench:
@@ -26,14 +38,15 @@ bench:
 vet:
 	$(GO) vet ./...
 
-## build: build every function's bootstrap for Lambda (linux/arm64) into build/<LogicalId>/
+## build: build every function's bootstrap for Lambda (linux/arm64) into build/<LogicalId>/, as sam build does
 build: $(addprefix build-,$(FUNCTIONS))
 
-# build-<LogicalId> is the target `sam build` runs for BuildMethod: makefile.
+# build-<LogicalId> is the target `sam build` runs for a function with BuildMethod: makefile.
 $(addprefix build-,$(FUNCTIONS)): build-%:
 	@mkdir -p "$(ARTIFACTS_DIR)"
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call package,$*)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build $(GOFLAGS_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call package,$*)
 
+# package maps a logical ID to its directory under functions/: OfferSyncFunction -> offersync.
 package = $(shell echo $(1) | sed 's/Function$$//' | tr '[:upper:]' '[:lower:]')
 
 clean:

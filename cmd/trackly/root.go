@@ -120,8 +120,8 @@ func (c *cli) rootCommand() *cobra.Command {
 		Long:  rootLong,
 		Example: `  trackly local                                   # start the local cloud (make run)
   trackly --local integrations list
-  TRACKLY_STACK=trackly-prod trackly report --account acme
-  trackly --stack trackly-prod offers sync --integration in_acme
+  TRACKLY_STACK=trackly-tune-prod trackly report --account acme
+  trackly --stack trackly-tune-prod offers sync --integration in_acme
   source <(trackly completion bash)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -47,6 +47,7 @@ type resource struct {
 	logicalID  string
 	typ        string
 	properties *yaml.Node // nil when the resource has no Properties
+	node       *yaml.Node // the whole resource, for Template.Resource
 }
 
 // queueIdentity is what a queue's Ref and Fn::GetAtt resolve to.
@@ -75,6 +76,9 @@ type evaluator struct {
 	resources      map[string]*resource
 	names          resourceNames
 	resolving      map[string]bool // conditions and resource names being evaluated, to report cycles
+	// placeholders makes Fn::GetAtt of attributes the local cloud cannot know resolve to
+	// "<LogicalID>.<Attribute>" instead of failing (Template.Resource).
+	placeholders bool
 }
 
 // pairs yields the keys and values of a mapping node.
@@ -460,6 +464,9 @@ func (e *evaluator) getAtt(id, attr string) (string, error) {
 	case r.typ == typeFunction && attr == "Arn":
 		name, err := e.functionName(r)
 		return functionARN(e.region, name), err
+	}
+	if e.placeholders {
+		return id + "." + attr, nil
 	}
 	return "", fmt.Errorf("attribute %s of %s (%s) is not supported locally", attr, id, r.typ)
 }

@@ -34,6 +34,8 @@ const (
 
 // Template is a SAM template with its parameters, conditions and intrinsic functions resolved.
 type Template struct {
+	// Partition, Region and AccountID are the pseudo parameters the template was resolved with.
+	Partition, Region, AccountID string
 	// Parameters holds every parameter's value, from its default or an override.
 	Parameters map[string]string
 	// Conditions holds the value of every condition.
@@ -42,6 +44,8 @@ type Template struct {
 	Functions map[string]*Function
 	Tables    map[string]*Table
 	Queues    map[string]*Queue
+
+	raw *rawTemplate // for Resource and Outputs
 }
 
 // Function is an AWS::Serverless::Function, with the template's Globals applied.
@@ -226,6 +230,9 @@ func resolveTemplate(root *yaml.Node, overrides map[string]string, region string
 	}
 	maps.Insert(e.conditionNodes, pairs(child(root, "Conditions")))
 	t := &Template{
+		Partition:  partition,
+		Region:     region,
+		AccountID:  accountID,
 		Parameters: values,
 		Conditions: map[string]bool{},
 		Functions:  map[string]*Function{},
@@ -255,7 +262,7 @@ func resolveTemplate(root *yaml.Node, overrides map[string]string, region string
 		if typ == nil {
 			return nil, fmt.Errorf("resource %s has no Type", id)
 		}
-		e.resources[id] = &resource{logicalID: id, typ: typ.Value, properties: child(n, "Properties")}
+		e.resources[id] = &resource{logicalID: id, typ: typ.Value, properties: child(n, "Properties"), node: n}
 	}
 	globals := child(child(root, "Globals"), "Function")
 	for id, r := range e.resources {
@@ -273,6 +280,7 @@ func resolveTemplate(root *yaml.Node, overrides map[string]string, region string
 		}
 	}
 	linkQueues(t)
+	t.raw = &rawTemplate{eval: e, globals: globals, outputs: child(root, "Outputs")}
 	return t, nil
 }
 

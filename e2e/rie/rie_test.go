@@ -1,0 +1,554 @@
+package rie_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/trackly/tune-integration/internal/samcheck"
+)
+
+// TestBootstrapsUnderTheRuntimeInterfaceEmulator invokes every built bootstrap with the samples
+// under events/, as `sam local invoke -e events/<sample>` would in SAM's container, and then
+// audits every AWS call the bootstraps made against their policies in template.yaml.
+func TestBootstrapsUnderTheRuntimeInterfaceEmulator(t *testing.T) {
+	w := startWorld(t)
+	var clickID string
+	steps := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"ClickFunction/click-get.json", func(t *testing.T) { clickID = w.clickRedirects(t) }},
+		{"ClickFunction/click-preview-bot.json", w.previewerIsRedirectedNotCounted},
+		{"ClickFunction/unknown-link", w.unknownLinkIsNotFound},
+		{"PostbackFunction/postback-get.json", func(t *testing.T) { w.postbackGet(t, clickID) }},
+		{"PostbackFunction/postback-post.json", w.postbackPost},
+		{"PostbackFunction/postback-invalid.json", w.invalidPostback},
+		{"AttributionFunction/attribution-sqs-batch.json", w.attributionBatch},
+		{"OfferSyncFunction/offersync-schedule.json", w.scheduledSync},
+		{"AdminFunction/function-error", w.functionErrors},
+		{"admin-payloads", w.adminPayloads},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
+			t.Logf("later steps depend on %s; stopping", s.name)
+			break
+		}
+	}
+	t.Run("every AWS call allowed, every grant used", w.audit)
+}
+
+// sample reads events/<name> as generic JSON.
+func sample(t *testing.T, name string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func encode(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// setQuery replaces query parameters of an HTTP API request, in rawQueryString (which the
+// function reads) and queryStringParameters alike.
+func setQuery(t *testing.T, ev map[string]any, params map[string]string) {
+	t.Helper()
+	q, err := url.ParseQuery(ev["rawQueryString"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	ev["rawQueryString"] = q.Encode()
+	qsp := map[string]any{}
+	for k, v := range q {
+		qsp[k] = strings.Join(v, ",")
+	}
+	ev["queryStringParameters"] = qsp
+}
+
+// setForm replaces fields of an HTTP API request's form body, base64 as API Gateway sends it.
+func setForm(t *testing.T, ev map[string]any, params map[string]string) {
+	t.Helper()
+	body := ev["body"].(string)
+	if ev["isBase64Encoded"] == true {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = string(b)
+	}
+	form, err := url.ParseQuery(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range params {
+		form.Set(k, v)
+	}
+	body = form.Encode()
+	ev["headers"].(map[string]any)["content-length"] = strconv.Itoa(len(body))
+	ev["body"], ev["isBase64Encoded"] = base64.StdEncoding.EncodeToString([]byte(body)), true
+}
+
+// httpAnswer invokes an HTTP API function and decodes its API Gateway response.
+func (w *world) httpAnswer(t *testing.T, id string, ev map[string]any) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	var res events.APIGatewayV2HTTPResponse
+	w.functions[id].mustInvoke(t, encode(t, ev), &res)
+	if res.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body = string(b)
+	}
+	return res
+}
+
+func header(res events.APIGatewayV2HTTPResponse, name string) string {
+	for k, v := range res.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	for k, v := range res.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// adminInvoke runs an admin action in the local system (not under the emulator), to look at
+// what the bootstraps did.
+func (w *world) adminInvoke(t *testing.T, function string, payload map[string]any, out any) {
+	t.Helper()
+	if err := w.sys.Invoke(context.Background(), function, payload, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) messageClicks(t *testing.T) int64 {
+	t.Helper()
+	var r struct {
+		Total struct {
+			Clicks int64 `json:"clicks"`
+		} `json:"total"`
+	}
+	w.adminInvoke(t, "AdminFunction", map[string]any{"action": "report", "account_id": w.sys.Demo.AccountID, "dimension": "message", "id": "sms-demo-1"}, &r)
+	return r.Total.Clicks
+}
+
+// trackingURL is the demo offer's TUNE tracking link, with its {click_id} placeholder.
+func (w *world) trackingURL(t *testing.T) string {
+	t.Helper()
+	var list struct {
+		Offers []struct {
+			OfferID     string `json:"offer_id"`
+			TrackingURL string `json:"tracking_url"`
+		} `json:"offers"`
+	}
+	w.adminInvoke(t, "OfferSyncFunction", map[string]any{"action": "list_offers", "integration_id": w.sys.Demo.IntegrationID, "limit": 100}, &list)
+	for _, o := range list.Offers {
+		if o.OfferID == w.sys.Demo.OfferID {
+			return o.TrackingURL
+		}
+	}
+	t.Fatalf("demo offer %s not imported", w.sys.Demo.OfferID)
+	return ""
+}
+
+// tap invokes ClickFunction with click-get.json and returns the click id of its redirect.
+func (w *world) tap(t *testing.T) string {
+	t.Helper()
+	res := w.httpAnswer(t, "ClickFunction", sample(t, "click-get.json"))
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("click-get.json: status %d, want 302: %s", res.StatusCode, res.Body)
+	}
+	loc, err := url.Parse(header(res, "Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := loc.Query().Get("aff_sub")
+	if !strings.HasPrefix(id, w.sys.Demo.LinkID+".") {
+		t.Fatalf("redirect %s carries click id %q, want one of link %s", loc, id, w.sys.Demo.LinkID)
+	}
+	return id
+}
+
+func (w *world) clickRedirects(t *testing.T) string {
+	before := w.messageClicks(t)
+	res := w.httpAnswer(t, "ClickFunction", sample(t, "click-get.json"))
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("status %d, want 302: %s", res.StatusCode, res.Body)
+	}
+	loc := header(res, "Location")
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clickID := u.Query().Get("aff_sub")
+	if want := strings.Replace(w.trackingURL(t), "{click_id}", url.QueryEscape(clickID), 1); loc != want {
+		t.Errorf("Location %s, want the offer's tracking link %s", loc, want)
+	}
+	if !strings.HasPrefix(clickID, w.sys.Demo.LinkID+".") || len(clickID) > 64 {
+		t.Errorf("click id %q", clickID)
+	}
+	if cc := header(res, "Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	if after := w.messageClicks(t); after != before+1 {
+		t.Errorf("message clicks %d -> %d, want one more", before, after)
+	}
+	return clickID
+}
+
+func (w *world) previewerIsRedirectedNotCounted(t *testing.T) {
+	before := w.messageClicks(t)
+	res := w.httpAnswer(t, "ClickFunction", sample(t, "click-preview-bot.json"))
+	if res.StatusCode != http.StatusFound || !strings.Contains(header(res, "Location"), "aff_sub=") {
+		t.Errorf("status %d, Location %q; a previewer is redirected like anyone", res.StatusCode, header(res, "Location"))
+	}
+	if after := w.messageClicks(t); after != before {
+		t.Errorf("message clicks %d -> %d; a previewer's tap is not counted", before, after)
+	}
+}
+
+func (w *world) unknownLinkIsNotFound(t *testing.T) {
+	ev := sample(t, "click-get.json")
+	ev["rawPath"] = "/c/no-such-link"
+	ev["pathParameters"] = map[string]any{"link_id": "no-such-link"}
+	ev["requestContext"].(map[string]any)["http"].(map[string]any)["path"] = "/c/no-such-link"
+	res := w.httpAnswer(t, "ClickFunction", ev)
+	if res.StatusCode != http.StatusNotFound || !strings.Contains(header(res, "Content-Type"), "text/html") {
+		t.Errorf("status %d, Content-Type %q; want a 404 page", res.StatusCode, header(res, "Content-Type"))
+	}
+}
+
+// postbackToken is the demo integration's postback token, from its postback URL.
+func (w *world) postbackToken(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(w.sys.Demo.PostbackURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("token")
+}
+
+type postbackBody struct {
+	Status     string `json:"status"`
+	PostbackID string `json:"postback_id"`
+	Errors     []struct {
+		Field string `json:"field"`
+	} `json:"errors"`
+}
+
+func decodePostback(t *testing.T, res events.APIGatewayV2HTTPResponse) postbackBody {
+	t.Helper()
+	var b postbackBody
+	if err := json.Unmarshal([]byte(res.Body), &b); err != nil {
+		t.Fatalf("postback answer %q: %v", res.Body, err)
+	}
+	return b
+}
+
+// outcomeOf waits for attribution (the local system's, fed by the queue) to settle a postback.
+func (w *world) outcomeOf(t *testing.T, postbackID string, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last := ""
+	for time.Now().Before(deadline) {
+		var log struct {
+			Postbacks []struct {
+				PostbackID string `json:"postback_id"`
+				Outcome    string `json:"outcome"`
+			} `json:"postbacks"`
+		}
+		w.adminInvoke(t, "AdminFunction", map[string]any{"action": "list_postbacks", "limit": 1000}, &log)
+		for _, p := range log.Postbacks {
+			if p.PostbackID == postbackID {
+				last = p.Outcome
+			}
+		}
+		if last == want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("postback %s: outcome %q, want %q", postbackID, last, want)
+}
+
+func (w *world) postbackGet(t *testing.T, clickID string) {
+	// As is, the sample's click id is forged (no sample can hold a click id issued in advance).
+	ev := sample(t, "postback-get.json")
+	res := w.httpAnswer(t, "PostbackFunction", ev)
+	if b := decodePostback(t, res); res.StatusCode != http.StatusForbidden || b.Status != "rejected" ||
+		!slices.ContainsFunc(b.Errors, func(e struct {
+			Field string `json:"field"`
+		}) bool {
+			return e.Field == "click_id"
+		}) {
+		t.Errorf("forged click id: status %d %+v, want 403 rejected on click_id", res.StatusCode, b)
+	}
+	// With the click id of a real tap and the integration's token, TUNE's postback is queued and
+	// the local system's AttributionFunction attributes it.
+	setQuery(t, ev, map[string]string{"click_id": clickID, "token": w.postbackToken(t), "conversion_id": "rie-get-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+	res = w.httpAnswer(t, "PostbackFunction", ev)
+	b := decodePostback(t, res)
+	if res.StatusCode != http.StatusOK || b.Status != "accepted" || b.PostbackID == "" {
+		t.Fatalf("status %d %s, want 200 accepted", res.StatusCode, res.Body)
+	}
+	w.outcomeOf(t, b.PostbackID, "attributed")
+}
+
+func (w *world) postbackPost(t *testing.T) {
+	ev := sample(t, "postback-post.json")
+	setForm(t, ev, map[string]string{"click_id": w.tap(t), "token": w.postbackToken(t), "conversion_id": "rie-post-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+	res := w.httpAnswer(t, "PostbackFunction", ev)
+	b := decodePostback(t, res)
+	if res.StatusCode != http.StatusOK || b.Status != "accepted" {
+		t.Fatalf("status %d %s, want 200 accepted", res.StatusCode, res.Body)
+	}
+	w.outcomeOf(t, b.PostbackID, "attributed")
+}
+
+func (w *world) invalidPostback(t *testing.T) {
+	res := w.httpAnswer(t, "PostbackFunction", sample(t, "postback-invalid.json"))
+	b := decodePostback(t, res)
+	var fields []string
+	for _, e := range b.Errors {
+		fields = append(fields, e.Field)
+	}
+	if res.StatusCode != http.StatusBadRequest || b.Status != "invalid" {
+		t.Errorf("status %d %s, want 400 invalid", res.StatusCode, res.Body)
+	}
+	for _, f := range []string{"payout", "currency", "status"} {
+		if !slices.Contains(fields, f) {
+			t.Errorf("errors name %v, not %s", fields, f)
+		}
+	}
+}
+
+// batchFailures invokes AttributionFunction with an SQS batch and returns batchItemFailures.
+func (w *world) batchFailures(t *testing.T, ev map[string]any) []string {
+	t.Helper()
+	var res events.SQSEventResponse
+	w.functions["AttributionFunction"].mustInvoke(t, encode(t, ev), &res)
+	var ids []string
+	for _, f := range res.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids
+}
+
+func (w *world) attributionBatch(t *testing.T) {
+	ev := sample(t, "attribution-sqs-batch.json")
+	records := ev["Records"].([]any)
+	valid, poison := records[0].(map[string]any), records[1].(map[string]any)
+	want := []string{poison["messageId"].(string)}
+
+	// As is: the readable postback (whose click cannot be found) is kept as an orphan; the
+	// unreadable one is reported for redelivery, and so, after 5 receives, the dead-letter queue.
+	if got := w.batchFailures(t, ev); !slices.Equal(got, want) {
+		t.Errorf("batchItemFailures %v, want %v (the unreadable record only)", got, want)
+	}
+	var msg map[string]any
+	if err := json.Unmarshal([]byte(valid["body"].(string)), &msg); err != nil {
+		t.Fatal(err)
+	}
+	w.conversionIs(t, msg["conversion_id"].(string), "orphan")
+
+	// With a real click: attributed.
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	msg["click_id"] = w.tap(t)
+	msg["conversion_id"] = "rie-sqs-" + suffix
+	msg["postback_id"] = "pb_rie" + suffix
+	msg["log_key"] = msg["log_key"].(string) + suffix
+	msg["received_at"] = time.Now().UTC().Format(time.RFC3339Nano)
+	valid["body"] = string(encode(t, msg))
+	if got := w.batchFailures(t, ev); !slices.Equal(got, want) {
+		t.Errorf("batchItemFailures %v, want %v", got, want)
+	}
+	w.conversionIs(t, msg["conversion_id"].(string), "attributed")
+}
+
+func (w *world) conversionIs(t *testing.T, conversionID, attribution string) {
+	t.Helper()
+	var list struct {
+		Conversions []struct {
+			ConversionID string `json:"conversion_id"`
+			Attribution  string `json:"attribution"`
+		} `json:"conversions"`
+	}
+	w.adminInvoke(t, "AdminFunction", map[string]any{"action": "list_conversions", "account_id": w.sys.Demo.AccountID, "limit": 1000}, &list)
+	for _, c := range list.Conversions {
+		if c.ConversionID == conversionID {
+			if c.Attribution != attribution {
+				t.Errorf("conversion %s is %s, want %s", conversionID, c.Attribution, attribution)
+			}
+			return
+		}
+	}
+	t.Errorf("no conversion %s", conversionID)
+}
+
+type syncRun struct {
+	IntegrationID string `json:"integration_id"`
+	RunID         string `json:"run_id"`
+	Trigger       string `json:"trigger"`
+	Status        string `json:"status"`
+}
+
+func (w *world) scheduledSync(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(root, "events", "offersync-schedule.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var due struct {
+		Due  int       `json:"due"`
+		Runs []syncRun `json:"runs"`
+	}
+	offerSync := w.functions["OfferSyncFunction"]
+	offerSync.mustInvoke(t, raw, &due)
+	i := slices.IndexFunc(due.Runs, func(r syncRun) bool { return r.IntegrationID == w.sys.Demo.IntegrationID })
+	if i < 0 {
+		t.Fatalf("the scheduled sync did not sync %s: %+v", w.sys.Demo.IntegrationID, due)
+	}
+	run := due.Runs[i]
+	if run.Trigger != "schedule" || run.Status != "succeeded" || run.RunID == "" {
+		t.Errorf("scheduled run %+v, want a succeeded run triggered by the schedule", run)
+	}
+	var runs struct {
+		Runs []syncRun `json:"runs"`
+	}
+	offerSync.mustInvoke(t, encode(t, map[string]any{"action": "list_sync_runs", "integration_id": w.sys.Demo.IntegrationID}), &runs)
+	if !slices.ContainsFunc(runs.Runs, func(r syncRun) bool { return r.RunID == run.RunID && r.Trigger == "schedule" }) {
+		t.Errorf("list_sync_runs %+v does not show run %s", runs.Runs, run.RunID)
+	}
+}
+
+func (w *world) functionErrors(t *testing.T) {
+	_, fe := w.functions["AdminFunction"].invoke(t, []byte(`{"action":"get_integration"}`))
+	if fe == nil || fe.Type != "InvalidInput" || !strings.Contains(fe.Message, "integration_id") {
+		t.Errorf("function error %+v, want InvalidInput naming integration_id", fe)
+	}
+}
+
+// adminPayloads runs every admin payload under events/ through the bootstrap it is for.
+func (w *world) adminPayloads(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	functions := map[string]string{"admin": "AdminFunction", "offersync": "OfferSyncFunction"}
+	ran := 0
+	for _, path := range paths {
+		prefix, _, _ := strings.Cut(filepath.Base(path), "-")
+		id, ok := functions[prefix]
+		if !ok {
+			continue
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var payload map[string]any
+		if err := json.Unmarshal(raw, &payload); err != nil || payload["action"] == nil {
+			t.Errorf("%s is not an admin payload", path)
+			continue
+		}
+		ran++
+		answer, fe := w.functions[id].invoke(t, raw)
+		if fe != nil {
+			t.Errorf("%s: %s answered %s: %s", filepath.Base(path), id, fe.Type, fe.Message)
+			continue
+		}
+		if !json.Valid(answer) || string(answer) == "null" {
+			t.Errorf("%s: %s answered %q", filepath.Base(path), id, answer)
+		}
+		if payload["action"] == "postback_url" {
+			var pb struct {
+				URL string `json:"postback_url"`
+			}
+			_ = json.Unmarshal(answer, &pb)
+			base := w.sys.Cloud.FunctionEnv("AdminFunction")["PUBLIC_BASE_URL"]
+			if !strings.HasPrefix(pb.URL, base+"/api/postbacks/tune?click_id={aff_sub}&payout={payout}&conversion_id={transaction_id}") {
+				t.Errorf("postback_url %q, want the contract on %s", pb.URL, base)
+			}
+		}
+	}
+	if ran < 12 {
+		t.Errorf("only %d admin payloads ran", ran)
+	}
+}
+
+// audit checks every AWS call the bootstraps made (and the event source's polling) against their
+// roles as SAM creates them: each allowed, and each data grant of the template used.
+func (w *world) audit(t *testing.T) {
+	tmpl := w.sys.Cloud.Template()
+	policies := map[string][]samcheck.Statement{}
+	requests := w.recorder.Requests()
+	for _, id := range functionIDs {
+		stmts, err := samcheck.FunctionPolicies(tmpl, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		policies[id] = stmts
+		esm, err := samcheck.EventSourceRequests(tmpl, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		requests = append(requests, esm...)
+	}
+	called := map[string]map[string]bool{}
+	for _, r := range requests {
+		if called[r.Principal] == nil {
+			called[r.Principal] = map[string]bool{}
+		}
+		called[r.Principal][r.Action] = true
+	}
+	for _, id := range functionIDs {
+		t.Logf("%s called %v", id, slices.Sorted(maps.Keys(called[id])))
+		if len(called[id]) == 0 {
+			t.Errorf("%s made no AWS call to audit", id)
+		}
+	}
+	for _, p := range w.recorder.Problems() {
+		t.Errorf("unaudited call: %s", p)
+	}
+	for _, d := range samcheck.Denied(policies, requests) {
+		t.Errorf("not allowed: %s", d)
+	}
+	for _, u := range samcheck.Unused(policies, requests) {
+		t.Errorf("unused grant: %s", u)
+	}
+	if t.Failed() {
+		t.Log(fmt.Sprintf("%d requests recorded", len(requests)))
+	}
+}

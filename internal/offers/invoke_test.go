@@ -37,8 +37,14 @@ func (w *world) invoke(t *testing.T, payload []byte, out any) *localcloud.Functi
 
 // The sample payloads under events/ run, in an admin's order, through
 // OfferSyncFunction as it runs in AWS, against an integration like the demo's.
+//
+// The samples name the integration "in_demo", so this test has a world of its own.
 func TestOfferSyncFunctionRunsTheSamplePayloads(t *testing.T) {
-	w := getWorld(t)
+	w, err := startWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.cloud.Close() })
 	n := newNetwork(t, tunesim.Options{Offers: 200})
 	w.integration(t, n, "affiliate", func(s *integrations.Settings) {
 		s.IntegrationID, s.AutoSync, s.SyncFrequency, s.DefaultCurrency, s.RateLimit = ptr("in_demo"), ptr(true), ptr("15m"), ptr("USD"), ptr(50)

@@ -41,7 +41,9 @@ type Options struct {
 	HTTPAddr   string
 	InvokeAddr string
 	AWSAddr    string
-	// Env adds to or overrides every function's environment.
+	// Env adds to or overrides every function's environment. Its values may
+	// name the APIs' addresses as ${HTTP_API_URL} and ${INVOKE_API_URL}, which
+	// are known only once they listen (with port 0, say).
 	Env map[string]string
 	// Parameters overrides template parameters.
 	Parameters map[string]string
@@ -131,8 +133,23 @@ func (c *Cloud) start(ctx, workersCtx, awsCtx context.Context) error {
 	if c.template, err = parseTemplate(c.opts.TemplatePath, c.opts.Parameters, c.region, c.names); err != nil {
 		return err
 	}
+	// The APIs listen before the cold starts, so that Env can name their URLs.
+	httpLn, err := listen(c.opts.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP API: %w", err)
+	}
+	c.httpURL = "http://" + httpLn.Addr().String()
+	_, c.httpPort, _ = net.SplitHostPort(httpLn.Addr().String())
+	invokeLn, err := listen(c.opts.InvokeAddr)
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("invoke API: %w", err)
+	}
+	c.invokeURL = "http://" + invokeLn.Addr().String()
 	for id, f := range c.template.Functions {
 		if c.functions[id], err = c.newFunction(ctx, f, c.opts.Functions[id]); err != nil {
+			httpLn.Close()
+			invokeLn.Close()
 			return err
 		}
 		for name, typ := range f.OtherEvents {
@@ -143,17 +160,9 @@ func (c *Cloud) start(ctx, workersCtx, awsCtx context.Context) error {
 		}
 	}
 	sortRoutes(c.routes)
-	httpAddr, err := c.listenAndServe(c.opts.HTTPAddr, http.HandlerFunc(c.serveHTTPAPI))
-	if err != nil {
-		return fmt.Errorf("HTTP API: %w", err)
-	}
-	c.httpURL = "http://" + httpAddr
-	_, c.httpPort, _ = net.SplitHostPort(httpAddr)
-	invokeAddr, err := c.listenAndServe(c.opts.InvokeAddr, c.invokeAPIHandler())
-	if err != nil {
-		return fmt.Errorf("invoke API: %w", err)
-	}
-	c.invokeURL = "http://" + invokeAddr
+	c.apiServers = append(c.apiServers,
+		c.serve(httpLn, newServer(http.HandlerFunc(c.serveHTTPAPI), nil)),
+		c.serve(invokeLn, newServer(c.invokeAPIHandler(), nil)))
 	if err := c.startPollers(workersCtx); err != nil {
 		return err
 	}
@@ -285,16 +294,6 @@ func listen(addr string) (net.Listener, error) {
 		addr = "127.0.0.1:0"
 	}
 	return net.Listen("tcp", addr)
-}
-
-// listenAndServe serves an API on addr and returns the address it listens on.
-func (c *Cloud) listenAndServe(addr string, h http.Handler) (string, error) {
-	ln, err := listen(addr)
-	if err != nil {
-		return "", err
-	}
-	c.apiServers = append(c.apiServers, c.serve(ln, newServer(h, nil)))
-	return ln.Addr().String(), nil
 }
 
 // serve serves srv on ln until it shuts down.

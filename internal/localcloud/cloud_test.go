@@ -99,7 +99,7 @@ func TestFunctionEnv(t *testing.T) {
 		return echo, nil
 	}
 	c := startCloud(t, map[string]Factory{"WebFunction": factory}, func(o *Options) {
-		o.Env = map[string]string{"PUBLIC_BASE_URL": "http://127.0.0.1:3000", "EXTRA": "1"}
+		o.Env = map[string]string{"PUBLIC_BASE_URL": "http://127.0.0.1:3000", "EXTRA": "1", "API": "${HTTP_API_URL}/x", "INVOKE": "${INVOKE_API_URL}", "OTHER": "${OTHER}"}
 	})
 	env := c.FunctionEnv("WebFunction")
 	want := map[string]string{
@@ -108,6 +108,9 @@ func TestFunctionEnv(t *testing.T) {
 		"STAGE":                           "test",
 		"PUBLIC_BASE_URL":                 "http://127.0.0.1:3000",
 		"EXTRA":                           "1",
+		"API":                             c.HTTPURL() + "/x",
+		"INVOKE":                          c.InvokeURL(),
+		"OTHER":                           "${OTHER}",
 		"AWS_LAMBDA_FUNCTION_NAME":        "WebFunction",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
 		"AWS_LAMBDA_LOG_FORMAT":           "JSON",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"reflect"
 	"runtime/debug"
 	"strconv"
@@ -68,7 +69,9 @@ func (c *Cloud) functionEnv(f *Function) map[string]string {
 	if c.credentials.SessionToken != "" {
 		env["AWS_SESSION_TOKEN"] = c.credentials.SessionToken
 	}
-	maps.Copy(env, c.opts.Env)
+	for k, v := range c.opts.Env {
+		env[k] = os.Expand(v, c.apiURL)
+	}
 	return env
 }
 
@@ -163,4 +166,15 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// apiURL resolves the names Options.Env values may use.
+func (c *Cloud) apiURL(name string) string {
+	switch name {
+	case "HTTP_API_URL":
+		return c.httpURL
+	case "INVOKE_API_URL":
+		return c.invokeURL
+	}
+	return "${" + name + "}"
 }

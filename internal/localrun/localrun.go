@@ -84,18 +84,13 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	sys.tuneServer = &http.Server{Handler: sys.TUNE, ReadHeaderTimeout: 10 * time.Second}
 	go sys.tuneServer.Serve(ln)
 
-	httpAddr, err := reserve(opts.HTTPAddr)
-	if err != nil {
-		sys.Close()
-		return nil, fmt.Errorf("HTTP API: %w", err)
-	}
 	sys.Cloud, err = localcloud.Start(ctx, localcloud.Options{
 		TemplatePath: opts.TemplatePath,
 		Functions:    Functions(),
-		HTTPAddr:     httpAddr,
+		HTTPAddr:     opts.HTTPAddr,
 		InvokeAddr:   opts.InvokeAddr,
 		Env: map[string]string{
-			"PUBLIC_BASE_URL": "http://" + httpAddr,
+			"PUBLIC_BASE_URL": "${HTTP_API_URL}",
 			"SECRETS_DIR":     filepath.Join(opts.DataDir, "secrets"),
 		},
 		VisibilityTimeout: opts.VisibilityTimeout,
@@ -138,20 +133,6 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-}
-
-// reserve resolves an address with port 0 to a free port, so that the URL the
-// functions are configured with is known before the HTTP API starts.
-func reserve(addr string) (string, error) {
-	if _, port, err := net.SplitHostPort(addr); err != nil || port != "0" {
-		return addr, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // Invoke runs an admin action on a function and decodes its answer into out.

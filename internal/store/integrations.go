@@ -31,11 +31,23 @@ func (s *Store) GetIntegrations(ctx context.Context, integrationIDs []string) (m
 }
 
 // ListIntegrations lists integrations, of one account when accountID is set.
-// Integrations are few, so this reads the whole table.
 func (s *Store) ListIntegrations(ctx context.Context, accountID string) ([]Integration, error) {
-	in := &dynamodb.ScanInput{TableName: aws.String(s.tables.Integrations), ConsistentRead: aws.Bool(true)}
+	var filter *expression.ConditionBuilder
 	if accountID != "" {
-		expr, err := expression.NewBuilder().WithFilter(expression.Name("account_id").Equal(expression.Value(accountID))).Build()
+		f := expression.Name("account_id").Equal(expression.Value(accountID))
+		filter = &f
+	}
+	out, err := s.scanIntegrations(ctx, filter)
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, err
+}
+
+// scanIntegrations reads every integration that passes filter (nil: all).
+// Integrations are few, so reading the whole table is the right access.
+func (s *Store) scanIntegrations(ctx context.Context, filter *expression.ConditionBuilder) ([]Integration, error) {
+	in := &dynamodb.ScanInput{TableName: aws.String(s.tables.Integrations), ConsistentRead: aws.Bool(true)}
+	if filter != nil {
+		expr, err := expression.NewBuilder().WithFilter(*filter).Build()
 		if err != nil {
 			return nil, fmt.Errorf("build integrations filter: %w", err)
 		}
@@ -54,7 +66,6 @@ func (s *Store) ListIntegrations(ctx context.Context, accountID string) ([]Integ
 		}
 		out = append(out, items...)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
 	return out, nil
 }
 

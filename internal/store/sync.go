@@ -111,33 +111,16 @@ func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner strin
 
 // DueIntegrations lists the integrations with auto-sync on whose next sync
 // is due at now and whose lease is free, the longest overdue first.
-// Integrations are few, so this scans the table.
 func (s *Store) DueIntegrations(ctx context.Context, now time.Time) ([]Integration, error) {
-	expr, err := expression.NewBuilder().WithFilter(expression.Name("auto_sync").Equal(expression.Value(true))).Build()
+	autoSync := expression.Name("auto_sync").Equal(expression.Value(true))
+	all, err := s.scanIntegrations(ctx, &autoSync)
 	if err != nil {
-		return nil, fmt.Errorf("build due integrations filter: %w", err)
+		return nil, err
 	}
-	p := dynamodb.NewScanPaginator(s.db, &dynamodb.ScanInput{
-		TableName:                 aws.String(s.tables.Integrations),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
-	})
 	var due []Integration
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("scan integrations: %w", err)
-		}
-		var items []Integration
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, fmt.Errorf("decode integrations: %w", err)
-		}
-		for _, in := range items {
-			if in.AutoSync && !in.NextSyncAt.After(now) && in.SyncLeaseUntil.Before(now) {
-				due = append(due, in)
-			}
+	for _, in := range all {
+		if in.AutoSync && !in.NextSyncAt.After(now) && in.SyncLeaseUntil.Before(now) {
+			due = append(due, in)
 		}
 	}
 	sort.Slice(due, func(i, j int) bool { return due[i].NextSyncAt.Before(due[j].NextSyncAt) })

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/trackly/tune-integration/internal/reports"
@@ -111,18 +112,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusFound)
 }
 
+// lookup reads a link, then its integration and offer at once: a tap waits
+// for two reads in a row, not three.
 func (h *Handler) lookup(ctx context.Context, linkID string) (store.Link, store.Integration, store.Offer, error) {
 	link, err := h.store.GetLink(ctx, linkID)
 	if err != nil {
 		return link, store.Integration{}, store.Offer{}, err
 	}
-	integration, err := h.store.GetIntegration(ctx, link.IntegrationID)
-	if err != nil {
-		return link, integration, store.Offer{}, fmt.Errorf("integration %s: %w", link.IntegrationID, err)
+	var (
+		wg          sync.WaitGroup
+		integration store.Integration
+		offer       store.Offer
+		inErr       error
+		offerErr    error
+	)
+	wg.Go(func() { integration, inErr = h.store.GetIntegration(ctx, link.IntegrationID) })
+	wg.Go(func() { offer, offerErr = h.store.GetOffer(ctx, link.IntegrationID, link.OfferID) })
+	wg.Wait()
+	if inErr != nil {
+		return link, integration, offer, fmt.Errorf("integration %s: %w", link.IntegrationID, inErr)
 	}
-	offer, err := h.store.GetOffer(ctx, link.IntegrationID, link.OfferID)
-	if err != nil {
-		return link, integration, offer, fmt.Errorf("offer %s: %w", link.OfferID, err)
+	if offerErr != nil {
+		return link, integration, offer, fmt.Errorf("offer %s: %w", link.OfferID, offerErr)
 	}
 	return link, integration, offer, nil
 }

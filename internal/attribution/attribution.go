@@ -6,6 +6,7 @@
 package attribution
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -195,7 +196,7 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 		OfferID:       src.OfferID,
 		Status:        m.Status,
 		Payout:        firstAmount(m.Payout, offer.DefaultPayout),
-		Currency:      firstNonEmpty(m.Currency, offer.Currency, integration.DefaultCurrency, FallbackCurrency),
+		Currency:      cmp.Or(m.Currency, offer.Currency, integration.DefaultCurrency, FallbackCurrency),
 		SaleAmount:    m.SaleAmount,
 		Source:        m.Source,
 		PostbackID:    m.PostbackID,
@@ -203,7 +204,7 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 		Extra:         m.Extra,
 	}
 	if c.AccountID == "" {
-		c.AccountID = firstNonEmpty(integration.AccountID, "unknown")
+		c.AccountID = cmp.Or(integration.AccountID, "unknown")
 	}
 	c.ReceivedKey = store.SortableTime(m.ReceivedAt) + "#" + c.ConversionKey
 
@@ -260,13 +261,4 @@ func firstAmount(a *money.Amount, fallback money.Amount) money.Amount {
 		return *a
 	}
 	return fallback
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package tune
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,12 +115,12 @@ func (cfg Config) validate() (settings, error) {
 		keyKind:     strings.ToLower(strings.TrimSpace(cfg.KeyKind)),
 		apiKey:      strings.TrimSpace(cfg.APIKey),
 		affiliateID: strings.TrimSpace(cfg.AffiliateID),
-		rateLimit:   orDefault(cfg.RateLimit, DefaultRateLimit),
-		rateWindow:  orDefault(cfg.RateWindow, DefaultRateWindow),
-		maxRetries:  orDefault(cfg.MaxRetries, DefaultMaxRetries),
-		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
-		backoffBase: orDefault(cfg.BackoffBase, DefaultBackoffBase),
-		backoffMax:  orDefault(cfg.BackoffMax, DefaultBackoffMax),
+		rateLimit:   cmp.Or(cfg.RateLimit, DefaultRateLimit),
+		rateWindow:  cmp.Or(cfg.RateWindow, DefaultRateWindow),
+		maxRetries:  cmp.Or(cfg.MaxRetries, DefaultMaxRetries),
+		timeout:     cmp.Or(cfg.Timeout, DefaultTimeout),
+		backoffBase: cmp.Or(cfg.BackoffBase, DefaultBackoffBase),
+		backoffMax:  cmp.Or(cfg.BackoffMax, DefaultBackoffMax),
 		now:         cfg.Clock,
 		sleep:       cfg.Sleep,
 	}
@@ -193,14 +194,6 @@ func (cfg Config) validate() (settings, error) {
 	}
 	s.http = noRedirects(cfg.HTTPClient)
 	return s, nil
-}
-
-// orDefault returns def for the zero value and v otherwise.
-func orDefault[T int | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // noRedirects returns a copy of hc (or a new client) that does not follow

@@ -31,6 +31,10 @@ func TestAdminActionsNameTheFieldThatIsWrong(t *testing.T) {
 		{"bad report dimension", "AdminFunction", map[string]any{"action": "report", "account_id": "demo", "dimension": "country"}, "dimension: must be one of"},
 		{"bad report range", "AdminFunction", map[string]any{"action": "report", "account_id": "demo", "from": "2026-12-01", "to": "2026-11-01"}, "from: must not be after to"},
 		{"bad day", "AdminFunction", map[string]any{"action": "list_postbacks", "day": "yesterday"}, "day: must be a date"},
+		{"negative limit", "AdminFunction", map[string]any{"action": "list_conversions", "account_id": "demo", "limit": -1}, "limit: must be between 1 and 1000"},
+		{"limit too large", "AdminFunction", map[string]any{"action": "list_postbacks", "limit": 5000}, "limit: must be between 1 and 1000"},
+		{"foreign cursor", "AdminFunction", map[string]any{"action": "list_conversions", "account_id": "demo", "cursor": "abc"}, "cursor:"},
+		{"offers limit too large", "OfferSyncFunction", map[string]any{"action": "list_offers", "integration_id": "in_demo", "limit": 5000}, "limit: must be between 1 and 1000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

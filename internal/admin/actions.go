@@ -76,7 +76,7 @@ func NewAdminRouter(s AdminServices) *Router {
 	}))
 	r.Register("list_integrations", Typed(func(ctx context.Context, in accountRef) (any, error) {
 		list, err := s.Integrations.List(ctx, in.AccountID)
-		return map[string]any{"integrations": nonNil(list)}, err
+		return map[string]any{"integrations": list}, err
 	}))
 	r.Register("postback_url", Typed(func(ctx context.Context, in integrationRef) (any, error) {
 		return s.Integrations.PostbackURL(ctx, in.IntegrationID)
@@ -108,7 +108,7 @@ func NewAdminRouter(s AdminServices) *Router {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"conversions": nonNil(list), "next_cursor": next}, nil
+		return map[string]any{"conversions": list, "next_cursor": next}, nil
 	}))
 	r.Register("list_postbacks", Typed(func(ctx context.Context, in postbackQuery) (any, error) {
 		if in.Day == "" {
@@ -121,15 +121,7 @@ func NewAdminRouter(s AdminServices) *Router {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"day": in.Day, "postbacks": nonNil(list), "next_cursor": next}, nil
+		return map[string]any{"day": in.Day, "postbacks": list, "next_cursor": next}, nil
 	}))
 	return r
-}
-
-// nonNil makes an empty list encode as [] rather than null.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
 }

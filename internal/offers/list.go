@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/internal/validate"
 )
 
 // ListQuery is list_offers' payload.
@@ -24,12 +23,6 @@ type OfferList struct {
 
 // List lists an integration's imported offers, removed ones only when asked.
 func (s *Service) List(ctx context.Context, q ListQuery) (OfferList, error) {
-	if err := checkLimit(q.Limit); err != nil {
-		return OfferList{}, err
-	}
-	if err := checkCursor(q.Cursor); err != nil {
-		return OfferList{}, err
-	}
 	in, err := s.integration(ctx, q.IntegrationID)
 	if err != nil {
 		return OfferList{}, err
@@ -37,9 +30,6 @@ func (s *Service) List(ctx context.Context, q ListQuery) (OfferList, error) {
 	list, next, err := s.store.ListOffers(ctx, store.OfferFilter{IntegrationID: in.IntegrationID, IncludeRemoved: q.IncludeRemoved, Limit: q.Limit, Cursor: q.Cursor})
 	if err != nil {
 		return OfferList{}, err
-	}
-	if list == nil {
-		list = []store.Offer{}
 	}
 	return OfferList{IntegrationID: in.IntegrationID, Offers: list, NextCursor: next}, nil
 }
@@ -63,12 +53,6 @@ const DefaultRunsLimit = 20
 
 // ListRuns lists an integration's sync runs (imports included), newest first.
 func (s *Service) ListRuns(ctx context.Context, q RunsQuery) (RunList, error) {
-	if err := checkLimit(q.Limit); err != nil {
-		return RunList{}, err
-	}
-	if err := checkCursor(q.Cursor); err != nil {
-		return RunList{}, err
-	}
 	if q.Limit == 0 {
 		q.Limit = DefaultRunsLimit
 	}
@@ -80,23 +64,5 @@ func (s *Service) ListRuns(ctx context.Context, q RunsQuery) (RunList, error) {
 	if err != nil {
 		return RunList{}, err
 	}
-	if runs == nil {
-		runs = []store.SyncRun{}
-	}
 	return RunList{IntegrationID: in.IntegrationID, Runs: runs, NextCursor: next}, nil
-}
-
-func checkLimit(limit int) error {
-	if limit < 0 || limit > store.MaxPageSize {
-		return validate.Field("limit", "must be between 1 and %d, not %d", store.MaxPageSize, limit)
-	}
-	return nil
-}
-
-// checkCursor makes a cursor this API did not return the caller's error.
-func checkCursor(cursor string) error {
-	if err := store.CheckCursor(cursor); err != nil {
-		return validate.Field("cursor", "%v", err)
-	}
-	return nil
 }

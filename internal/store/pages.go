@@ -32,7 +32,7 @@ type listQuery struct {
 	limit       int
 }
 
-// queryList reads one page of items of type T, returning the cursor of what follows.
+// queryList reads one page of items of type T (never nil), returning the cursor of what follows.
 func queryList[T any](ctx context.Context, s *Store, q listQuery) ([]T, string, error) {
 	b := expression.NewBuilder().WithKeyCondition(q.key)
 	if q.filter != nil {
@@ -55,7 +55,7 @@ func queryList[T any](ctx context.Context, s *Store, q listQuery) ([]T, string, 
 	} else {
 		in.ConsistentRead = aws.Bool(true)
 	}
-	var out []T
+	out := []T{}
 	cursor, err := s.queryPages(ctx, in, q.cursor, q.limit, func(item map[string]types.AttributeValue) error {
 		var v T
 		if err := attributevalue.UnmarshalMap(item, &v); err != nil {
@@ -70,10 +70,12 @@ func queryList[T any](ctx context.Context, s *Store, q listQuery) ([]T, string, 
 // queryPages runs in from the position cursor names, passing items to each
 // until limit items were seen, and returns the cursor of what follows ("" at the end).
 func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, cursor string, limit int, each func(map[string]types.AttributeValue) error) (string, error) {
-	if limit <= 0 {
+	if limit < 0 || limit > MaxPageSize {
+		return "", validate.Field("limit", "must be between 1 and %d, not %d", MaxPageSize, limit)
+	}
+	if limit == 0 {
 		limit = DefaultPageSize
 	}
-	limit = min(limit, MaxPageSize)
 	start, err := decodeCursor(cursor)
 	if err != nil {
 		return "", err

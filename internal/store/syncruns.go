@@ -43,9 +43,3 @@ func (s *Store) ListSyncRuns(ctx context.Context, f SyncRunFilter) ([]SyncRun, s
 		key: expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)),
 	})
 }
-
-// CheckCursor reports whether cursor is one a list read returned ("" is the start).
-func CheckCursor(cursor string) error {
-	_, err := decodeCursor(cursor)
-	return err
-}

@@ -1,0 +1,229 @@
+package localcloud
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Admiral-Piett/goaws/app/gosqs"
+	"github.com/Admiral-Piett/goaws/app/models"
+	"github.com/Admiral-Piett/goaws/app/router"
+	"github.com/sirupsen/logrus"
+)
+
+const (
+	// goawsSweepInterval is how often goaws makes expired in-flight messages visible again and moves
+	// messages received maxReceiveCount times to their dead-letter queue.
+	goawsSweepInterval = 200 * time.Millisecond
+	// longPollInterval is how often a long-polling ReceiveMessage looks for messages again.
+	longPollInterval = 100 * time.Millisecond
+	// goawsHost and goawsPort are what goaws writes in queue URLs; responses carry the endpoint's instead.
+	goawsHost = "goaws.invalid"
+	goawsPort = "4100"
+)
+
+// goaws keeps its queues in process-wide variables, shared by every Cloud of the process.
+var (
+	goawsOnce    sync.Once
+	goawsHandler http.Handler
+	// goawsURLPrefix is how the queue URLs that goaws builds begin.
+	goawsURLPrefix string
+	// goawsGate serializes the goaws actions that change the queue map or a queue's attributes with all
+	// the others: goaws reads both without its own lock, which the race detector rightly reports.
+	goawsGate sync.RWMutex
+)
+
+// startGoAWS configures goaws once per process and starts its sweeper, which runs for the life of
+// the process.
+func startGoAWS(region string) {
+	goawsOnce.Do(func() {
+		// goaws logs a warning for every empty receive.
+		logrus.SetLevel(logrus.ErrorLevel)
+		models.CurrentEnvironment = models.Environment{
+			Host:      goawsHost,
+			Port:      goawsPort,
+			Region:    region,
+			AccountID: accountID,
+			QueueAttributeDefaults: models.EnvQueueAttributes{
+				VisibilityTimeout:      int(defaultVisibilityTimeout / time.Second),
+				MaximumMessageSize:     256 << 10, // SQS's default and limit
+				MessageRetentionPeriod: int(defaultRetentionPeriod / time.Second),
+			},
+		}
+		goawsURLPrefix = "http://" + region + "." + goawsHost + ":" + goawsPort + "/"
+		goawsHandler = router.New()
+		go gosqs.PeriodicTasks(goawsSweepInterval, nil)
+	})
+}
+
+// sqsEmulator is one Cloud's view of the process-wide goaws. It answers with queue URLs of its own
+// endpoint, shows only the queues created through it, and long-polls without holding goawsGate.
+type sqsEmulator struct {
+	baseURL string // the endpoint's URL, such as http://127.0.0.1:4566
+
+	mu     sync.Mutex
+	queues map[string]bool // names of the queues created through this endpoint
+}
+
+func newSQSEmulator(region, baseURL string) *sqsEmulator {
+	startGoAWS(region)
+	return &sqsEmulator{baseURL: baseURL, queues: map[string]bool{}}
+}
+
+// sqsRequest holds the members of SQS requests that the emulator looks at.
+type sqsRequest struct {
+	QueueURL        string `json:"QueueUrl"`
+	QueueName       string `json:"QueueName"`
+	WaitTimeSeconds int    `json:"WaitTimeSeconds"`
+}
+
+func (s *sqsEmulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), sqsTargetPrefix)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "SerializationException", err.Error())
+		return
+	}
+	var req sqsRequest
+	_ = json.Unmarshal(body, &req) // goaws reports malformed requests itself.
+	name := req.QueueName
+	if req.QueueURL != "" {
+		name = req.QueueURL[strings.LastIndex(req.QueueURL, "/")+1:]
+	}
+	if name != "" && action != "CreateQueue" && !s.owns(name) {
+		w.Header().Set("X-Amzn-Query-Error", "AWS.SimpleQueueService.NonExistentQueue;Sender")
+		writeJSONError(w, http.StatusBadRequest, "com.amazonaws.sqs#QueueDoesNotExist", "The specified queue does not exist.")
+		return
+	}
+	var rec *recorder
+	switch action {
+	case "CreateQueue", "DeleteQueue", "SetQueueAttributes":
+		goawsGate.Lock()
+		rec = serveRecorded(goawsHandler, r, body)
+		goawsGate.Unlock()
+	case "ReceiveMessage":
+		rec = s.receive(r, body, time.Duration(req.WaitTimeSeconds)*time.Second)
+	default:
+		goawsGate.RLock()
+		rec = serveRecorded(goawsHandler, r, body)
+		goawsGate.RUnlock()
+	}
+	if rec.status == http.StatusOK {
+		switch action {
+		case "CreateQueue":
+			s.setOwned(req.QueueName, true)
+		case "DeleteQueue":
+			s.setOwned(name, false)
+		case "ListQueues":
+			rec.body = s.filterQueueURLs(rec.body)
+		}
+	}
+	rec.body = bytes.ReplaceAll(rec.body, []byte(goawsURLPrefix), []byte(s.baseURL+"/"))
+	rec.writeTo(w)
+}
+
+// receive serves ReceiveMessage, waiting up to wait for messages by polling goaws with no wait of its own.
+func (s *sqsEmulator) receive(r *http.Request, body []byte, wait time.Duration) *recorder {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		delete(fields, "WaitTimeSeconds")
+		body, _ = json.Marshal(fields)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		goawsGate.RLock()
+		rec := serveRecorded(goawsHandler, r, body)
+		goawsGate.RUnlock()
+		var result struct{ Messages []json.RawMessage }
+		if rec.status != http.StatusOK || json.Unmarshal(rec.body, &result) != nil || len(result.Messages) > 0 || !time.Now().Before(deadline) {
+			return rec
+		}
+		t := time.NewTimer(longPollInterval)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return rec
+		case <-t.C:
+		}
+	}
+}
+
+func (s *sqsEmulator) owns(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queues[name]
+}
+
+func (s *sqsEmulator) setOwned(name string, owned bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if owned {
+		s.queues[name] = true
+	} else {
+		delete(s.queues, name)
+	}
+}
+
+// filterQueueURLs keeps the queues of this endpoint in a ListQueues result.
+func (s *sqsEmulator) filterQueueURLs(body []byte) []byte {
+	var result struct{ QueueUrls []string }
+	if err := json.Unmarshal(body, &result); err != nil {
+		return body
+	}
+	urls := []string{}
+	for _, u := range result.QueueUrls {
+		if s.owns(u[strings.LastIndex(u, "/")+1:]) {
+			urls = append(urls, u)
+		}
+	}
+	out, err := json.Marshal(map[string][]string{"QueueUrls": urls})
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// recorder is an http.ResponseWriter that keeps the response.
+type recorder struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	r.body = append(r.body, p...)
+	return len(p), nil
+}
+
+// writeTo writes the response to w.
+func (r *recorder) writeTo(w http.ResponseWriter) {
+	for k, v := range r.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(r.status)
+	_, _ = w.Write(r.body)
+}
+
+// serveRecorded serves a copy of r with the given body and returns the response.
+func serveRecorded(h http.Handler, r *http.Request, body []byte) *recorder {
+	req := r.Clone(r.Context())
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, req)
+	rec.WriteHeader(http.StatusOK)
+	return rec
+}

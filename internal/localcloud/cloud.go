@@ -10,8 +10,10 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/trackly/tune-integration/internal/dynamodblocal"
 )
 
 // defaultPollWait is the long-poll wait of SQS pollers, as Lambda's; maxPollWait is SQS's limit.
@@ -45,6 +50,14 @@ type Options struct {
 	// name the APIs' addresses as ${HTTP_API_URL} and ${INVOKE_API_URL}, which
 	// are known only once they listen (with port 0, say).
 	Env map[string]string
+	// DynamoDBDataDir, if set, is where DynamoDB Local keeps this Cloud's tables, so that they outlive
+	// it; the Cloud starts a DynamoDB Local of its own and stops it on Close. Otherwise the tables live
+	// in memory, in the one DynamoDB Local of the process, under names of this Cloud's own. Neither
+	// applies when AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB.
+	DynamoDBDataDir string
+	// DrainTimeout bounds how long Close lets the SQS pollers empty their queues before it stops them.
+	// Zero stops them at once, after the batches in flight.
+	DrainTimeout time.Duration
 	// Parameters overrides template parameters.
 	Parameters map[string]string
 	// VisibilityTimeout, if positive, replaces the visibility timeout of every queue (rounded up to
@@ -76,13 +89,23 @@ type Cloud struct {
 	httpPort  string // for the x-forwarded-port header
 	invokeURL string
 
-	stopWorkers context.CancelFunc // ends pollers and schedules
-	stopAWS     context.CancelFunc // ends requests to the AWS endpoint, such as long polls
-	awsServer   *server
+	stopWorkers     context.CancelFunc // ends pollers and schedules
+	stopInvocations context.CancelFunc // ends the contexts of running invocations
+	stopAWS         context.CancelFunc // ends requests to the AWS endpoint, such as long polls
+	awsServer       *server
+	// dynamoDB is the DynamoDB Local this Cloud started and stops, or nil.
+	dynamoDB *dynamodblocal.Server
+	// tableSuffix keeps the tables of Clouds that share a DynamoDB Local apart.
+	tableSuffix string
+	// invocations is the context every invocation's context ends with.
+	invocations context.Context
 	apiServers  []*server // the HTTP API and the Lambda Invoke API
 	serving     sync.WaitGroup
-	workers     sync.WaitGroup // pollers, schedules and asynchronous invocations
-	tasks       taskGroup      // handlers running invocations
+	pollers     sync.WaitGroup // SQS pollers and the batches they deliver
+	workers     sync.WaitGroup // schedules and asynchronous invocations
+	// polledQueues are the URLs of the queues the pollers empty.
+	polledQueues []string
+	tasks        taskGroup // handlers running invocations
 
 	closeOnce sync.Once
 	closeErr  error
@@ -109,6 +132,7 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	workersCtx, stopWorkers := context.WithCancel(context.Background())
 	awsCtx, stopAWS := context.WithCancel(context.Background())
 	c.stopWorkers, c.stopAWS = stopWorkers, stopAWS
+	c.invocations, c.stopInvocations = context.WithCancel(context.Background())
 	if err := c.start(ctx, workersCtx, awsCtx); err != nil {
 		return nil, errors.Join(err, c.Close())
 	}
@@ -187,18 +211,22 @@ func checkFactories(t *Template, factories map[string]Factory) error {
 	return errors.Join(errs...)
 }
 
-// startAWSEndpoint serves the DynamoDB and SQS emulators, except those replaced by
-// AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL_SQS, and loads the AWS configuration.
+// startAWSEndpoint serves DynamoDB (from DynamoDB Local) and SQS (from goaws), except those replaced
+// by AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL_SQS, and loads the AWS configuration.
 func (c *Cloud) startAWSEndpoint(ctx, awsCtx context.Context) error {
+	endpoint := &awsEndpoint{}
+	if externalEndpoint("DYNAMODB") == "" {
+		dynamoDBURL, err := c.startDynamoDB(ctx)
+		if err != nil {
+			return err
+		}
+		endpoint.dynamoDB = newDynamoDBProxy(dynamoDBURL)
+	}
 	ln, err := listen(c.opts.AWSAddr)
 	if err != nil {
 		return fmt.Errorf("AWS endpoint: %w", err)
 	}
 	c.awsURL = "http://" + ln.Addr().String()
-	endpoint := &awsEndpoint{}
-	if externalEndpoint("DYNAMODB") == "" {
-		endpoint.dynamoDB = newDynamoDBEmulator()
-	}
 	if externalEndpoint("SQS") == "" {
 		endpoint.sqs = newSQSEmulator(c.region, c.awsURL)
 	}
@@ -212,24 +240,40 @@ func (c *Cloud) startAWSEndpoint(ctx, awsCtx context.Context) error {
 	return nil
 }
 
-// createResources creates the template's tables and queues. Queues on the embedded goaws, which
-// every Cloud of the process shares, get a name suffix of their own.
+// startDynamoDB starts the DynamoDB Local of Options.DynamoDBDataDir, or else joins the process's
+// in-memory one with table names of this Cloud's own, and returns its URL.
+func (c *Cloud) startDynamoDB(ctx context.Context) (*url.URL, error) {
+	var server *dynamodblocal.Server
+	var err error
+	if c.opts.DynamoDBDataDir != "" {
+		server, err = dynamodblocal.Start(ctx, dynamodblocal.Options{DBPath: c.opts.DynamoDBDataDir, Logger: c.log})
+		c.dynamoDB = server
+	} else {
+		server, err = dynamodblocal.Shared(ctx)
+		c.tableSuffix = "-" + randomHex(4)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return url.Parse(server.URL())
+}
+
+// createResources creates the template's tables and queues, unless they exist. Tables in a shared
+// DynamoDB Local and queues on the embedded goaws, which every Cloud of the process shares, get a name
+// suffix of their own.
 func (c *Cloud) createResources(ctx context.Context, t *Template) error {
 	ddb := dynamodb.NewFromConfig(c.awsCfg)
 	c.names.tables = map[string]string{}
-	external := externalEndpoint("DYNAMODB") != ""
 	for id, table := range t.Tables {
+		table.Name += c.tableSuffix
 		created, err := createTable(ctx, ddb, table)
 		if err != nil {
 			return err
 		}
-		switch {
-		case created && external:
+		if created {
 			if err := activateTable(ctx, ddb, table); err != nil {
 				return err
 			}
-		case !external && table.TTLAttribute != "":
-			c.log.Debug("minidyn has no TTL: items do not expire", "table", table.Name)
 		}
 		c.names.tables[id] = table.Name
 	}
@@ -281,8 +325,9 @@ func (c *Cloud) startPollers(ctx context.Context) error {
 				pollers = defaultPollers
 			}
 			for range pollers {
-				c.workers.Go(func() { m.run(ctx) })
+				c.pollers.Go(func() { m.run(ctx) })
 			}
+			c.polledQueues = append(c.polledQueues, q.URL)
 		}
 	}
 	return nil
@@ -304,15 +349,24 @@ func (c *Cloud) serve(ln net.Listener, srv *server) *server {
 	return srv
 }
 
-// Close stops the Cloud as Ctrl-C should: the pollers and schedules stop (the batches in flight are
-// processed), the servers stop once their requests are answered, running invocations finish, and the
-// AWS endpoint stops last. Close is idempotent.
+// Close stops the Cloud as Ctrl-C should: the HTTP API and the Lambda Invoke API stop taking requests;
+// the SQS pollers go on until their queues are empty, for Options.DrainTimeout at most, and stop after
+// the batches in flight; the schedules stop; the invocations still running (a long import, say) see
+// their context cancelled and return; the AWS endpoint and the DynamoDB Local the Cloud started stop
+// last. Close is idempotent.
 func (c *Cloud) Close() error {
 	c.closeOnce.Do(func() {
-		c.stopWorkers()
-		var errs []error
+		apiErrs := make(chan error, len(c.apiServers))
 		for _, srv := range c.apiServers {
-			errs = append(errs, srv.shutdown())
+			go func() { apiErrs <- srv.shutdown() }()
+		}
+		c.drain(c.opts.DrainTimeout)
+		c.stopWorkers()
+		c.pollers.Wait()
+		c.stopInvocations()
+		var errs []error
+		for range c.apiServers {
+			errs = append(errs, <-apiErrs)
 		}
 		c.workers.Wait()
 		c.tasks.closeAndWait()
@@ -322,10 +376,61 @@ func (c *Cloud) Close() error {
 			errs = append(errs, c.awsServer.shutdown())
 		}
 		c.serving.Wait()
+		if c.dynamoDB != nil {
+			errs = append(errs, c.dynamoDB.Close())
+		}
 		c.closeErr = errors.Join(errs...)
 		c.log.Info("local cloud stopped")
 	})
 	return c.closeErr
+}
+
+// drainPollInterval is how often drain looks at the polled queues.
+const drainPollInterval = 100 * time.Millisecond
+
+// drain waits until the polled queues hold no message, visible or in flight, or until timeout.
+func (c *Cloud) drain(timeout time.Duration) {
+	if timeout <= 0 || len(c.polledQueues) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	client := sqs.NewFromConfig(c.awsCfg)
+	for {
+		left, err := c.queuedMessages(ctx, client)
+		if err == nil && left == 0 {
+			return
+		}
+		if !sleep(ctx, drainPollInterval) {
+			c.log.Warn("stopped before the queues were empty", "messages", left, "error", err)
+			return
+		}
+	}
+}
+
+// queuedMessages counts the messages of the polled queues, visible or in flight.
+func (c *Cloud) queuedMessages(ctx context.Context, client *sqs.Client) (int, error) {
+	total := 0
+	for _, u := range c.polledQueues {
+		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(u),
+			AttributeNames: []sqstypes.QueueAttributeName{
+				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			},
+		})
+		if err != nil {
+			return total, fmt.Errorf("count messages of %s: %w", u, err)
+		}
+		for _, v := range out.Attributes {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return total, fmt.Errorf("count messages of %s: %w", u, err)
+			}
+			total += n
+		}
+	}
+	return total, nil
 }
 
 // HTTPURL returns the base URL of the HTTP API, such as "http://127.0.0.1:3000".
@@ -336,6 +441,18 @@ func (c *Cloud) InvokeURL() string { return c.invokeURL }
 
 // AWSEndpoint returns the URL of the embedded DynamoDB and SQS endpoint.
 func (c *Cloud) AWSEndpoint() string { return c.awsURL }
+
+// Engines says what serves DynamoDB and SQS, such as "DynamoDB Local + goaws SQS".
+func (c *Cloud) Engines() string {
+	dynamoDB, sqs := "DynamoDB Local", "goaws SQS"
+	if u := externalEndpoint("DYNAMODB"); u != "" {
+		dynamoDB = "DynamoDB at " + u
+	}
+	if u := externalEndpoint("SQS"); u != "" {
+		sqs = "SQS at " + u
+	}
+	return dynamoDB + " + " + sqs
+}
 
 // AWSConfig returns an AWS configuration for this Cloud: its region, its endpoint (which
 // AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS still override), and static dummy credentials

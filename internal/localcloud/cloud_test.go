@@ -104,7 +104,7 @@ func TestFunctionEnv(t *testing.T) {
 	env := c.FunctionEnv("WebFunction")
 	want := map[string]string{
 		"WORK_QUEUE_URL":                  c.QueueURL("WorkQueue"),
-		"ITEMS_TABLE":                     "ItemsTable",
+		"ITEMS_TABLE":                     c.TableName("ItemsTable"),
 		"STAGE":                           "test",
 		"PUBLIC_BASE_URL":                 "http://127.0.0.1:3000",
 		"EXTRA":                           "1",
@@ -124,6 +124,9 @@ func TestFunctionEnv(t *testing.T) {
 		if env[k] != v {
 			t.Errorf("FunctionEnv[%s] = %q, want %q", k, env[k], v)
 		}
+	}
+	if !strings.HasPrefix(env["ITEMS_TABLE"], "ItemsTable-") {
+		t.Errorf("ITEMS_TABLE = %q, not a table of this Cloud's own", env["ITEMS_TABLE"])
 	}
 	if !strings.HasPrefix(env["WORK_QUEUE_URL"], c.AWSEndpoint()+"/000000000000/WorkQueue-") {
 		t.Errorf("WORK_QUEUE_URL = %q, not a queue of %s", env["WORK_QUEUE_URL"], c.AWSEndpoint())
@@ -182,11 +185,11 @@ func TestTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ItemsTable"), Item: item}); err != nil {
+	if _, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(c.TableName("ItemsTable")), Item: item}); err != nil {
 		t.Fatal(err)
 	}
 	q, err := ddb.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String("ItemsTable"),
+		TableName:                 aws.String(c.TableName("ItemsTable")),
 		IndexName:                 aws.String("by_owner"),
 		KeyConditionExpression:    aws.String("#o = :o"),
 		ExpressionAttributeNames:  map[string]string{"#o": "owner"},
@@ -225,10 +228,13 @@ func TestTwoCloudsAreIsolated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dynamodb.NewFromConfig(a.AWSConfig()).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ItemsTable"), Item: item}); err != nil {
+	if a.TableName("ItemsTable") == b.TableName("ItemsTable") {
+		t.Fatalf("both clouds use table %s", a.TableName("ItemsTable"))
+	}
+	if _, err := dynamodb.NewFromConfig(a.AWSConfig()).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(a.TableName("ItemsTable")), Item: item}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := dynamodb.NewFromConfig(b.AWSConfig()).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("ItemsTable"), Key: item})
+	got, err := dynamodb.NewFromConfig(b.AWSConfig()).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(b.TableName("ItemsTable")), Key: item})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,10 @@ package localcloud
 
 import (
 	"encoding/json"
-	"hash/crc32"
-	"io"
 	"net/http"
-	"strconv"
+	"net/http/httputil"
+	"net/url"
 	"strings"
-	"sync"
-
-	minidyn "github.com/truora/minidyn/server"
 )
 
 // X-Amz-Target prefixes of the JSON protocols the endpoint serves.
@@ -18,31 +14,19 @@ const (
 	sqsTargetPrefix      = "AmazonSQS."
 )
 
-// awsEndpoint serves the embedded DynamoDB and SQS emulators on one listener, dispatching on the
-// X-Amz-Target header of their JSON protocols. An emulator is nil when an external endpoint replaces it.
+// awsEndpoint serves DynamoDB and SQS on one listener, dispatching on the X-Amz-Target header of
+// their JSON protocols: DynamoDB requests go on to DynamoDB Local, SQS requests to the embedded goaws.
+// A service is nil when AWS_ENDPOINT_URL_<SERVICE> points its clients elsewhere.
 type awsEndpoint struct {
 	dynamoDB http.Handler
-	// dynamoDBMu serializes DynamoDB requests: minidyn's tables have no locks of their own, and
-	// serializing also keeps its transactions atomic.
-	dynamoDBMu sync.Mutex
-	sqs        *sqsEmulator
+	sqs      *sqsEmulator
 }
 
 func (e *awsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	switch {
 	case e.dynamoDB != nil && strings.HasPrefix(target, dynamoDBTargetPrefix):
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, "SerializationException", err.Error())
-			return
-		}
-		e.dynamoDBMu.Lock()
-		rec := serveRecorded(e.dynamoDB, r, body)
-		e.dynamoDBMu.Unlock()
-		// DynamoDB signs its responses with a CRC32 that the SDK checks.
-		rec.header.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(rec.body)), 10))
-		rec.writeTo(w)
+		e.dynamoDB.ServeHTTP(w, r)
 	case e.sqs != nil && strings.HasPrefix(target, sqsTargetPrefix):
 		e.sqs.ServeHTTP(w, r)
 	default:
@@ -50,9 +34,24 @@ func (e *awsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// newDynamoDBEmulator returns a DynamoDB emulator with tables of its own.
-func newDynamoDBEmulator() http.Handler {
-	return minidyn.NewServer()
+// maxIdleDynamoDBConns is how many idle connections the endpoint keeps to DynamoDB Local: as many as
+// the functions' concurrent requests, so that a burst does not open and close a connection per request.
+const maxIdleDynamoDBConns = 256
+
+// newDynamoDBProxy returns a handler that passes requests on to the DynamoDB at target, unchanged:
+// the request's signature covers its host, which DynamoDB Local does not check.
+func newDynamoDBProxy(target *url.URL) http.Handler {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns = maxIdleDynamoDBConns
+	transport.MaxIdleConnsPerHost = maxIdleDynamoDBConns
+	return &httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(target) },
+		Transport: transport,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			// A 5xx answer is one the SDK retries, as it would a DynamoDB outage.
+			writeJSONError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "DynamoDB Local: "+err.Error())
+		},
+	}
 }
 
 // writeJSONError writes an error of the AWS JSON protocols.

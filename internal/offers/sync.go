@@ -25,7 +25,9 @@ type SyncRequest struct {
 // Sync re-syncs the imported offers of one integration now, under its
 // lease. TUNE's failures do not fail the call: they are recorded in the
 // run it returns (status failed, error, error_kind). A run that another run's
-// lease blocks comes back with status "skipped".
+// lease blocks comes back with status "skipped". A run whose context is
+// cancelled stops at once, keeps its progress, gives its lease back and
+// comes back with status interrupted.
 func (s *Service) Sync(ctx context.Context, r SyncRequest) (store.SyncRun, error) {
 	if r.IntegrationID == "" {
 		return store.SyncRun{}, validate.Field("integration_id", "is required")
@@ -38,8 +40,13 @@ type DueResult struct {
 	// Due is the number of integrations whose sync was due.
 	Due  int             `json:"due"`
 	Runs []store.SyncRun `json:"runs"`
-	// NotStarted lists due integrations left for the next run because the deadline came near.
+	// NotStarted lists due integrations left for the next run because the
+	// deadline came near or the invocation was interrupted.
 	NotStarted []string `json:"not_started,omitempty"`
+	// Interrupted is true when the invocation was cancelled before every due
+	// integration was synced: the runs under way stopped with status
+	// interrupted, and the others were not started.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // SyncDue syncs every integration with auto-sync on whose next sync is due,
@@ -62,6 +69,12 @@ func (s *Service) SyncDue(ctx context.Context) (DueResult, error) {
 			continue
 		}
 		sem <- struct{}{}
+		if interrupted(ctx) {
+			<-sem
+			res.NotStarted = append(res.NotStarted, in.IntegrationID)
+			res.Interrupted = true
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -76,6 +89,9 @@ func (s *Service) SyncDue(ctx context.Context) (DueResult, error) {
 		}()
 	}
 	wg.Wait()
+	if slices.ContainsFunc(res.Runs, func(r store.SyncRun) bool { return r.Status == store.SyncInterrupted }) {
+		res.Interrupted = true
+	}
 	return res, errors.Join(errs...)
 }
 
@@ -99,16 +115,17 @@ func (s *Service) sync(ctx context.Context, integrationID, trigger string) (stor
 		return store.SyncRun{}, err
 	}
 	j.in = in
-	runErr := s.runSync(ctx, j)
-	j.finish(runErr)
-	if runErr != nil && !errors.Is(runErr, errStopped) {
+	fctx, cancel := finalContext(ctx)
+	defer cancel()
+	runErr := j.end(ctx, fctx, s.runSync(ctx, j))
+	if j.run.Status == store.SyncFailed {
 		var te *tune.Error
 		var se *settingsError
 		if !errors.As(runErr, &te) && !errors.As(runErr, &se) {
 			s.logger.ErrorContext(ctx, "offer sync failed", "integration_id", integrationID, "run_id", j.run.RunID, "error", runErr)
 		}
 	}
-	putErr := s.store.PutSyncRun(ctx, j.run)
+	putErr := s.store.PutSyncRun(fctx, j.run)
 
 	now := s.now().UTC()
 	every := DefaultSyncEvery
@@ -117,7 +134,7 @@ func (s *Service) sync(ctx context.Context, integrationID, trigger string) (stor
 	}
 	release := store.SyncRelease{LastSyncAt: now, NextSyncAt: now.Add(every)}
 	switch j.run.Status {
-	case store.SyncPartial:
+	case store.SyncPartial, store.SyncInterrupted:
 		release.NextSyncAt = now // resume at the next scheduled run
 	case store.SyncFailed:
 		release.LastSyncAt = time.Time{}
@@ -126,7 +143,7 @@ func (s *Service) sync(ctx context.Context, integrationID, trigger string) (stor
 	if j.run.Status != store.SyncSucceeded && j.run.LastPage > 0 && j.run.ResumeAfterID != "" {
 		release.CursorPage = j.run.LastPage + 1
 	}
-	relErr := s.store.ReleaseSyncLease(ctx, integrationID, j.run.RunID, release)
+	relErr := s.store.ReleaseSyncLease(fctx, integrationID, j.run.RunID, release)
 	s.logger.InfoContext(ctx, "offer sync", "integration_id", integrationID, "run_id", j.run.RunID, "trigger", trigger,
 		"status", j.run.Status, "pages", j.run.Pages, "seen", j.run.OffersSeen, "new", j.run.OffersNew,
 		"changed", j.run.OffersChanged, "removed", j.run.OffersRemoved, "tune_calls", j.run.TUNECalls, "error", j.run.Error)
@@ -144,9 +161,10 @@ type resumeState struct {
 	candidates map[string]bool
 }
 
-// runSync reads the listing and brings the imported offers up to date. On a
-// complete listing it marks removed the imported offers TUNE no longer
-// returns; on a partial one it leaves the state the next run resumes from.
+// runSync reads the listing and brings the imported offers up to date,
+// writing them in whole batches (end writes the rest). On a complete listing
+// it marks removed the imported offers TUNE no longer returns; on a partial
+// one it leaves the state the next run resumes from.
 func (s *Service) runSync(ctx context.Context, j *job) error {
 	if err := s.putRunning(ctx, j); err != nil {
 		return err
@@ -200,11 +218,11 @@ func (s *Service) runSync(ctx context.Context, j *job) error {
 		}
 	}
 	if listErr != nil {
-		// Keep the progress made; a partial listing never marks offers removed.
-		return errors.Join(listErr, j.flush(ctx, true))
+		// A partial listing never marks offers removed.
+		return listErr
 	}
 	j.markRemoved(resume)
-	return j.flush(ctx, true)
+	return nil
 }
 
 // putRunning records the run as started.
@@ -262,8 +280,6 @@ func (j *job) handOver(prev *resumeState) {
 	if after == "" {
 		return
 	}
-	// nil rather than empty: an empty list is omitted (the embedded local
-	// DynamoDB would store [] as the number 0).
 	var candidates []string
 	for _, id := range j.storedIDs() {
 		if j.seen[id] || compareIDs(id, after) > 0 {

@@ -27,28 +27,17 @@ const (
 // Dimensions lists the report dimensions.
 var Dimensions = []string{DimensionAccount, DimensionMessage, DimensionOffer, DimensionCampaign}
 
-// Counter names. Revenue counters are per currency ("revenue_units_USD") and
-// hold whole units of 10^-8 (money.MaxDecimals): integer counters are added
-// exactly by DynamoDB and also by emulators that add numbers in binary
-// floating point (minidyn does), up to 90 million per row and day.
+// Counter names. Revenue counters are per currency ("revenue_USD") and hold
+// the exact decimal sum of the payouts: DynamoDB adds numbers as decimals of up
+// to 38 digits, so a row reads in the table as the report shows it.
 const (
 	counterClicks              = "clicks"
 	counterConversions         = "conversions"
 	counterPendingConversions  = "pending_conversions"
 	counterRejectedConversions = "rejected_conversions"
-	revenuePrefix              = "revenue_units_"
-	pendingRevenuePrefix       = "pending_revenue_units_"
+	revenuePrefix              = "revenue_"
+	pendingRevenuePrefix       = "pending_revenue_"
 )
-
-// toUnits turns an amount into whole units of 10^-8, rounding any finer digits.
-func toUnits(a money.Amount) money.Amount {
-	return money.FromDecimal(a.Shift(money.MaxDecimals).Round(0))
-}
-
-// fromUnits turns whole units of 10^-8 back into an amount.
-func fromUnits(u money.Amount) money.Amount {
-	return money.FromDecimal(u.Shift(-money.MaxDecimals))
-}
 
 // Conversion statuses, as TUNE names them.
 const (
@@ -77,12 +66,12 @@ func ConversionIncrements(c store.Conversion) []store.Increment {
 	switch c.Status {
 	case StatusPending:
 		counters[counterPendingConversions] = one
-		counters[pendingRevenuePrefix+c.Currency] = toUnits(c.Payout)
+		counters[pendingRevenuePrefix+c.Currency] = c.Payout
 	case StatusRejected:
 		counters[counterRejectedConversions] = one
 	default:
 		counters[counterConversions] = one
-		counters[revenuePrefix+c.Currency] = toUnits(c.Payout)
+		counters[revenuePrefix+c.Currency] = c.Payout
 	}
 	return increments(c.AccountID, c.MessageID, c.OfferID, c.CampaignID, Day(c.ReceivedAt), counters)
 }
@@ -240,10 +229,10 @@ func (l *Line) add(counters map[string]money.Amount) {
 			l.RejectedConversions += v.IntPart()
 		case strings.HasPrefix(name, pendingRevenuePrefix):
 			cur := strings.TrimPrefix(name, pendingRevenuePrefix)
-			l.PendingRevenue[cur] = l.PendingRevenue[cur].Add(fromUnits(v))
+			l.PendingRevenue[cur] = l.PendingRevenue[cur].Add(v)
 		case strings.HasPrefix(name, revenuePrefix):
 			cur := strings.TrimPrefix(name, revenuePrefix)
-			l.Revenue[cur] = l.Revenue[cur].Add(fromUnits(v))
+			l.Revenue[cur] = l.Revenue[cur].Add(v)
 		}
 	}
 }

@@ -69,18 +69,13 @@ func (s *Store) scanIntegrations(ctx context.Context, filter *expression.Conditi
 	return out, nil
 }
 
-// integrationSettings are the attributes an admin edits, each with the value
-// that clears it. Clearing sets that value rather than removing the attribute:
-// the same in DynamoDB, and minidyn ignores REMOVE.
-var integrationSettings = map[string]types.AttributeValue{
-	"name": nil, "network_id": nil, "api_domain": nil, "key_kind": nil, "click_param": nil,
-	"default_currency": nil, "attribution_window_days": nil, "auto_sync": nil,
-	"postback_token_hash": nil, "postback_token_secret": nil, "require_postback_token": nil, "updated_at": nil,
-	"api_base_url":       &types.AttributeValueMemberS{Value: ""},
-	"api_key_secret":     &types.AttributeValueMemberS{Value: ""},
-	"affiliate_id":       &types.AttributeValueMemberS{Value: ""},
-	"rate_limit":         &types.AttributeValueMemberN{Value: "0"},
-	"sync_every_minutes": &types.AttributeValueMemberN{Value: "0"},
+// integrationSettings are the attributes an admin edits. A setting absent from
+// the integration is left as stored, unless it is clearable: then it is removed.
+var integrationSettings = map[string]bool{
+	"name": false, "network_id": false, "api_domain": false, "key_kind": false, "click_param": false,
+	"default_currency": false, "attribution_window_days": false, "auto_sync": false,
+	"postback_token_hash": false, "postback_token_secret": false, "require_postback_token": false, "updated_at": false,
+	"api_base_url": true, "api_key_secret": true, "affiliate_id": true, "rate_limit": true, "sync_every_minutes": true,
 }
 
 // UpdateIntegrationSettings writes the admin-editable attributes of an existing
@@ -92,13 +87,11 @@ func (s *Store) UpdateIntegrationSettings(ctx context.Context, in Integration) e
 		return fmt.Errorf("encode integration: %w", err)
 	}
 	var update expression.UpdateBuilder
-	for name, cleared := range integrationSettings {
-		v, ok := item[name]
-		if !ok {
-			v = cleared
-		}
-		if v != nil {
+	for name, clearable := range integrationSettings {
+		if v, ok := item[name]; ok {
 			update = update.Set(expression.Name(name), expression.Value(v))
+		} else if clearable {
+			update = update.Remove(expression.Name(name))
 		}
 	}
 	if !in.NextSyncAt.IsZero() {

@@ -68,7 +68,7 @@ func TestRecordConversionOnceWithItsCounters(t *testing.T) {
 	payout, _ := money.Parse("2.5")
 	c := store.Conversion{ConversionKey: "in#tx#0", AccountID: "acct", ReceivedKey: "k", Payout: payout, Currency: "USD", Attribution: store.ConversionAttributed}
 	one, _ := money.Parse("1")
-	inc := []store.Increment{{AccountID: "acct", Dimension: "message", DimensionID: "m1", Day: "2026-11-24", Counters: map[string]money.Amount{"conversions": one, "revenue_units_USD": payout}}}
+	inc := []store.Increment{{AccountID: "acct", Dimension: "message", DimensionID: "m1", Day: "2026-11-24", Counters: map[string]money.Amount{"conversions": one, "revenue_USD": payout}}}
 	outcome := store.PostbackOutcome{Day: "2026-11-24", ReceivedKey: "k", Outcome: store.PostbackAttributed}
 
 	if err := s.RecordConversion(ctx, c, inc, outcome); err != nil {
@@ -81,7 +81,7 @@ func TestRecordConversionOnceWithItsCounters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0].Counters["conversions"].String() != "1" || rows[0].Counters["revenue_units_USD"].String() != "2.5" {
+	if len(rows) != 1 || rows[0].Counters["conversions"].String() != "1" || rows[0].Counters["revenue_USD"].String() != "2.5" {
 		t.Fatalf("rows = %+v, want one row counted once", rows)
 	}
 	got, err := s.GetConversion(ctx, "in#tx#0")

@@ -76,11 +76,8 @@ type SyncRelease struct {
 // bookkeeping, only if owner still holds the lease (ErrConflict otherwise).
 // It leaves the admin's settings alone.
 func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner string, r SyncRelease) error {
-	// The lease is given back by moving its end to the zero time rather than
-	// by REMOVE, which the embedded local DynamoDB (minidyn) ignores; the
-	// condition that takes a lease treats both alike.
-	update := expression.Set(expression.Name("sync_lease_until"), expression.Value(SortableTime(time.Time{}))).
-		Set(expression.Name("sync_lease_owner"), expression.Value("")).
+	update := expression.Remove(expression.Name("sync_lease_until")).
+		Remove(expression.Name("sync_lease_owner")).
 		Set(expression.Name("next_sync_at"), expression.Value(SortableTime(r.NextSyncAt))).
 		Set(expression.Name("sync_cursor_page"), expression.Value(r.CursorPage))
 	if !r.LastSyncAt.IsZero() {

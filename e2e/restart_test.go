@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/localrun"
+	"github.com/trackly/tune-integration/dev/localrun"
 )
 
 func TestDataSurvivesARestart(t *testing.T) {

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/trackly/tune-integration/internal/localrun"
-	"github.com/trackly/tune-integration/internal/samcheck"
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/samcheck"
 	"github.com/trackly/tune-integration/internal/secrets"
 )
 

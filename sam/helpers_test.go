@@ -12,7 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trackly/tune-integration/internal/localcloud"
-	"github.com/trackly/tune-integration/internal/localrun"
+	"github.com/trackly/tune-integration/dev/localrun"
 )
 
 const root = ".."

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trackly/tune-integration/internal/samcheck"
+	"github.com/trackly/tune-integration/dev/samcheck"
 )
 
 // TestPoliciesAreLeastPrivilege checks every function's role as SAM will create it: no wildcard

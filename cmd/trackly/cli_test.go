@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/clickid"
-	"github.com/trackly/tune-integration/internal/localrun"
+	"github.com/trackly/tune-integration/dev/localrun"
 	"github.com/trackly/tune-integration/internal/secrets"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // decode parses a JSON answer printed with -o json.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trackly/tune-integration/internal/localrun"
+	"github.com/trackly/tune-integration/dev/localrun"
 )
 
 // drainTimeout bounds how long Ctrl-C lets attribution empty the queue.

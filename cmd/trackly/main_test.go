@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trackly/tune-integration/internal/localrun"
+	"github.com/trackly/tune-integration/dev/localrun"
 )
 
 // The local system every end-to-end test of the CLI talks to, started once.

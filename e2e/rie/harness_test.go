@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/localrun"
-	"github.com/trackly/tune-integration/internal/samcheck"
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/samcheck"
 	"github.com/trackly/tune-integration/internal/secrets"
 )
 

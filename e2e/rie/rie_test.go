@@ -18,7 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/trackly/tune-integration/internal/samcheck"
+	"github.com/trackly/tune-integration/dev/samcheck"
 )
 
 // TestBootstrapsUnderTheRuntimeInterfaceEmulator invokes every built bootstrap with the samples

@@ -26,7 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/trackly/tune-integration/internal/dynamodblocal"
+	"github.com/trackly/tune-integration/dev/dynamodblocal"
 )
 
 // defaultPollWait is the long-poll wait of SQS pollers, as Lambda's; maxPollWait is SQS's limit.

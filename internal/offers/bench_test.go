@@ -10,7 +10,7 @@ import (
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // BenchmarkImportAndResync10k imports the 10,000 offers of a network into an

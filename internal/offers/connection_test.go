@@ -10,7 +10,7 @@ import (
 
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 func TestTestConnectionNamesEachCause(t *testing.T) {

@@ -28,7 +28,7 @@ import (
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/secrets"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // Credentials of the simulated networks.

@@ -16,7 +16,7 @@ import (
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/tune"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // interruptBound is how soon after its context is cancelled a run must have

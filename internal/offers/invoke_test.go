@@ -13,7 +13,7 @@ import (
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/localcloud"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // invoke invokes OfferSyncFunction as Lambda would, and decodes its answer into out.

@@ -15,7 +15,7 @@ import (
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // importAll imports every offer the key sees.

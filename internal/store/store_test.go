@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/trackly/tune-integration/internal/localrun"
+	"github.com/trackly/tune-integration/dev/localrun"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/validate"

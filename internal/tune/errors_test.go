@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/tune"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // closedPort returns an endpoint on 127.0.0.1 where nothing listens.

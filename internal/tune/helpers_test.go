@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/tune"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // Keys with characters that URLs escape, to check that scrubbing catches

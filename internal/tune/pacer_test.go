@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/tune"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // TestPacerKeepsWithinTheRateLimit makes calls from several goroutines

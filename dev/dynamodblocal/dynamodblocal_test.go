@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/trackly/tune-integration/internal/dynamodblocal"
+	"github.com/trackly/tune-integration/dev/dynamodblocal"
 )
 
 func TestStartInMemory(t *testing.T) {

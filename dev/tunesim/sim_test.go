@@ -15,7 +15,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 const (

@@ -19,7 +19,7 @@ import (
 
 	"github.com/trackly/tune-integration/internal/app"
 	"github.com/trackly/tune-integration/internal/localcloud"
-	"github.com/trackly/tune-integration/internal/tunesim"
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // Demo credentials of the simulated TUNE network.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/dynamodblocal"
+	"github.com/trackly/tune-integration/dev/dynamodblocal"
 )
 
 // helperEnv makes TestHelperProcess run, in the child of TestServerDiesWithParent.

@@ -23,7 +23,7 @@ ARTIFACTS_DIR ?= $(BUILD_DIR)/$*
 run:
 	$(GO) run ./cmd/trackly local
 
-## test: vet and run every test (unit, emulator integration, end to end, template checks, every
+## test: vet, staticcheck and run every test (unit, emulator integration, end to end, template checks, every
 ##       built bootstrap under AWS's Runtime Interface Emulator)
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
@@ -36,8 +36,10 @@ test-short: vet
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
+## vet: go vet and staticcheck (pinned in go.mod, run with go tool)
 vet:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 ## build: build every function's bootstrap for Lambda (linux/arm64) into build/<LogicalId>/, as sam build does
 build: $(addprefix build-,$(FUNCTIONS))

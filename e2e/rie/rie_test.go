@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -549,6 +548,6 @@ func (w *world) audit(t *testing.T) {
 		t.Errorf("unused grant: %s", u)
 	}
 	if t.Failed() {
-		t.Log(fmt.Sprintf("%d requests recorded", len(requests)))
+		t.Logf("%d requests recorded", len(requests))
 	}
 }

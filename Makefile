@@ -17,7 +17,17 @@ GOFLAGS_BUILD := -tags lambda.norpc -trimpath -buildvcs=false -ldflags "-s -w -b
 # `make build` puts each bootstrap under build/<LogicalId>/.
 ARTIFACTS_DIR ?= $(BUILD_DIR)/$*
 
-.PHONY: run test test-short bench vet build clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help run test test-short bench vet build clean $(addprefix build-,$(FUNCTIONS))
+
+# `make` alone lists the targets rather than starting the system.
+.DEFAULT_GOAL := help
+
+## help: list these targets (what `make` alone does)
+help:
+	@echo 'Usage: make <target>'
+	@awk '/^## [A-Za-z0-9_.-]+:/ { line = substr($$0, 4); n = index(line, ":"); \
+	        printf "  %-11s %s\n", substr(line, 1, n - 1), substr(line, n + 2); next } \
+	      /^##   / { sub(/^## +/, ""); printf "  %-11s %s\n", "", $$0 }' $(firstword $(MAKEFILE_LIST))
 
 ## run: start the whole system on the local cloud (HTTP API :3000, Lambda Invoke API :3001); data kept in .local/
 run:

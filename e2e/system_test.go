@@ -206,11 +206,15 @@ func (s *system) report(dimension, id string) report {
 }
 
 type loggedPostback struct {
-	PostbackID    string `json:"postback_id"`
-	Outcome       string `json:"outcome"`
-	Reason        string `json:"reason"`
-	Query         string `json:"query"`
-	ConversionKey string `json:"conversion_key"`
+	PostbackID string `json:"postback_id"`
+	Outcome    string `json:"outcome"`
+	Reason     string `json:"reason"`
+	Query      string `json:"query"`
+	Conversion struct {
+		IntegrationID string `json:"integration_id"`
+		ConversionID  string `json:"conversion_id"`
+		GoalID        string `json:"goal_id"`
+	} `json:"conversion"`
 }
 
 func (s *system) postbackLog() []loggedPostback {

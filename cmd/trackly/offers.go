@@ -69,10 +69,9 @@ func offerTable(w io.Writer, offers []offerView, max int) {
 	}
 }
 
-// runView is a sync run (store.SyncRun) as OfferSyncFunction returns it.
+// runView is a sync run (trackly.SyncRun) as OfferSyncFunction returns it.
 type runView struct {
 	IntegrationID   text `json:"integration_id"`
-	RunKey          text `json:"run_key"`
 	RunID           text `json:"run_id"`
 	Trigger         text `json:"trigger"`
 	Status          text `json:"status"`

@@ -23,9 +23,11 @@ func (c *cli) withProgress(ctx context.Context, show bool, integrationID, trigge
 	if err != nil {
 		return nil, err
 	}
+	// baseline is the newest run before work starts: runs are listed newest
+	// first, so the ones listed before it started since.
 	baseline := ""
 	if runs, err := c.latestRuns(ctx, iv, integrationID, 1); err == nil && len(runs) > 0 {
-		baseline = string(runs[0].RunKey)
+		baseline = string(runs[0].RunID)
 	}
 
 	type result struct {
@@ -57,7 +59,10 @@ func (c *cli) withProgress(ctx context.Context, show bool, integrationID, trigge
 			cancel()
 			if err == nil {
 				for _, r := range runs {
-					if string(r.RunKey) > baseline && string(r.Trigger) == trigger {
+					if string(r.RunID) == baseline {
+						break
+					}
+					if string(r.Trigger) == trigger {
 						run = &r
 						break
 					}

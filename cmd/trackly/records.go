@@ -200,7 +200,7 @@ They are attributed automatically if the click shows up later.`,
 		"  trackly conversions list --account demo\n  trackly conversions orphans --account demo", list, orphans)
 }
 
-// postbackView is a logged postback (store.PostbackLogEntry).
+// postbackView is a logged postback (trackly.PostbackLogEntry).
 type postbackView struct {
 	ReceivedAt text            `json:"received_at"`
 	PostbackID text            `json:"postback_id"`

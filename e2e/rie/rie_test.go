@@ -388,7 +388,6 @@ func (w *world) attributionBatch(t *testing.T) {
 	msg["click_id"] = w.tap(t)
 	msg["conversion_id"] = "rie-sqs-" + suffix
 	msg["postback_id"] = "pb_rie" + suffix
-	msg["log_key"] = msg["log_key"].(string) + suffix
 	msg["received_at"] = time.Now().UTC().Format(time.RFC3339Nano)
 	valid["body"] = string(encode(t, msg))
 	if got := w.batchFailures(t, ev); !slices.Equal(got, want) {

@@ -8,13 +8,14 @@ import (
 	"github.com/trackly/tune-integration/internal/links"
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
 // Records lists stored conversions and logged postbacks.
 type Records interface {
-	ListConversions(ctx context.Context, f store.ConversionFilter) ([]store.Conversion, string, error)
-	ListPostbacks(ctx context.Context, f store.PostbackFilter) ([]store.PostbackLogEntry, string, error)
+	ListConversions(ctx context.Context, f store.ConversionFilter) ([]trackly.Conversion, string, error)
+	ListPostbacks(ctx context.Context, f store.PostbackFilter) ([]trackly.PostbackLogEntry, string, error)
 }
 
 // AdminServices are what AdminFunction's actions use.
@@ -44,18 +45,18 @@ type linkRef struct {
 }
 
 type conversionQuery struct {
-	AccountID   string `json:"account_id"`
-	Orphans     bool   `json:"orphans,omitempty"`
-	Attribution string `json:"attribution,omitempty"`
-	Limit       int    `json:"limit,omitempty"`
-	Cursor      string `json:"cursor,omitempty"`
+	AccountID   string              `json:"account_id"`
+	Orphans     bool                `json:"orphans,omitempty"`
+	Attribution trackly.Attribution `json:"attribution,omitempty"`
+	Limit       int                 `json:"limit,omitempty"`
+	Cursor      string              `json:"cursor,omitempty"`
 }
 
 type postbackQuery struct {
-	Day     string `json:"day,omitempty"`
-	Outcome string `json:"outcome,omitempty"`
-	Limit   int    `json:"limit,omitempty"`
-	Cursor  string `json:"cursor,omitempty"`
+	Day     string                  `json:"day,omitempty"`
+	Outcome trackly.PostbackOutcome `json:"outcome,omitempty"`
+	Limit   int                     `json:"limit,omitempty"`
+	Cursor  string                  `json:"cursor,omitempty"`
 }
 
 // NewAdminRouter returns AdminFunction's actions: integrations, links, reports, conversions and the postback log.
@@ -99,10 +100,10 @@ func NewAdminRouter(s AdminServices) *Router {
 		}
 		f := store.ConversionFilter{AccountID: in.AccountID, Attribution: in.Attribution, Limit: in.Limit, Cursor: in.Cursor}
 		if in.Orphans {
-			f.Attribution = store.ConversionOrphan
+			f.Attribution = trackly.ConversionOrphan
 		}
-		if f.Attribution != "" && f.Attribution != store.ConversionOrphan && f.Attribution != store.ConversionAttributed {
-			return nil, validate.Field("attribution", "must be %q or %q, not %q", store.ConversionAttributed, store.ConversionOrphan, f.Attribution)
+		if f.Attribution != "" && f.Attribution != trackly.ConversionOrphan && f.Attribution != trackly.ConversionAttributed {
+			return nil, validate.Field("attribution", "must be %q or %q, not %q", trackly.ConversionAttributed, trackly.ConversionOrphan, f.Attribution)
 		}
 		list, next, err := s.Records.ListConversions(ctx, f)
 		if err != nil {

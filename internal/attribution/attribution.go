@@ -12,13 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // FallbackCurrency is used when neither the postback, the offer nor the integration names one.
@@ -26,12 +26,12 @@ const FallbackCurrency = "USD"
 
 // Store is the storage attribution needs.
 type Store interface {
-	GetClicks(ctx context.Context, clickIDs []string) (map[string]store.Click, error)
-	GetLinks(ctx context.Context, linkIDs []string) (map[string]store.Link, error)
-	GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]store.Integration, error)
-	GetOffers(ctx context.Context, refs []store.OfferRef) (map[store.OfferRef]store.Offer, error)
-	RecordConversion(ctx context.Context, c store.Conversion, increments []store.Increment, outcome store.PostbackOutcome) error
-	SetPostbackOutcome(ctx context.Context, o store.PostbackOutcome) error
+	GetClicks(ctx context.Context, clickIDs []string) (map[string]trackly.Click, error)
+	GetLinks(ctx context.Context, linkIDs []string) (map[string]trackly.Link, error)
+	GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]trackly.Integration, error)
+	GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[trackly.OfferRef]trackly.Offer, error)
+	RecordConversion(ctx context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error
+	SetPostbackOutcome(ctx context.Context, r trackly.PostbackResult) error
 }
 
 // Message is one queued postback as the queue delivers it.
@@ -59,10 +59,10 @@ func NewProcessor(st Store, logger *slog.Logger, now func() time.Time) *Processo
 
 // batch holds what one batch's lookups found.
 type batch struct {
-	clicks       map[string]store.Click
-	links        map[string]store.Link
-	integrations map[string]store.Integration
-	offers       map[store.OfferRef]store.Offer
+	clicks       map[string]trackly.Click
+	links        map[string]trackly.Link
+	integrations map[string]trackly.Integration
+	offers       map[trackly.OfferRef]trackly.Offer
 }
 
 // Process attributes a batch and returns the ids of the messages that must be
@@ -100,13 +100,13 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]string, Outc
 			continue
 		}
 		switch result {
-		case store.PostbackAttributed:
+		case trackly.PostbackAttributed:
 			out.Attributed++
-		case store.PostbackOrphaned:
+		case trackly.PostbackOrphaned:
 			out.Orphaned++
-		case store.PostbackDuplicate:
+		case trackly.PostbackDuplicate:
 			out.Duplicates++
-		case store.PostbackRejected:
+		case trackly.PostbackRejected:
 			out.Rejected++
 		}
 	}
@@ -134,11 +134,11 @@ func (p *Processor) lookup(ctx context.Context, msgs []postbacks.Message) (batch
 		return b, fmt.Errorf("links: %w", err)
 	}
 	var integrationIDs []string
-	var offers []store.OfferRef
+	var offers []trackly.OfferRef
 	for _, m := range msgs {
 		src := b.source(m)
 		integrationIDs = append(integrationIDs, src.IntegrationID, m.TokenOwner)
-		offers = append(offers, store.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID})
+		offers = append(offers, trackly.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID})
 	}
 	if b.integrations, err = p.store.GetIntegrations(ctx, integrationIDs); err != nil {
 		return b, fmt.Errorf("integrations: %w", err)
@@ -152,43 +152,41 @@ func (p *Processor) lookup(ctx context.Context, msgs []postbacks.Message) (batch
 // source is where a postback's conversion came from: its click, or failing
 // that the link its signed click id names.
 type source struct {
-	store.Link
-	click *store.Click
+	trackly.Link
+	click *trackly.Click
 }
 
 func (b batch) source(m postbacks.Message) source {
 	if c, ok := b.clicks[m.ClickID]; ok {
-		return source{Link: store.Link{LinkID: c.LinkID, AccountID: c.AccountID, IntegrationID: c.IntegrationID, OfferID: c.OfferID, MessageID: c.MessageID, CampaignID: c.CampaignID}, click: &c}
+		return source{Link: trackly.Link{LinkID: c.LinkID, AccountID: c.AccountID, IntegrationID: c.IntegrationID, OfferID: c.OfferID, MessageID: c.MessageID, CampaignID: c.CampaignID}, click: &c}
 	}
 	if l, ok := b.links[m.LinkID]; ok {
 		return source{Link: l}
 	}
-	return source{Link: store.Link{LinkID: m.LinkID, IntegrationID: m.TokenOwner, OfferID: m.OfferID}}
+	return source{Link: trackly.Link{LinkID: m.LinkID, IntegrationID: m.TokenOwner, OfferID: m.OfferID}}
 }
 
 // attribute records one postback's conversion and returns its outcome.
-func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message) (string, error) {
-	now := p.now().UTC().Format(time.RFC3339Nano)
-	outcome := store.PostbackOutcome{Day: m.LogDay, ReceivedKey: m.LogKey, UpdatedAt: now}
+func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message) (trackly.PostbackOutcome, error) {
+	result := trackly.PostbackResult{PostbackID: m.PostbackID, ReceivedAt: m.ReceivedAt, UpdatedAt: p.now().UTC()}
 	src := b.source(m)
 	integration, known := b.integrations[src.IntegrationID]
 
 	if reason := authFailure(m, src, integration, known); reason != "" {
-		outcome.Outcome, outcome.Reason = store.PostbackRejected, reason
-		if err := p.store.SetPostbackOutcome(ctx, outcome); err != nil {
+		result.Outcome, result.Reason = trackly.PostbackRejected, reason
+		if err := p.store.SetPostbackOutcome(ctx, result); err != nil {
 			return "", err
 		}
 		p.logger.WarnContext(ctx, "postback rejected", "postback_id", m.PostbackID, "reason", reason)
-		return store.PostbackRejected, nil
+		return trackly.PostbackRejected, nil
 	}
 
-	offer := b.offers[store.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID}]
-	c := store.Conversion{
-		ConversionKey: ConversionKey(src.IntegrationID, m.ConversionID, m.GoalID),
-		AccountID:     src.AccountID,
+	offer := b.offers[trackly.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID}]
+	c := trackly.Conversion{
 		IntegrationID: src.IntegrationID,
 		ConversionID:  m.ConversionID,
 		GoalID:        m.GoalID,
+		AccountID:     src.AccountID,
 		ClickID:       m.ClickID,
 		LinkID:        src.LinkID,
 		MessageID:     src.MessageID,
@@ -206,41 +204,41 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 	if c.AccountID == "" {
 		c.AccountID = cmp.Or(integration.AccountID, "unknown")
 	}
-	c.ReceivedKey = store.SortableTime(m.ReceivedAt) + "#" + c.ConversionKey
 
-	var increments []store.Increment
-	if src.click != nil && src.click.ExpiresAt > m.ReceivedAt.Unix() {
-		c.Attribution = store.ConversionAttributed
+	var increments []trackly.ReportIncrement
+	if src.click != nil && m.ReceivedAt.Before(src.click.AttributableUntil) {
+		c.Attribution = trackly.ConversionAttributed
 		c.ClickedAt = src.click.CreatedAt
 		increments = reports.ConversionIncrements(c)
-		outcome.Outcome = store.PostbackAttributed
+		result.Outcome = trackly.PostbackAttributed
 	} else {
-		c.Attribution = store.ConversionOrphan
-		outcome.Outcome = store.PostbackOrphaned
-		outcome.Reason = "no click found for this click id (expired past the attribution window, or never stored)"
+		c.Attribution = trackly.ConversionOrphan
+		result.Outcome = trackly.PostbackOrphaned
+		result.Reason = "no click found for this click id (expired past the attribution window, or never stored)"
 		if src.click != nil {
-			outcome.Reason = "the click expired: the conversion came after the attribution window"
+			result.Reason = "the click expired: the conversion came after the attribution window"
 		}
 	}
-	outcome.ConversionKey = c.ConversionKey
+	result.Conversion = c.Ref()
 
-	err := p.store.RecordConversion(ctx, c, increments, outcome)
+	err := p.store.RecordConversion(ctx, c, increments, result)
 	if errors.Is(err, store.ErrDuplicate) {
-		outcome.Outcome, outcome.Reason = store.PostbackDuplicate, "this conversion (integration, conversion id, goal id) was already recorded"
-		if err := p.store.SetPostbackOutcome(ctx, outcome); err != nil {
+		result.Outcome, result.Reason = trackly.PostbackDuplicate, "this conversion (integration, conversion id, goal id) was already recorded"
+		if err := p.store.SetPostbackOutcome(ctx, result); err != nil {
 			return "", err
 		}
-		return store.PostbackDuplicate, nil
+		return trackly.PostbackDuplicate, nil
 	}
 	if err != nil {
 		return "", err
 	}
-	p.logger.InfoContext(ctx, "conversion recorded", "postback_id", m.PostbackID, "conversion_key", c.ConversionKey, "attribution", c.Attribution, "payout", c.Payout.String(), "currency", c.Currency)
-	return outcome.Outcome, nil
+	p.logger.InfoContext(ctx, "conversion recorded", "postback_id", m.PostbackID, "integration_id", c.IntegrationID,
+		"conversion_id", c.ConversionID, "goal_id", c.GoalID, "attribution", c.Attribution, "payout", c.Payout.String(), "currency", c.Currency)
+	return result.Outcome, nil
 }
 
 // authFailure says why a postback may not become a conversion, or "" when it may.
-func authFailure(m postbacks.Message, src source, integration store.Integration, known bool) string {
+func authFailure(m postbacks.Message, src source, integration trackly.Integration, known bool) string {
 	if m.TokenOwner != "" && src.IntegrationID != "" && m.TokenOwner != src.IntegrationID {
 		return "the postback token belongs to another integration than the click"
 	}
@@ -248,12 +246,6 @@ func authFailure(m postbacks.Message, src source, integration store.Integration,
 		return "the integration requires a postback token and none was sent; copy the postback URL again with `trackly integrations postback-url`"
 	}
 	return ""
-}
-
-// ConversionKey is a conversion's unique key: integration, conversion id and goal id.
-// The ids are escaped so that no two different triples share a key.
-func ConversionKey(integrationID, conversionID, goalID string) string {
-	return integrationID + "#" + url.QueryEscape(conversionID) + "#" + url.QueryEscape(goalID)
 }
 
 func firstAmount(a *money.Amount, fallback money.Amount) money.Amount {

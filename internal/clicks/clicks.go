@@ -9,29 +9,26 @@ import (
 	"html"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"sync"
 	"time"
 
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // Store is the storage the click handler needs.
 type Store interface {
-	GetLink(ctx context.Context, linkID string) (store.Link, error)
-	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
-	GetOffer(ctx context.Context, integrationID, offerID string) (store.Offer, error)
-	RecordClick(ctx context.Context, c store.Click, increments []store.Increment) error
+	GetLink(ctx context.Context, linkID string) (trackly.Link, error)
+	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
+	GetOffer(ctx context.Context, integrationID, offerID string) (trackly.Offer, error)
+	RecordClick(ctx context.Context, c trackly.Click, increments []trackly.ReportIncrement) error
 }
 
 // IDIssuer issues signed click ids for a link.
 type IDIssuer interface {
 	New(linkID string) (string, error)
 }
-
-// LinkIDPattern matches well-formed link ids.
-var LinkIDPattern = regexp.MustCompile(`^[0-9A-Za-z_-]{1,30}$`)
 
 const maxStoredUserAgent = 256
 
@@ -54,7 +51,7 @@ func NewHandler(st Store, ids IDIssuer, defaultWindowDays int, logger *slog.Logg
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	linkID := r.PathValue("link_id")
-	if !LinkIDPattern.MatchString(linkID) {
+	if !trackly.ValidLinkID(linkID) {
 		page(w, http.StatusNotFound, "Link not found", "This link does not exist. Please check the address in your message.")
 		return
 	}
@@ -89,18 +86,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		window = h.defaultWindow
 	}
 	ua := r.UserAgent()
-	click := store.Click{
-		ClickID:       clickID,
-		LinkID:        link.LinkID,
-		AccountID:     link.AccountID,
-		IntegrationID: link.IntegrationID,
-		OfferID:       link.OfferID,
-		MessageID:     link.MessageID,
-		CampaignID:    link.CampaignID,
-		Bot:           IsBot(ua),
-		UserAgent:     truncate(ua, maxStoredUserAgent),
-		CreatedAt:     now,
-		ExpiresAt:     now.AddDate(0, 0, window).Unix(),
+	click := trackly.Click{
+		ClickID:           clickID,
+		LinkID:            link.LinkID,
+		AccountID:         link.AccountID,
+		IntegrationID:     link.IntegrationID,
+		OfferID:           link.OfferID,
+		MessageID:         link.MessageID,
+		CampaignID:        link.CampaignID,
+		Bot:               IsBot(ua),
+		UserAgent:         truncate(ua, maxStoredUserAgent),
+		CreatedAt:         now,
+		AttributableUntil: now.AddDate(0, 0, window),
 	}
 	// A click that fails to store still redirects: the tapper reaches the offer,
 	// and the signed click id lets its conversion be kept as an orphan.
@@ -114,15 +111,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // lookup reads a link, then its integration and offer at once: a tap waits
 // for two reads in a row, not three.
-func (h *Handler) lookup(ctx context.Context, linkID string) (store.Link, store.Integration, store.Offer, error) {
+func (h *Handler) lookup(ctx context.Context, linkID string) (trackly.Link, trackly.Integration, trackly.Offer, error) {
 	link, err := h.store.GetLink(ctx, linkID)
 	if err != nil {
-		return link, store.Integration{}, store.Offer{}, err
+		return link, trackly.Integration{}, trackly.Offer{}, err
 	}
 	var (
 		wg          sync.WaitGroup
-		integration store.Integration
-		offer       store.Offer
+		integration trackly.Integration
+		offer       trackly.Offer
 		inErr       error
 		offerErr    error
 	)

@@ -4,18 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// Placeholder marks where a tracking URL wants the click id.
-const Placeholder = "{click_id}"
-
-// DefaultClickParam is the sub-id parameter that carries the click id when an
-// integration does not name another; the postback URL reads it back as {aff_sub}.
-const DefaultClickParam = "aff_sub"
-
-// RedirectURL puts clickID into trackingURL: in place of every {click_id}
-// placeholder (also URL-encoded), or else as the value of clickParam, replacing
-// an existing value or appended. Every other parameter is kept as it was.
+// RedirectURL puts clickID into trackingURL: in place of every
+// trackly.ClickIDPlaceholder (also URL-encoded), or else as the value of
+// clickParam (default trackly.DefaultClickParam), replacing an existing value
+// or appended. Every other parameter is kept as it was.
 func RedirectURL(trackingURL, clickParam, clickID string) (string, error) {
 	u, err := url.Parse(trackingURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -23,14 +19,14 @@ func RedirectURL(trackingURL, clickParam, clickID string) (string, error) {
 	}
 	escaped := url.QueryEscape(clickID)
 	replaced := trackingURL
-	for _, p := range []string{Placeholder, "%7Bclick_id%7D", "%7bclick_id%7d"} {
+	for _, p := range []string{trackly.ClickIDPlaceholder, "%7Bclick_id%7D", "%7bclick_id%7d"} {
 		replaced = strings.ReplaceAll(replaced, p, escaped)
 	}
 	if replaced != trackingURL {
 		return replaced, nil
 	}
 	if clickParam == "" {
-		clickParam = DefaultClickParam
+		clickParam = trackly.DefaultClickParam
 	}
 	base, fragment, _ := strings.Cut(trackingURL, "#")
 	path, query, _ := strings.Cut(base, "?")

@@ -12,20 +12,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/clicks"
 	"github.com/trackly/tune-integration/internal/ids"
-	"github.com/trackly/tune-integration/internal/postbacks"
+	"github.com/trackly/tune-integration/internal/postbacktoken"
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
 // Store is the storage integrations need.
 type Store interface {
-	CreateIntegration(ctx context.Context, in store.Integration) error
-	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
-	ListIntegrations(ctx context.Context, accountID string) ([]store.Integration, error)
-	UpdateIntegrationSettings(ctx context.Context, in store.Integration) error
+	CreateIntegration(ctx context.Context, in trackly.Integration) error
+	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
+	ListIntegrations(ctx context.Context, accountID string) ([]trackly.Integration, error)
+	UpdateIntegrationSettings(ctx context.Context, in trackly.Integration) error
 }
 
 // Secrets stores secret values by name.
@@ -141,10 +141,10 @@ func (svc *Service) deleteReplaced(ctx context.Context, name string) {
 // Create validates s, stores the API key and a fresh postback token as secrets, and stores the integration.
 func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 	now := svc.now().UTC()
-	in := store.Integration{
+	in := trackly.Integration{
 		IntegrationID:         ids.New("in_", 12),
 		APIDomain:             tune.DefaultAPIDomain,
-		ClickParam:            clicks.DefaultClickParam,
+		ClickParam:            trackly.DefaultClickParam,
 		DefaultCurrency:       DefaultCurrency,
 		AttributionWindowDays: svc.defaultWindow,
 		RateLimit:             DefaultRateLimit,
@@ -226,9 +226,9 @@ func (svc *Service) Update(ctx context.Context, integrationID string, s Settings
 }
 
 // Get reads an integration, answering a field error when it does not exist.
-func (svc *Service) Get(ctx context.Context, integrationID string) (store.Integration, error) {
+func (svc *Service) Get(ctx context.Context, integrationID string) (trackly.Integration, error) {
 	if integrationID == "" {
-		return store.Integration{}, validate.Field("integration_id", "is required")
+		return trackly.Integration{}, validate.Field("integration_id", "is required")
 	}
 	in, err := svc.store.GetIntegration(ctx, integrationID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -302,8 +302,8 @@ func (svc *Service) RotatePostbackToken(ctx context.Context, integrationID strin
 }
 
 // newToken gives in a fresh postback token and returns the replaced token's secret name.
-func (svc *Service) newToken(ctx context.Context, in *store.Integration) (string, error) {
-	token, hash := postbacks.NewToken(in.IntegrationID)
+func (svc *Service) newToken(ctx context.Context, in *trackly.Integration) (string, error) {
+	token, hash := postbacktoken.New(in.IntegrationID)
 	replaced, err := svc.putSecret(ctx, in.IntegrationID, "postback-token", token, &in.PostbackTokenSecret)
 	if err != nil {
 		return "", err
@@ -313,7 +313,7 @@ func (svc *Service) newToken(ctx context.Context, in *store.Integration) (string
 }
 
 // apply validates the settings given in s and writes them into in.
-func (svc *Service) apply(in *store.Integration, s Settings, now time.Time) error {
+func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) error {
 	set := func(dst *string, v *string, field string, ok func(string) error) error {
 		if v == nil {
 			return nil
@@ -414,7 +414,7 @@ func FrequencyName(minutes int) string {
 }
 
 // ViewOf returns what admins may see of an integration.
-func ViewOf(in store.Integration) View {
+func ViewOf(in trackly.Integration) View {
 	return View{
 		IntegrationID: in.IntegrationID, AccountID: in.AccountID, Name: in.Name, NetworkID: in.NetworkID,
 		APIDomain: in.APIDomain, APIBaseURL: in.APIBaseURL, KeyKind: in.KeyKind, APIKeySet: in.APIKeySecret != "",

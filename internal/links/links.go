@@ -10,18 +10,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/clicks"
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
 // Store is the storage links need.
 type Store interface {
-	CreateLink(ctx context.Context, l store.Link) error
-	GetLink(ctx context.Context, linkID string) (store.Link, error)
-	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
-	GetOffer(ctx context.Context, integrationID, offerID string) (store.Offer, error)
+	CreateLink(ctx context.Context, l trackly.Link) error
+	GetLink(ctx context.Context, linkID string) (trackly.Link, error)
+	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
+	GetOffer(ctx context.Context, integrationID, offerID string) (trackly.Offer, error)
 }
 
 // linkIDLength gives about 59 bits of randomness in a short URL.
@@ -54,7 +54,7 @@ type Request struct {
 
 // View is a link as admins see it.
 type View struct {
-	store.Link
+	trackly.Link
 	URL       string `json:"url"`
 	OfferName string `json:"offer_name,omitempty"`
 }
@@ -71,7 +71,7 @@ func (s *Service) Create(ctx context.Context, r Request) (View, error) {
 			return View{}, validate.Field(f.name, "must be 1 to 128 letters, digits or . _ : -, not %q", f.value)
 		}
 	}
-	if r.LinkID != "" && !clicks.LinkIDPattern.MatchString(r.LinkID) {
+	if r.LinkID != "" && !trackly.ValidLinkID(r.LinkID) {
 		return View{}, validate.Field("link_id", "must be 1 to 30 letters, digits, '-' or '_', not %q", r.LinkID)
 	}
 	if r.CampaignID != "" && !idPattern.MatchString(r.CampaignID) {
@@ -91,7 +91,7 @@ func (s *Service) Create(ctx context.Context, r Request) (View, error) {
 	if err != nil {
 		return View{}, fmt.Errorf("read offer: %w", err)
 	}
-	l := store.Link{
+	l := trackly.Link{
 		AccountID: r.AccountID, IntegrationID: r.IntegrationID, OfferID: r.OfferID,
 		MessageID: r.MessageID, CampaignID: r.CampaignID, CreatedAt: s.now().UTC(),
 	}

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
-	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // BenchmarkImportAndResync10k imports the 10,000 offers of a network into an
@@ -59,7 +59,7 @@ func BenchmarkImportAndResync10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if run.Status != store.SyncSucceeded || run.OffersUnchanged != count {
+		if run.Status != trackly.SyncSucceeded || run.OffersUnchanged != count {
 			b.Fatalf("re-sync: %+v", run)
 		}
 		resyncCalls += float64(len(n.sim.Calls()))

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
-	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 func TestTestConnectionNamesEachCause(t *testing.T) {

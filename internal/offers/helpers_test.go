@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	smithymiddleware "github.com/aws/smithy-go/middleware"
 
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/app"
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/integrations"
@@ -28,7 +29,7 @@ import (
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/secrets"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // Credentials of the simulated networks.
@@ -262,13 +263,13 @@ func (w *world) service(opts offers.Options) *offers.Service {
 func ptr[T any](v T) *T { return &v }
 
 // stored reads an integration's offers by id.
-func (w *world) stored(tb testing.TB, integrationID string) map[string]store.Offer {
+func (w *world) stored(tb testing.TB, integrationID string) map[string]trackly.Offer {
 	tb.Helper()
 	list, err := w.store.IntegrationOffers(context.Background(), integrationID)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	out := map[string]store.Offer{}
+	out := map[string]trackly.Offer{}
 	for _, o := range list {
 		out[o.OfferID] = o
 	}

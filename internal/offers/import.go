@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
 )
@@ -49,10 +49,10 @@ type ImportResult struct {
 	Complete bool `json:"complete"`
 	// Status is the status of the import's run: succeeded, partial (it
 	// stopped before the deadline) or interrupted (its invocation was cancelled).
-	Status  string `json:"status"`
-	Message string `json:"message,omitempty"`
+	Status  trackly.SyncStatus `json:"status"`
+	Message string             `json:"message,omitempty"`
 	// Offers are the imported offers, in id order, at most 1000.
-	Offers []store.Offer `json:"offers"`
+	Offers []trackly.Offer `json:"offers"`
 	// OffersOmitted counts the imported offers left out of Offers; list_offers pages through them all.
 	OffersOmitted int `json:"offers_omitted,omitempty"`
 }
@@ -77,7 +77,7 @@ func (s *Service) Import(ctx context.Context, r ImportRequest) (ImportResult, er
 	if err != nil {
 		return ImportResult{}, err
 	}
-	j := s.newJob(in, c, store.SyncTriggerImport, false)
+	j := s.newJob(in, c, trackly.SyncTriggerImport, false)
 	if err := s.putRunning(ctx, j); err != nil {
 		return ImportResult{}, err
 	}
@@ -87,7 +87,7 @@ func (s *Service) Import(ctx context.Context, r ImportRequest) (ImportResult, er
 	if err := s.store.PutSyncRun(fctx, j.run); err != nil {
 		return ImportResult{}, errors.Join(runErr, fmt.Errorf("record import run: %w", err))
 	}
-	if j.run.Status == store.SyncFailed {
+	if j.run.Status == trackly.SyncFailed {
 		return ImportResult{}, runErr
 	}
 	s.logger.InfoContext(ctx, "offers imported", "integration_id", in.IntegrationID, "run_id", j.run.RunID,
@@ -127,9 +127,9 @@ func (s *Service) runImport(ctx context.Context, j *job, wanted []string, f *Imp
 	defer cancel()
 	var listErr error
 	if f == nil {
-		refs := make([]store.OfferRef, len(wanted))
+		refs := make([]trackly.OfferRef, len(wanted))
 		for i, id := range wanted {
-			refs[i] = store.OfferRef{IntegrationID: j.in.IntegrationID, OfferID: id}
+			refs[i] = trackly.OfferRef{IntegrationID: j.in.IntegrationID, OfferID: id}
 		}
 		stored, err := s.store.GetOffers(ctx, refs)
 		if err != nil {
@@ -168,12 +168,12 @@ func (j *job) importResult(wanted []string, runErr error) ImportResult {
 		Failed:        j.failures,
 		Complete:      runErr == nil,
 		Status:        j.run.Status,
-		Offers:        []store.Offer{},
+		Offers:        []trackly.Offer{},
 	}
 	switch j.run.Status {
-	case store.SyncPartial:
+	case trackly.SyncPartial:
 		res.Message = "the import stopped before the Lambda deadline; run it again to continue"
-	case store.SyncInterrupted:
+	case trackly.SyncInterrupted:
 		res.Message = "the import was interrupted; run it again to continue"
 	}
 	ids := wanted

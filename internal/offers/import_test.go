@@ -11,12 +11,12 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/clicks"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
-	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
@@ -33,7 +33,7 @@ func TestTrackingURLCarriesThePlaceholderInTheClickParameter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(u, tt.wantParam+"="+clicks.Placeholder) || strings.Count(u, tt.wantParam+"=") != 1 {
+		if !strings.Contains(u, tt.wantParam+"="+trackly.ClickIDPlaceholder) || strings.Count(u, tt.wantParam+"=") != 1 {
 			t.Errorf("TrackingURL(%s, %q) = %s", tt.link, tt.param, u)
 		}
 		redirect, err := clicks.RedirectURL(u, tt.param, id)
@@ -54,7 +54,7 @@ func TestTrackingURLCarriesThePlaceholderInTheClickParameter(t *testing.T) {
 }
 
 // checkMapped compares an imported offer with the simulator's.
-func checkMapped(t *testing.T, got store.Offer, want tunesim.Offer, kind, clickParam string) {
+func checkMapped(t *testing.T, got trackly.Offer, want tunesim.Offer, kind, clickParam string) {
 	t.Helper()
 	if got.Name != want.Name || got.Status != want.Status || got.PayoutType != want.PayoutType || got.SessionHours != want.SessionHours {
 		t.Errorf("offer %d: got %+v, want %+v", want.ID, got, want)
@@ -85,7 +85,7 @@ func checkMapped(t *testing.T, got store.Offer, want tunesim.Offer, kind, clickP
 	if got.PreviewURL != want.PreviewURL {
 		t.Errorf("offer %d: preview_url %q, want %q", want.ID, got.PreviewURL, want.PreviewURL)
 	}
-	wantLink := "/aff_c?offer_id=" + strconv.Itoa(want.ID) + "&aff_id=" + affiliateID + "&" + clickParam + "=" + clicks.Placeholder
+	wantLink := "/aff_c?offer_id=" + strconv.Itoa(want.ID) + "&aff_id=" + affiliateID + "&" + clickParam + "=" + trackly.ClickIDPlaceholder
 	if !strings.HasSuffix(got.TrackingURL, wantLink) || strings.Contains(got.TrackingURL, "example.com/landing") {
 		t.Errorf("offer %d: tracking URL %q, want ...%s", want.ID, got.TrackingURL, wantLink)
 	}
@@ -274,7 +274,7 @@ func TestImportFailureIsATUNEErrorWithoutTheKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs.Runs) != 1 || runs.Runs[0].Status != store.SyncFailed || runs.Runs[0].ErrorKind != "key_rejected" || strings.Contains(runs.Runs[0].Error, "wrong-key-ABCDEF") {
+	if len(runs.Runs) != 1 || runs.Runs[0].Status != trackly.SyncFailed || runs.Runs[0].ErrorKind != "key_rejected" || strings.Contains(runs.Runs[0].Error, "wrong-key-ABCDEF") {
 		t.Errorf("runs: %+v", runs.Runs)
 	}
 }

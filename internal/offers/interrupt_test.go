@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/app"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
-	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // interruptBound is how soon after its context is cancelled a run must have
@@ -197,7 +197,7 @@ func TestInterruptedImportStopsRecordsAndResumes(t *testing.T) {
 				t.Fatalf("interrupted import: %v", err)
 			}
 			want := tt.imported
-			if res.Status != store.SyncInterrupted || res.Complete || !strings.Contains(res.Message, "interrupted") ||
+			if res.Status != trackly.SyncInterrupted || res.Complete || !strings.Contains(res.Message, "interrupted") ||
 				res.New != want || res.Imported != want || len(res.Failed) != 0 {
 				t.Errorf("interrupted import answered status %q, complete %v, message %q, new %d, imported %d, failed %v",
 					res.Status, res.Complete, res.Message, res.New, res.Imported, res.Failed)
@@ -210,7 +210,7 @@ func TestInterruptedImportStopsRecordsAndResumes(t *testing.T) {
 				t.Fatalf("%d runs recorded, want 1", len(runs.Runs))
 			}
 			run := runs.Runs[0]
-			if run.RunID != res.RunID || run.Status != store.SyncInterrupted || !strings.Contains(run.Error, "interrupted") ||
+			if run.RunID != res.RunID || run.Status != trackly.SyncInterrupted || !strings.Contains(run.Error, "interrupted") ||
 				run.EndedAt.IsZero() || run.Pages != pagesDone || run.OffersSeen != pagesDone*pageSize || run.OffersNew != want || run.OffersFailed != 0 || run.Complete {
 				t.Errorf("recorded run: %+v", run)
 			}
@@ -221,7 +221,7 @@ func TestInterruptedImportStopsRecordsAndResumes(t *testing.T) {
 			// Another execution environment, whose pacing lets the rate-limited case finish at once.
 			n.onRequest(func(*http.Request) {})
 			again := importAll(t, w.service(offers.Options{PageSize: pageSize, RateWindow: time.Millisecond}), id)
-			if again.Status != store.SyncSucceeded || again.Imported != count || again.New != count-want || again.Unchanged != want {
+			if again.Status != trackly.SyncSucceeded || again.Imported != count || again.New != count-want || again.Unchanged != want {
 				t.Errorf("import after the interruption: status %q, imported %d, new %d, unchanged %d", again.Status, again.Imported, again.New, again.Unchanged)
 			}
 			checkStoredLikeTUNE(t, w, n, id, count)
@@ -258,7 +258,7 @@ func TestInterruptedSyncGivesItsLeaseBackAndResumes(t *testing.T) {
 			ctx, cancel := invocation(t, tt.deadline)
 			cancelInCall("findAll", tt.interruptAt, cancel, n)
 			var (
-				run store.SyncRun
+				run trackly.SyncRun
 				err error
 			)
 			promptly(t, ctx, func() { run, err = svc.Sync(ctx, offers.SyncRequest{IntegrationID: id}) })
@@ -267,7 +267,7 @@ func TestInterruptedSyncGivesItsLeaseBackAndResumes(t *testing.T) {
 			}
 			pagesDone := tt.interruptAt - 1
 			want := pagesDone * pageSize
-			if run.Status != store.SyncInterrupted || !strings.Contains(run.Error, "interrupted") || run.Complete ||
+			if run.Status != trackly.SyncInterrupted || !strings.Contains(run.Error, "interrupted") || run.Complete ||
 				run.Pages != pagesDone || run.LastPage != pagesDone || run.OffersSeen != want || run.OffersChanged != want || run.OffersRemoved != 0 {
 				t.Fatalf("interrupted run: %+v", run)
 			}
@@ -275,7 +275,7 @@ func TestInterruptedSyncGivesItsLeaseBackAndResumes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := runs.Runs[0]; got.RunID != run.RunID || got.Status != store.SyncInterrupted || got.OffersChanged != want || got.EndedAt.IsZero() {
+			if got := runs.Runs[0]; got.RunID != run.RunID || got.Status != trackly.SyncInterrupted || got.OffersChanged != want || got.EndedAt.IsZero() {
 				t.Errorf("recorded run: %+v", got)
 			}
 			updated := 0
@@ -303,10 +303,10 @@ func TestInterruptedSyncGivesItsLeaseBackAndResumes(t *testing.T) {
 			// The lease is free: another execution environment syncs at once, from where the run stopped.
 			n.onRequest(func(*http.Request) {})
 			next := syncNow(t, w.service(offers.Options{PageSize: pageSize}), id)
-			if next.Status != store.SyncSucceeded || !next.Complete || next.OffersChanged != tt.count-want || next.OffersRemoved != 0 {
+			if next.Status != trackly.SyncSucceeded || !next.Complete || next.OffersChanged != tt.count-want || next.OffersRemoved != 0 {
 				t.Errorf("next run: %+v", next)
 			}
-			if resumed := next.ResumedFrom == run.RunKey && next.FirstPage == pagesDone; resumed != tt.resumes {
+			if resumed := next.ResumedFrom == run.RunID && next.FirstPage == pagesDone; resumed != tt.resumes {
 				t.Errorf("next run resumed from %q at page %d, want resumed %v", next.ResumedFrom, next.FirstPage, tt.resumes)
 			}
 			checkStoredLikeTUNE(t, w, n, id, tt.count)
@@ -361,8 +361,8 @@ func TestInterruptedSyncDueLeavesTheRestAndResumes(t *testing.T) {
 		t.Fatalf("interrupted sync_due: %v", err)
 	}
 	ours := []string{id1, id2}
-	runs := slices.DeleteFunc(res.Runs, func(r store.SyncRun) bool { return !slices.Contains(ours, r.IntegrationID) })
-	if !res.Interrupted || len(runs) != 1 || runs[0].Status != store.SyncInterrupted || runs[0].Pages != 1 {
+	runs := slices.DeleteFunc(res.Runs, func(r trackly.SyncRun) bool { return !slices.Contains(ours, r.IntegrationID) })
+	if !res.Interrupted || len(runs) != 1 || runs[0].Status != trackly.SyncInterrupted || runs[0].Pages != 1 {
 		t.Fatalf("interrupted sync_due: %+v", res)
 	}
 	other := id2
@@ -391,7 +391,7 @@ func TestInterruptedSyncDueLeavesTheRestAndResumes(t *testing.T) {
 		if !slices.Contains(ours, r.IntegrationID) {
 			continue
 		}
-		if r.Status != store.SyncSucceeded || !r.Complete || (r.IntegrationID == runs[0].IntegrationID) != (r.ResumedFrom == runs[0].RunKey) {
+		if r.Status != trackly.SyncSucceeded || !r.Complete || (r.IntegrationID == runs[0].IntegrationID) != (r.ResumedFrom == runs[0].RunID) {
 			t.Errorf("next scheduled run: %+v", r)
 		}
 		ours = slices.DeleteFunc(ours, func(id string) bool { return id == r.IntegrationID })
@@ -418,16 +418,16 @@ func TestOfferSyncFunctionAnswersAnInterruptedAction(t *testing.T) {
 			interrupted: func(t *testing.T, answer []byte) bool {
 				var res offers.ImportResult
 				unmarshal(t, answer, &res)
-				return res.Status == store.SyncInterrupted && !res.Complete
+				return res.Status == trackly.SyncInterrupted && !res.Complete
 			},
 		},
 		{
 			action:  "sync_offers",
 			payload: func(id string) string { return `{"action":"sync_offers","integration_id":"` + id + `"}` },
 			interrupted: func(t *testing.T, answer []byte) bool {
-				var run store.SyncRun
+				var run trackly.SyncRun
 				unmarshal(t, answer, &run)
-				return run.Status == store.SyncInterrupted
+				return run.Status == trackly.SyncInterrupted
 			},
 		},
 		{
@@ -436,7 +436,7 @@ func TestOfferSyncFunctionAnswersAnInterruptedAction(t *testing.T) {
 			interrupted: func(t *testing.T, answer []byte) bool {
 				var res offers.DueResult
 				unmarshal(t, answer, &res)
-				return res.Interrupted && slices.ContainsFunc(res.Runs, func(r store.SyncRun) bool { return r.Status == store.SyncInterrupted })
+				return res.Interrupted && slices.ContainsFunc(res.Runs, func(r trackly.SyncRun) bool { return r.Status == trackly.SyncInterrupted })
 			},
 		},
 	}

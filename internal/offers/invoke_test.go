@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/localcloud"
-	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // invoke invokes OfferSyncFunction as Lambda would, and decodes its answer into out.
@@ -114,15 +114,15 @@ func TestOfferSyncFunctionRunsTheSamplePayloads(t *testing.T) {
 		}
 	}
 	var due struct {
-		Due  int             `json:"due"`
-		Runs []store.SyncRun `json:"runs"`
+		Due  int               `json:"due"`
+		Runs []trackly.SyncRun `json:"runs"`
 	}
 	json.Unmarshal(answers["offersync-sync-due.json"], &due)
 	found := false
 	for _, r := range due.Runs {
 		if r.IntegrationID == "in_demo" {
 			found = true
-			if r.Status != store.SyncSucceeded || r.Trigger != store.SyncTriggerSchedule || !r.Complete {
+			if r.Status != trackly.SyncSucceeded || r.Trigger != trackly.SyncTriggerSchedule || !r.Complete {
 				t.Errorf("scheduled run: %+v", r)
 			}
 		}
@@ -131,12 +131,12 @@ func TestOfferSyncFunctionRunsTheSamplePayloads(t *testing.T) {
 		t.Errorf("sync_due did not sync in_demo: %s", answers["offersync-sync-due.json"])
 	}
 	var runs struct {
-		Runs []store.SyncRun `json:"runs"`
+		Runs []trackly.SyncRun `json:"runs"`
 	}
 	json.Unmarshal(answers["offersync-list-sync-runs.json"], &runs)
 	var triggers []string
 	for _, r := range runs.Runs {
-		triggers = append(triggers, r.Trigger)
+		triggers = append(triggers, string(r.Trigger))
 	}
 	if want := []string{"manual", "schedule", "import", "import"}; !slices.Equal(triggers, want) {
 		t.Errorf("list_sync_runs triggers %v, want %v", triggers, want)
@@ -144,7 +144,7 @@ func TestOfferSyncFunctionRunsTheSamplePayloads(t *testing.T) {
 
 	// Due no more: the scheduled run set the next sync a frequency away.
 	var again struct {
-		Runs []store.SyncRun `json:"runs"`
+		Runs []trackly.SyncRun `json:"runs"`
 	}
 	w.invoke(t, []byte(`{"action":"sync_due"}`), &again)
 	for _, r := range again.Runs {
@@ -155,9 +155,9 @@ func TestOfferSyncFunctionRunsTheSamplePayloads(t *testing.T) {
 
 	// An unchanged re-sync through the function writes no offer.
 	before := w.invokeDDB.snapshot()["OfferWrite"]
-	var run store.SyncRun
+	var run trackly.SyncRun
 	w.invoke(t, []byte(`{"action":"sync_offers","integration_id":"in_demo"}`), &run)
-	if run.Status != store.SyncSucceeded || run.OffersChanged != 0 || w.invokeDDB.snapshot()["OfferWrite"] != before {
+	if run.Status != trackly.SyncSucceeded || run.OffersChanged != 0 || w.invokeDDB.snapshot()["OfferWrite"] != before {
 		t.Errorf("unchanged re-sync: %+v, %d offer writes", run, w.invokeDDB.snapshot()["OfferWrite"]-before)
 	}
 }
@@ -187,11 +187,11 @@ func TestOfferSyncFunctionErrors(t *testing.T) {
 		}
 	}
 	// A failed sync is an answer (the recorded run), and test_connection's failure too.
-	var run store.SyncRun
+	var run trackly.SyncRun
 	if fe := w.invoke(t, []byte(`{"action":"sync_offers","integration_id":"`+bad+`"}`), &run); fe != nil {
 		t.Fatal(fe)
 	}
-	if run.Status != store.SyncSucceeded || run.Pages != 0 {
+	if run.Status != trackly.SyncSucceeded || run.Pages != 0 {
 		// Nothing imported: nothing to ask TUNE.
 		t.Errorf("sync of an integration without offers: %+v", run)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/ids"
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 )
 
@@ -40,16 +40,16 @@ type OfferFailure struct {
 // batches.
 type job struct {
 	s   *Service
-	in  store.Integration
+	in  trackly.Integration
 	c   *tune.Client
-	run store.SyncRun
+	run trackly.SyncRun
 	// syncing keeps only stored offers (a sync); otherwise every offer met is imported.
 	syncing bool
 	// stored holds the integration's offers by id, updated as offers are written.
-	stored   map[string]store.Offer
+	stored   map[string]trackly.Offer
 	seen     map[string]bool
 	maxSeen  string
-	pending  []store.Offer
+	pending  []trackly.Offer
 	failures []OfferFailure
 	calls    atomic.Int64
 	started  time.Time
@@ -59,20 +59,18 @@ type job struct {
 	workDeadline time.Time
 }
 
-func (s *Service) newJob(in store.Integration, c *tune.Client, trigger string, syncing bool) *job {
+func (s *Service) newJob(in trackly.Integration, c *tune.Client, trigger trackly.SyncTrigger, syncing bool) *job {
 	now := s.now().UTC()
 	runID := ids.New("sr_", 12)
 	return &job{
 		s: s, in: in, c: c, syncing: syncing, started: now, lastProgress: now,
-		stored: map[string]store.Offer{}, seen: map[string]bool{},
-		run: store.SyncRun{
+		stored: map[string]trackly.Offer{}, seen: map[string]bool{},
+		run: trackly.SyncRun{
 			IntegrationID: in.IntegrationID,
 			RunID:         runID,
-			RunKey:        store.SyncRunKey(now, runID),
 			Trigger:       trigger,
-			Status:        store.SyncRunning,
+			Status:        trackly.SyncRunning,
 			StartedAt:     now,
-			ExpiresAt:     now.Add(DefaultRunRetention).Unix(),
 		},
 	}
 }
@@ -331,15 +329,15 @@ func (j *job) finish(err error) {
 	var te *tune.Error
 	switch {
 	case err == nil:
-		j.run.Status = store.SyncSucceeded
+		j.run.Status = trackly.SyncSucceeded
 	case errors.Is(err, errInterrupted):
-		j.run.Status = store.SyncInterrupted
+		j.run.Status = trackly.SyncInterrupted
 		j.run.Error = err.Error()
 	case errors.Is(err, errStopped):
-		j.run.Status = store.SyncPartial
+		j.run.Status = trackly.SyncPartial
 		j.run.Error = err.Error()
 	default:
-		j.run.Status = store.SyncFailed
+		j.run.Status = trackly.SyncFailed
 		j.run.Error = err.Error()
 		if errors.As(err, &te) {
 			j.run.ErrorKind = string(te.Kind)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // ListQuery is list_offers' payload.
@@ -16,9 +17,9 @@ type ListQuery struct {
 
 // OfferList is one page of imported offers.
 type OfferList struct {
-	IntegrationID string        `json:"integration_id"`
-	Offers        []store.Offer `json:"offers"`
-	NextCursor    string        `json:"next_cursor"`
+	IntegrationID string          `json:"integration_id"`
+	Offers        []trackly.Offer `json:"offers"`
+	NextCursor    string          `json:"next_cursor"`
 }
 
 // List lists an integration's imported offers, removed ones only when asked.
@@ -43,9 +44,9 @@ type RunsQuery struct {
 
 // RunList is one page of an integration's sync runs, newest first.
 type RunList struct {
-	IntegrationID string          `json:"integration_id"`
-	Runs          []store.SyncRun `json:"runs"`
-	NextCursor    string          `json:"next_cursor"`
+	IntegrationID string            `json:"integration_id"`
+	Runs          []trackly.SyncRun `json:"runs"`
+	NextCursor    string            `json:"next_cursor"`
 }
 
 // DefaultRunsLimit is the number of runs list_sync_runs shows by default.

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/clicks"
 	"github.com/trackly/tune-integration/internal/money"
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 )
 
@@ -21,7 +20,7 @@ const fallbackCurrency = "USD"
 // mapOffer maps a TUNE offer to the offer record of an integration. link is
 // TUNE's tracking link for the integration's account ("" when there is none
 // yet). The record's ImportedAt, UpdatedAt and Fingerprint are left to the caller.
-func mapOffer(in store.Integration, o tune.Offer, link string) store.Offer {
+func mapOffer(in trackly.Integration, o tune.Offer, link string) trackly.Offer {
 	currency := o.Currency
 	if currency == "" {
 		currency = in.DefaultCurrency
@@ -29,7 +28,7 @@ func mapOffer(in store.Integration, o tune.Offer, link string) store.Offer {
 	if currency == "" {
 		currency = fallbackCurrency
 	}
-	rec := store.Offer{
+	rec := trackly.Offer{
 		IntegrationID:    in.IntegrationID,
 		OfferID:          o.ID,
 		Name:             strings.TrimSpace(o.Name),
@@ -57,7 +56,7 @@ func mapOffer(in store.Integration, o tune.Offer, link string) store.Offer {
 }
 
 // linkOwner names the account an integration's tracking links are for.
-func linkOwner(in store.Integration) string {
+func linkOwner(in trackly.Integration) string {
 	if in.KeyKind == tune.KeyKindNetwork {
 		return tune.KeyKindNetwork + ":" + in.AffiliateID
 	}
@@ -75,7 +74,7 @@ func TrackingURL(link, clickParam string) (string, error) {
 		return "", fmt.Errorf("tracking link %q is not an absolute http(s) URL", link)
 	}
 	if clickParam == "" {
-		clickParam = clicks.DefaultClickParam
+		clickParam = trackly.DefaultClickParam
 	}
 	base, fragment, _ := strings.Cut(link, "#")
 	path, query, _ := strings.Cut(base, "?")
@@ -90,7 +89,7 @@ func TrackingURL(link, clickParam string) (string, error) {
 		}
 		parts = append(parts, part)
 	}
-	parts = append(parts, url.QueryEscape(clickParam)+"="+clicks.Placeholder)
+	parts = append(parts, url.QueryEscape(clickParam)+"="+trackly.ClickIDPlaceholder)
 	out := path + "?" + strings.Join(parts, "&")
 	if fragment != "" {
 		out += "#" + fragment
@@ -105,7 +104,7 @@ const fingerprintVersion = "v1"
 // fingerprint hashes the mapped fields of an offer: two offers with the same
 // fingerprint store the same data, and a sync writes an offer only when its
 // fingerprint changes.
-func fingerprint(o store.Offer) string {
+func fingerprint(o trackly.Offer) string {
 	percent := ""
 	if o.PercentPayout != nil {
 		percent = o.PercentPayout.String()

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/money"
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
 )
@@ -87,9 +87,9 @@ func (s *Service) ListRemote(ctx context.Context, q RemoteQuery) (RemotePage, er
 	if err != nil {
 		return RemotePage{}, err
 	}
-	refs := make([]store.OfferRef, len(p.Offers))
+	refs := make([]trackly.OfferRef, len(p.Offers))
 	for i, o := range p.Offers {
-		refs[i] = store.OfferRef{IntegrationID: in.IntegrationID, OfferID: o.ID}
+		refs[i] = trackly.OfferRef{IntegrationID: in.IntegrationID, OfferID: o.ID}
 	}
 	imported, err := s.store.GetOffers(ctx, refs)
 	if err != nil {

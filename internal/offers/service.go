@@ -24,22 +24,23 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
 // Store is the storage the offer service needs.
 type Store interface {
-	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
-	DueIntegrations(ctx context.Context, now time.Time) ([]store.Integration, error)
-	AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (store.Integration, error)
+	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
+	DueIntegrations(ctx context.Context, now time.Time) ([]trackly.Integration, error)
+	AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (trackly.Integration, error)
 	ReleaseSyncLease(ctx context.Context, integrationID, owner string, r store.SyncRelease) error
-	IntegrationOffers(ctx context.Context, integrationID string) ([]store.Offer, error)
-	GetOffers(ctx context.Context, refs []store.OfferRef) (map[store.OfferRef]store.Offer, error)
-	PutOffers(ctx context.Context, offers []store.Offer) (int, error)
-	ListOffers(ctx context.Context, f store.OfferFilter) ([]store.Offer, string, error)
-	PutSyncRun(ctx context.Context, r store.SyncRun) error
-	ListSyncRuns(ctx context.Context, f store.SyncRunFilter) ([]store.SyncRun, string, error)
+	IntegrationOffers(ctx context.Context, integrationID string) ([]trackly.Offer, error)
+	GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[trackly.OfferRef]trackly.Offer, error)
+	PutOffers(ctx context.Context, offers []trackly.Offer) (int, error)
+	ListOffers(ctx context.Context, f store.OfferFilter) ([]trackly.Offer, string, error)
+	PutSyncRun(ctx context.Context, r trackly.SyncRun) error
+	ListSyncRuns(ctx context.Context, f store.SyncRunFilter) ([]trackly.SyncRun, string, error)
 }
 
 // Secrets reads secret values by name.
@@ -62,8 +63,6 @@ const (
 	DefaultLease = 15 * time.Minute
 	// DefaultSyncEvery is the sync interval of an integration that sets none.
 	DefaultSyncEvery = 60 * time.Minute
-	// DefaultRunRetention is how long sync run records are kept (TTL).
-	DefaultRunRetention = 90 * 24 * time.Hour
 	// DefaultDueConcurrency is how many due integrations sync at once.
 	DefaultDueConcurrency = 4
 	// failedRetryAfter is the longest wait before a failed sync is retried.
@@ -155,9 +154,9 @@ func NewService(st Store, sec Secrets, opts Options) *Service {
 }
 
 // integration reads an integration, answering a field error when it does not exist.
-func (s *Service) integration(ctx context.Context, integrationID string) (store.Integration, error) {
+func (s *Service) integration(ctx context.Context, integrationID string) (trackly.Integration, error) {
 	if integrationID == "" {
-		return store.Integration{}, validate.Field("integration_id", "is required")
+		return trackly.Integration{}, validate.Field("integration_id", "is required")
 	}
 	in, err := s.store.GetIntegration(ctx, integrationID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -180,7 +179,7 @@ func (e *settingsError) Error() string { return e.message }
 
 // config builds the TUNE client configuration of an integration, its API
 // key read from the secret store.
-func (s *Service) config(ctx context.Context, in store.Integration) (tune.Config, error) {
+func (s *Service) config(ctx context.Context, in trackly.Integration) (tune.Config, error) {
 	if in.APIKeySecret == "" {
 		return tune.Config{}, &settingsError{cause: "no_api_key", message: fmt.Sprintf("integration %s has no API key; set one with update_integration", in.IntegrationID)}
 	}
@@ -209,7 +208,7 @@ func (s *Service) config(ctx context.Context, in store.Integration) (tune.Config
 // client returns the TUNE client of an integration, cached for the life of
 // the execution environment so that its pacing spans invocations; a change
 // of settings or key makes a new one.
-func (s *Service) client(ctx context.Context, in store.Integration) (*tune.Client, error) {
+func (s *Service) client(ctx context.Context, in trackly.Integration) (*tune.Client, error) {
 	cfg, err := s.config(ctx, in)
 	if err != nil {
 		return nil, err
@@ -230,7 +229,7 @@ func (s *Service) client(ctx context.Context, in store.Integration) (*tune.Clien
 }
 
 // clientOrFieldError is client for actions: settings problems are the admin's to fix.
-func (s *Service) clientOrFieldError(ctx context.Context, in store.Integration) (*tune.Client, error) {
+func (s *Service) clientOrFieldError(ctx context.Context, in trackly.Integration) (*tune.Client, error) {
 	c, err := s.client(ctx, in)
 	var se *settingsError
 	if errors.As(err, &se) {

@@ -9,13 +9,10 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
 )
-
-// SyncSkipped is the status of a sync that did not run because another run
-// holds the integration's lease. Skipped runs are answered, not recorded.
-const SyncSkipped = "skipped"
 
 // SyncRequest is sync_offers' payload.
 type SyncRequest struct {
@@ -28,18 +25,18 @@ type SyncRequest struct {
 // lease blocks comes back with status "skipped". A run whose context is
 // cancelled stops at once, keeps its progress, gives its lease back and
 // comes back with status interrupted.
-func (s *Service) Sync(ctx context.Context, r SyncRequest) (store.SyncRun, error) {
+func (s *Service) Sync(ctx context.Context, r SyncRequest) (trackly.SyncRun, error) {
 	if r.IntegrationID == "" {
-		return store.SyncRun{}, validate.Field("integration_id", "is required")
+		return trackly.SyncRun{}, validate.Field("integration_id", "is required")
 	}
-	return s.sync(ctx, r.IntegrationID, store.SyncTriggerManual)
+	return s.sync(ctx, r.IntegrationID, trackly.SyncTriggerManual)
 }
 
 // DueResult is what sync_due did.
 type DueResult struct {
 	// Due is the number of integrations whose sync was due.
-	Due  int             `json:"due"`
-	Runs []store.SyncRun `json:"runs"`
+	Due  int               `json:"due"`
+	Runs []trackly.SyncRun `json:"runs"`
 	// NotStarted lists due integrations left for the next run because the
 	// deadline came near or the invocation was interrupted.
 	NotStarted []string `json:"not_started,omitempty"`
@@ -56,7 +53,7 @@ func (s *Service) SyncDue(ctx context.Context) (DueResult, error) {
 	if err != nil {
 		return DueResult{}, err
 	}
-	res := DueResult{Due: len(due), Runs: []store.SyncRun{}}
+	res := DueResult{Due: len(due), Runs: []trackly.SyncRun{}}
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -78,7 +75,7 @@ func (s *Service) SyncDue(ctx context.Context) (DueResult, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			run, err := s.sync(ctx, in.IntegrationID, store.SyncTriggerSchedule)
+			run, err := s.sync(ctx, in.IntegrationID, trackly.SyncTriggerSchedule)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -89,15 +86,15 @@ func (s *Service) SyncDue(ctx context.Context) (DueResult, error) {
 		}()
 	}
 	wg.Wait()
-	if slices.ContainsFunc(res.Runs, func(r store.SyncRun) bool { return r.Status == store.SyncInterrupted }) {
+	if slices.ContainsFunc(res.Runs, func(r trackly.SyncRun) bool { return r.Status == trackly.SyncInterrupted }) {
 		res.Interrupted = true
 	}
 	return res, errors.Join(errs...)
 }
 
 // sync runs one integration's sync under its lease.
-func (s *Service) sync(ctx context.Context, integrationID, trigger string) (store.SyncRun, error) {
-	j := s.newJob(store.Integration{IntegrationID: integrationID}, nil, trigger, true)
+func (s *Service) sync(ctx context.Context, integrationID string, trigger trackly.SyncTrigger) (trackly.SyncRun, error) {
+	j := s.newJob(trackly.Integration{IntegrationID: integrationID}, nil, trigger, true)
 	until := j.started.Add(DefaultLease)
 	if d, ok := ctx.Deadline(); ok {
 		// A run never outlives its invocation: its lease ends soon after.
@@ -106,19 +103,19 @@ func (s *Service) sync(ctx context.Context, integrationID, trigger string) (stor
 	in, err := s.store.AcquireSyncLease(ctx, integrationID, j.run.RunID, j.started, until)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return store.SyncRun{}, validate.Field("integration_id", "no integration %q", integrationID)
+		return trackly.SyncRun{}, validate.Field("integration_id", "no integration %q", integrationID)
 	case errors.Is(err, store.ErrLeaseHeld):
-		j.run.Status = SyncSkipped
+		j.run.Status = trackly.SyncSkipped
 		j.run.Error = fmt.Sprintf("another sync of this integration is running (lease held until %s)", in.SyncLeaseUntil.UTC().Format(time.RFC3339))
 		return j.run, nil
 	case err != nil:
-		return store.SyncRun{}, err
+		return trackly.SyncRun{}, err
 	}
 	j.in = in
 	fctx, cancel := finalContext(ctx)
 	defer cancel()
 	runErr := j.end(ctx, fctx, s.runSync(ctx, j))
-	if j.run.Status == store.SyncFailed {
+	if j.run.Status == trackly.SyncFailed {
 		var te *tune.Error
 		var se *settingsError
 		if !errors.As(runErr, &te) && !errors.As(runErr, &se) {
@@ -134,13 +131,13 @@ func (s *Service) sync(ctx context.Context, integrationID, trigger string) (stor
 	}
 	release := store.SyncRelease{LastSyncAt: now, NextSyncAt: now.Add(every)}
 	switch j.run.Status {
-	case store.SyncPartial, store.SyncInterrupted:
+	case trackly.SyncPartial, trackly.SyncInterrupted:
 		release.NextSyncAt = now // resume at the next scheduled run
-	case store.SyncFailed:
+	case trackly.SyncFailed:
 		release.LastSyncAt = time.Time{}
 		release.NextSyncAt = now.Add(min(every, failedRetryAfter))
 	}
-	if j.run.Status != store.SyncSucceeded && j.run.LastPage > 0 && j.run.ResumeAfterID != "" {
+	if j.run.Status != trackly.SyncSucceeded && j.run.LastPage > 0 && j.run.ResumeAfterID != "" {
 		release.CursorPage = j.run.LastPage + 1
 	}
 	relErr := s.store.ReleaseSyncLease(fctx, integrationID, j.run.RunID, release)
@@ -155,7 +152,7 @@ func (s *Service) sync(ctx context.Context, integrationID, trigger string) (stor
 
 // resumeState is what a partial run handed to the next.
 type resumeState struct {
-	runKey     string
+	runID      string
 	page       int
 	afterID    string
 	candidates map[string]bool
@@ -208,7 +205,7 @@ func (s *Service) runSync(ctx context.Context, j *job) error {
 			// One page early: only an overlap with what was read proves that
 			// no offer slipped between the pages read then and now.
 			start, after = max(resume.page-1, 1), resume.afterID
-			j.run.ResumedFrom = resume.runKey
+			j.run.ResumedFrom = resume.runID
 		}
 		var res pageResult
 		res, listErr = j.listPages(ctx, wctx, tune.OfferQuery{}, start, after)
@@ -235,7 +232,7 @@ func (s *Service) putRunning(ctx context.Context, j *job) error {
 
 // resumeState finds the partial run an integration's cursor points to, if
 // it is recent enough to resume.
-func (s *Service) resumeState(ctx context.Context, in store.Integration) (*resumeState, error) {
+func (s *Service) resumeState(ctx context.Context, in trackly.Integration) (*resumeState, error) {
 	if in.SyncCursorPage <= 0 {
 		return nil, nil
 	}
@@ -245,12 +242,12 @@ func (s *Service) resumeState(ctx context.Context, in store.Integration) (*resum
 	}
 	for _, r := range runs {
 		switch {
-		case r.Trigger == store.SyncTriggerImport || r.Status == store.SyncRunning:
+		case r.Trigger == trackly.SyncTriggerImport || r.Status == trackly.SyncRunning:
 			continue
-		case r.Status == store.SyncSucceeded || r.ResumeAfterID == "" || s.now().Sub(r.StartedAt) > resumeMaxAge:
+		case r.Status == trackly.SyncSucceeded || r.ResumeAfterID == "" || s.now().Sub(r.StartedAt) > resumeMaxAge:
 			return nil, nil
 		}
-		st := &resumeState{runKey: r.RunKey, page: in.SyncCursorPage, afterID: r.ResumeAfterID, candidates: map[string]bool{}}
+		st := &resumeState{runID: r.RunID, page: in.SyncCursorPage, afterID: r.ResumeAfterID, candidates: map[string]bool{}}
 		for _, id := range r.RemovalCandidates {
 			st.candidates[id] = true
 		}

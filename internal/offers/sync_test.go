@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // importAll imports every offer the key sees.
@@ -31,7 +32,7 @@ func importAll(t *testing.T, svc *offers.Service, id string) offers.ImportResult
 	return res
 }
 
-func syncNow(t *testing.T, svc *offers.Service, id string) store.SyncRun {
+func syncNow(t *testing.T, svc *offers.Service, id string) trackly.SyncRun {
 	t.Helper()
 	run, err := svc.Sync(context.Background(), offers.SyncRequest{IntegrationID: id})
 	if err != nil {
@@ -70,7 +71,7 @@ func TestPaginationIsCompleteAndResyncOfUnchangedOffersWritesNothing(t *testing.
 	before = w.ddb.snapshot()
 	run := syncNow(t, svc, id)
 	after = w.ddb.snapshot()
-	if run.Status != store.SyncSucceeded || !run.Complete || run.Pages != 13 || run.OffersSeen != 1234 || run.OffersUnchanged != 1234 ||
+	if run.Status != trackly.SyncSucceeded || !run.Complete || run.Pages != 13 || run.OffersSeen != 1234 || run.OffersUnchanged != 1234 ||
 		run.OffersNew+run.OffersChanged+run.OffersRemoved != 0 || run.TUNECalls != 13 {
 		t.Errorf("re-sync run: %+v", run)
 	}
@@ -108,7 +109,7 @@ func TestSyncWritesChangesMarksRemovedAndRestores(t *testing.T) {
 			wantChanged++
 		}
 	}
-	if run.Status != store.SyncSucceeded || run.OffersChanged != wantChanged || run.OffersRemoved != len(gone) || run.OffersNew != 0 {
+	if run.Status != trackly.SyncSucceeded || run.OffersChanged != wantChanged || run.OffersRemoved != len(gone) || run.OffersNew != 0 {
 		t.Fatalf("sync: %+v (changed ids %v)", run, changed)
 	}
 	if got := after["BatchWriteItem"] - before["BatchWriteItem"]; got != 1 { // the changes and removals fit one batch
@@ -186,7 +187,7 @@ func TestFailedSyncKeepsProgressAndRemovesNothing(t *testing.T) {
 		}
 	})
 	run := syncNow(t, svc, id)
-	if run.Status != store.SyncFailed || run.Complete || run.ErrorKind != "server_error" || run.OffersRemoved != 0 || run.LastPage != 2 {
+	if run.Status != trackly.SyncFailed || run.Complete || run.ErrorKind != "server_error" || run.OffersRemoved != 0 || run.LastPage != 2 {
 		t.Fatalf("failed run: %+v", run)
 	}
 	if run.OffersChanged != 100 {
@@ -209,7 +210,7 @@ func TestFailedSyncKeepsProgressAndRemovesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs.Runs) != 2 || runs.Runs[0].RunID != run.RunID || runs.Runs[0].Status != store.SyncFailed || runs.Runs[1].Trigger != store.SyncTriggerImport {
+	if len(runs.Runs) != 2 || runs.Runs[0].RunID != run.RunID || runs.Runs[0].Status != trackly.SyncFailed || runs.Runs[1].Trigger != trackly.SyncTriggerImport {
 		t.Errorf("list_sync_runs: %+v", runs.Runs)
 	}
 	in, _ := w.store.GetIntegration(ctx, id)
@@ -221,7 +222,7 @@ func TestFailedSyncKeepsProgressAndRemovesNothing(t *testing.T) {
 	// having then read the whole listing, marks 199 removed.
 	n.onRequest(func(*http.Request) {})
 	run = syncNow(t, svc, id)
-	if run.Status != store.SyncSucceeded || !run.Complete || run.ResumedFrom == "" || run.FirstPage != 2 || run.Pages != 3 || run.OffersRemoved != 1 || run.OffersChanged != 99 {
+	if run.Status != trackly.SyncSucceeded || !run.Complete || run.ResumedFrom == "" || run.FirstPage != 2 || run.Pages != 3 || run.OffersRemoved != 1 || run.OffersChanged != 99 {
 		t.Errorf("resumed run: %+v", run)
 	}
 	if o := w.stored(t, id)["199"]; !o.Removed {
@@ -268,7 +269,7 @@ func TestSyncStopsBeforeTheDeadlineAndResumes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if run.Status != store.SyncPartial || run.Complete || run.LastPage != 3 || run.Pages != 3 || run.Error == "" || run.OffersRemoved != 0 {
+			if run.Status != trackly.SyncPartial || run.Complete || run.LastPage != 3 || run.Pages != 3 || run.Error == "" || run.OffersRemoved != 0 {
 				t.Fatalf("run at the deadline: %+v", run)
 			}
 			in, _ := w.store.GetIntegration(ctx, id)
@@ -284,7 +285,7 @@ func TestSyncStopsBeforeTheDeadlineAndResumes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if run.Status != store.SyncSucceeded || !run.Complete || run.ResumedFrom == "" || run.FirstPage != tt.wantFirstPage || run.OffersRemoved != 1 {
+			if run.Status != trackly.SyncSucceeded || !run.Complete || run.ResumedFrom == "" || run.FirstPage != tt.wantFirstPage || run.OffersRemoved != 1 {
 				t.Fatalf("resumed run: %+v", run)
 			}
 			stored := w.stored(t, id)
@@ -337,7 +338,7 @@ func TestLeaseBlocksASecondConcurrentSync(t *testing.T) {
 			once.Do(func() { close(entered); <-release })
 		}
 	})
-	first := make(chan store.SyncRun, 1)
+	first := make(chan trackly.SyncRun, 1)
 	go func() {
 		run, err := svc.Sync(ctx, offers.SyncRequest{IntegrationID: id})
 		if err != nil {
@@ -352,7 +353,7 @@ func TestLeaseBlocksASecondConcurrentSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Status != offers.SyncSkipped {
+	if second.Status != trackly.SyncSkipped {
 		t.Errorf("second sync: %+v", second)
 	}
 	due, err := w.store.DueIntegrations(ctx, time.Now())
@@ -366,14 +367,14 @@ func TestLeaseBlocksASecondConcurrentSync(t *testing.T) {
 	}
 	close(release)
 	run := <-first
-	if run.Status != store.SyncSucceeded {
+	if run.Status != trackly.SyncSucceeded {
 		t.Errorf("first sync: %+v", run)
 	}
 	if got := n.calls("findAll"); got != 1 {
 		t.Errorf("findAll calls = %d, want 1: the blocked sync must not call TUNE", got)
 	}
 	// Once released, the lease can be taken again.
-	if run := syncNow(t, svc, id); run.Status != store.SyncSucceeded {
+	if run := syncNow(t, svc, id); run.Status != trackly.SyncSucceeded {
 		t.Errorf("sync after release: %+v", run)
 	}
 }

@@ -15,12 +15,11 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/ids"
+	"github.com/trackly/tune-integration/internal/postbacktoken"
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
-
-// LogRetention is how long the postback log keeps an entry.
-const LogRetention = 90 * 24 * time.Hour
 
 const maxBodyBytes = 64 << 10
 
@@ -31,8 +30,8 @@ type Queue interface {
 
 // Store is the storage the postback handler needs.
 type Store interface {
-	GetIntegration(ctx context.Context, integrationID string) (store.Integration, error)
-	LogPostback(ctx context.Context, e store.PostbackLogEntry) error
+	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
+	LogPostback(ctx context.Context, e trackly.PostbackLogEntry) error
 }
 
 // ClickVerifier proves a click id was issued by this system and names its link.
@@ -56,10 +55,10 @@ func NewHandler(q Queue, st Store, clicks ClickVerifier, logger *slog.Logger, no
 
 // response is the JSON body of every answer.
 type response struct {
-	Status     string                 `json:"status"`
-	PostbackID string                 `json:"postback_id"`
-	Error      string                 `json:"error,omitempty"`
-	Errors     []*validate.FieldError `json:"errors,omitempty"`
+	Status     trackly.PostbackOutcome `json:"status"`
+	PostbackID string                  `json:"postback_id"`
+	Error      string                  `json:"error,omitempty"`
+	Errors     []*validate.FieldError  `json:"errors,omitempty"`
 }
 
 // ServeHTTP handles one postback.
@@ -67,41 +66,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	now := h.now().UTC()
 	id := ids.New("pb_", 16)
-	entry := store.PostbackLogEntry{
-		Day:         now.Format(time.DateOnly),
-		ReceivedKey: store.SortableTime(now) + "#" + id,
-		PostbackID:  id,
-		ReceivedAt:  now,
-		Method:      r.Method,
-		SourceIP:    r.RemoteAddr,
-		UserAgent:   truncate(r.UserAgent(), 256),
-		UpdatedAt:   now,
-		ExpiresAt:   now.Add(LogRetention).Unix(),
+	entry := trackly.PostbackLogEntry{
+		PostbackID: id,
+		ReceivedAt: now,
+		Method:     r.Method,
+		SourceIP:   r.RemoteAddr,
+		UserAgent:  truncate(r.UserAgent(), 256),
+		UpdatedAt:  now,
 	}
 
 	values, err := readValues(r)
 	if err != nil {
-		h.finish(ctx, w, entry, http.StatusBadRequest, store.PostbackInvalid, []*validate.FieldError{{Field: "body", Message: err.Error()}})
+		h.finish(ctx, w, entry, http.StatusBadRequest, trackly.PostbackInvalid, []*validate.FieldError{{Field: "body", Message: err.Error()}})
 		return
 	}
 	entry.Query, entry.Params = masked(values)
 	params, dupErrs := flatten(values)
 	msg, errs := parse(params)
 	if errs = append(dupErrs, errs...); len(errs) > 0 {
-		h.finish(ctx, w, entry, http.StatusBadRequest, store.PostbackInvalid, errs)
+		h.finish(ctx, w, entry, http.StatusBadRequest, trackly.PostbackInvalid, errs)
 		return
 	}
 
 	linkID, err := h.clicks.Verify(msg.ClickID)
 	if err != nil {
-		h.finish(ctx, w, entry, http.StatusForbidden, store.PostbackRejected, []*validate.FieldError{{Field: "click_id", Message: err.Error()}})
+		h.finish(ctx, w, entry, http.StatusForbidden, trackly.PostbackRejected, []*validate.FieldError{{Field: "click_id", Message: err.Error()}})
 		return
 	}
 	msg.LinkID = linkID
 	if token := params["token"]; token != "" {
 		owner, err := h.tokenOwner(ctx, token)
 		if errors.Is(err, errBadToken) {
-			h.finish(ctx, w, entry, http.StatusForbidden, store.PostbackRejected, []*validate.FieldError{{Field: "token", Message: "is not the postback token of any integration; copy the postback URL again with `trackly integrations postback-url`"}})
+			h.finish(ctx, w, entry, http.StatusForbidden, trackly.PostbackRejected, []*validate.FieldError{{Field: "token", Message: "is not the postback token of any integration; copy the postback URL again with `trackly integrations postback-url`"}})
 			return
 		}
 		if err != nil {
@@ -112,20 +108,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		msg.TokenOwner = owner
 	}
 
-	msg.PostbackID, msg.ReceivedAt, msg.LogDay, msg.LogKey = id, now, entry.Day, entry.ReceivedKey
+	msg.PostbackID, msg.ReceivedAt = id, now
 	if err := h.queue.SendJSON(ctx, msg); err != nil {
 		h.logger.ErrorContext(ctx, "queue postback failed", "postback_id", id, "error", err)
 		h.unavailable(ctx, w, entry)
 		return
 	}
-	h.finish(ctx, w, entry, http.StatusOK, store.PostbackAccepted, nil)
+	h.finish(ctx, w, entry, http.StatusOK, trackly.PostbackAccepted, nil)
 }
 
 var errBadToken = errors.New("bad postback token")
 
 // tokenOwner returns the integration whose postback token this is.
 func (h *Handler) tokenOwner(ctx context.Context, token string) (string, error) {
-	integrationID, ok := TokenIntegrationID(token)
+	integrationID, ok := postbacktoken.IntegrationID(token)
 	if !ok {
 		return "", errBadToken
 	}
@@ -136,21 +132,21 @@ func (h *Handler) tokenOwner(ctx context.Context, token string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	if !TokenMatches(token, in.PostbackTokenHash) {
+	if !postbacktoken.Matches(token, in.PostbackTokenHash) {
 		return "", errBadToken
 	}
 	return in.IntegrationID, nil
 }
 
 // unavailable answers 503 so that a sender that retries will retry.
-func (h *Handler) unavailable(ctx context.Context, w http.ResponseWriter, entry store.PostbackLogEntry) {
+func (h *Handler) unavailable(ctx context.Context, w http.ResponseWriter, entry trackly.PostbackLogEntry) {
 	w.Header().Set("Retry-After", "30")
 	entry.Reason = "temporarily unavailable; not queued"
-	h.finish(ctx, w, entry, http.StatusServiceUnavailable, store.PostbackFailed, nil)
+	h.finish(ctx, w, entry, http.StatusServiceUnavailable, trackly.PostbackFailed, nil)
 }
 
 // finish logs the postback with its outcome and answers.
-func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, entry store.PostbackLogEntry, status int, outcome string, errs []*validate.FieldError) {
+func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, entry trackly.PostbackLogEntry, status int, outcome trackly.PostbackOutcome, errs []*validate.FieldError) {
 	entry.Outcome, entry.HTTPStatus = outcome, status
 	res := response{Status: outcome, PostbackID: entry.PostbackID, Errors: errs}
 	if len(errs) > 0 {
@@ -208,7 +204,7 @@ func masked(values url.Values) (string, map[string]string) {
 	for name, vs := range values {
 		for _, v := range vs {
 			if name == "token" {
-				v = MaskToken(v)
+				v = postbacktoken.Mask(v)
 			}
 			safe.Add(name, truncate(v, 600))
 		}

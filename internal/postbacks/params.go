@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/money"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
 )
@@ -20,7 +21,7 @@ const MaxValueLength = 500
 const maxExtraParams = 50
 
 // Conversion statuses a postback may report.
-var statuses = map[string]bool{"approved": true, "pending": true, "rejected": true}
+var statuses = map[trackly.ConversionStatus]bool{trackly.StatusApproved: true, trackly.StatusPending: true, trackly.StatusRejected: true}
 
 var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
@@ -33,23 +34,23 @@ var known = map[string]bool{
 // Message is a validated postback as it travels through the queue to attribution.
 // It never carries the token itself, only whether one came and whose it was.
 type Message struct {
-	PostbackID   string            `json:"postback_id"`
-	ReceivedAt   time.Time         `json:"received_at"`
-	LogDay       string            `json:"log_day"`
-	LogKey       string            `json:"log_key"`
-	ClickID      string            `json:"click_id"`
-	LinkID       string            `json:"link_id"`
-	ConversionID string            `json:"conversion_id"`
-	GoalID       string            `json:"goal_id"`
-	Payout       *money.Amount     `json:"payout,omitempty"`
-	Currency     string            `json:"currency,omitempty"`
-	SaleAmount   *money.Amount     `json:"sale_amount,omitempty"`
-	OfferID      string            `json:"offer_id,omitempty"`
-	Status       string            `json:"status"`
-	Source       string            `json:"source,omitempty"`
-	TokenPresent bool              `json:"token_present"`
-	TokenOwner   string            `json:"token_integration_id,omitempty"`
-	Extra        map[string]string `json:"extra,omitempty"`
+	// PostbackID and ReceivedAt also name the postback in the postback log,
+	// where attribution records what became of it.
+	PostbackID   string                   `json:"postback_id"`
+	ReceivedAt   time.Time                `json:"received_at"`
+	ClickID      string                   `json:"click_id"`
+	LinkID       string                   `json:"link_id"`
+	ConversionID string                   `json:"conversion_id"`
+	GoalID       string                   `json:"goal_id"`
+	Payout       *money.Amount            `json:"payout,omitempty"`
+	Currency     string                   `json:"currency,omitempty"`
+	SaleAmount   *money.Amount            `json:"sale_amount,omitempty"`
+	OfferID      string                   `json:"offer_id,omitempty"`
+	Status       trackly.ConversionStatus `json:"status"`
+	Source       string                   `json:"source,omitempty"`
+	TokenPresent bool                     `json:"token_present"`
+	TokenOwner   string                   `json:"token_integration_id,omitempty"`
+	Extra        map[string]string        `json:"extra,omitempty"`
 }
 
 // flatten collapses repeated parameters: the same value twice is one value,
@@ -110,14 +111,14 @@ func parse(params map[string]string) (Message, []*validate.FieldError) {
 		GoalID:       params["goal_id"],
 		OfferID:      params["offer_id"],
 		Source:       params["source"],
-		Status:       strings.ToLower(params["status"]),
+		Status:       trackly.ConversionStatus(strings.ToLower(params["status"])),
 		TokenPresent: params["token"] != "",
 	}
 	if m.GoalID == "" {
 		m.GoalID = "0"
 	}
 	if m.Status == "" {
-		m.Status = "approved"
+		m.Status = trackly.StatusApproved
 	}
 	if !statuses[m.Status] {
 		fail("status", "must be approved, pending or rejected, not %q", params["status"])

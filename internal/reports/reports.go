@@ -5,6 +5,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -12,20 +13,12 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/trackly/tune-integration/internal/money"
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
-// Report dimensions. Every click and conversion counts once in each.
-const (
-	DimensionAccount  = "account"
-	DimensionMessage  = "message"
-	DimensionOffer    = "offer"
-	DimensionCampaign = "campaign"
-)
-
-// Dimensions lists the report dimensions.
-var Dimensions = []string{DimensionAccount, DimensionMessage, DimensionOffer, DimensionCampaign}
+// Dimensions lists the report dimensions. Every click and conversion counts once in each.
+var Dimensions = []trackly.Dimension{trackly.DimensionAccount, trackly.DimensionMessage, trackly.DimensionOffer, trackly.DimensionCampaign}
 
 // Counter names. Revenue counters are per currency ("revenue_USD") and hold
 // the exact decimal sum of the payouts: DynamoDB adds numbers as decimals of up
@@ -39,20 +32,13 @@ const (
 	pendingRevenuePrefix       = "pending_revenue_"
 )
 
-// Conversion statuses, as TUNE names them.
-const (
-	StatusApproved = "approved"
-	StatusPending  = "pending"
-	StatusRejected = "rejected"
-)
-
 // Day returns the report day (UTC) of t.
 func Day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 var one = money.FromDecimal(decimal.NewFromInt(1))
 
 // ClickIncrements returns the counters a click moves; bot clicks move none.
-func ClickIncrements(c store.Click) []store.Increment {
+func ClickIncrements(c trackly.Click) []trackly.ReportIncrement {
 	if c.Bot {
 		return nil
 	}
@@ -61,13 +47,13 @@ func ClickIncrements(c store.Click) []store.Increment {
 
 // ConversionIncrements returns the counters an attributed conversion moves:
 // approved conversions count with their revenue, pending ones apart, rejected ones only as a count.
-func ConversionIncrements(c store.Conversion) []store.Increment {
+func ConversionIncrements(c trackly.Conversion) []trackly.ReportIncrement {
 	counters := map[string]money.Amount{}
 	switch c.Status {
-	case StatusPending:
+	case trackly.StatusPending:
 		counters[counterPendingConversions] = one
 		counters[pendingRevenuePrefix+c.Currency] = c.Payout
-	case StatusRejected:
+	case trackly.StatusRejected:
 		counters[counterRejectedConversions] = one
 	default:
 		counters[counterConversions] = one
@@ -76,31 +62,31 @@ func ConversionIncrements(c store.Conversion) []store.Increment {
 	return increments(c.AccountID, c.MessageID, c.OfferID, c.CampaignID, Day(c.ReceivedAt), counters)
 }
 
-func increments(accountID, messageID, offerID, campaignID, day string, counters map[string]money.Amount) []store.Increment {
-	ids := map[string]string{DimensionAccount: accountID, DimensionMessage: messageID, DimensionOffer: offerID, DimensionCampaign: campaignID}
-	var out []store.Increment
+func increments(accountID, messageID, offerID, campaignID, day string, counters map[string]money.Amount) []trackly.ReportIncrement {
+	ids := map[trackly.Dimension]string{trackly.DimensionAccount: accountID, trackly.DimensionMessage: messageID, trackly.DimensionOffer: offerID, trackly.DimensionCampaign: campaignID}
+	var out []trackly.ReportIncrement
 	for _, dim := range Dimensions {
 		if ids[dim] == "" {
 			continue
 		}
-		out = append(out, store.Increment{AccountID: accountID, Dimension: dim, DimensionID: ids[dim], Day: day, Counters: counters})
+		out = append(out, trackly.ReportIncrement{AccountID: accountID, Dimension: dim, DimensionID: ids[dim], Day: day, Counters: counters})
 	}
 	return out
 }
 
 // RowReader reads stored report rows.
 type RowReader interface {
-	ReportRows(ctx context.Context, accountID, dimension, dimensionID, fromDay, toDay string) ([]store.ReportRow, error)
+	ReportRows(ctx context.Context, accountID string, dimension trackly.Dimension, dimensionID, fromDay, toDay string) ([]trackly.ReportRow, error)
 }
 
 // Query asks for an account's report in one dimension over a range of days.
 type Query struct {
-	AccountID string `json:"account_id"`
-	Dimension string `json:"dimension"`
-	ID        string `json:"id,omitempty"`
-	From      string `json:"from"`
-	To        string `json:"to"`
-	ByDay     bool   `json:"by_day,omitempty"`
+	AccountID string            `json:"account_id"`
+	Dimension trackly.Dimension `json:"dimension"`
+	ID        string            `json:"id,omitempty"`
+	From      string            `json:"from"`
+	To        string            `json:"to"`
+	ByDay     bool              `json:"by_day,omitempty"`
 }
 
 // Line is one line of a report: totals for one dimension id (and day, when by day).
@@ -181,14 +167,14 @@ func (s *Service) normalize(q *Query) error {
 		return validate.Field("account_id", "is required")
 	}
 	if q.Dimension == "" {
-		q.Dimension = DimensionMessage
+		q.Dimension = trackly.DimensionMessage
 	}
-	valid := false
-	for _, d := range Dimensions {
-		valid = valid || d == q.Dimension
-	}
-	if !valid {
-		return validate.Field("dimension", "must be one of %s, not %q", strings.Join(Dimensions, ", "), q.Dimension)
+	if !slices.Contains(Dimensions, q.Dimension) {
+		names := make([]string, len(Dimensions))
+		for i, d := range Dimensions {
+			names[i] = string(d)
+		}
+		return validate.Field("dimension", "must be one of %s, not %q", strings.Join(names, ", "), q.Dimension)
 	}
 	today := Day(s.now())
 	if q.To == "" {

@@ -10,26 +10,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// ErrDuplicate is returned when a conversion with the same key is already recorded.
+// ErrDuplicate is returned when a conversion with the same integration,
+// conversion id and goal id is already recorded.
 var ErrDuplicate = errors.New("conversion already recorded")
 
-// PostbackOutcome is what became of a logged postback.
-type PostbackOutcome struct {
-	Day           string
-	ReceivedKey   string
-	Outcome       string
-	Reason        string
-	ConversionKey string
-	UpdatedAt     string
-}
-
-// RecordConversion writes a new conversion, its report increments and its
-// postback's outcome in one transaction that requires the conversion not to
-// exist yet. It returns ErrDuplicate when it does.
-func (s *Store) RecordConversion(ctx context.Context, c Conversion, increments []Increment, outcome PostbackOutcome) error {
-	item, err := attributevalue.MarshalMap(c)
+// RecordConversion writes a new conversion, its report increments and what
+// became of its postback in one transaction that requires the conversion not
+// to exist yet. It returns ErrDuplicate when it does.
+func (s *Store) RecordConversion(ctx context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error {
+	row := conversionRowOf(c)
+	item, err := attributevalue.MarshalMap(row)
 	if err != nil {
 		return fmt.Errorf("encode conversion: %w", err)
 	}
@@ -49,7 +43,7 @@ func (s *Store) RecordConversion(ctx context.Context, c Conversion, increments [
 		return err
 	}
 	items = append(items, updates...)
-	logUpdate, err := s.outcomeUpdate(outcome)
+	logUpdate, err := s.resultUpdate(result)
 	if err != nil {
 		return err
 	}
@@ -61,28 +55,28 @@ func (s *Store) RecordConversion(ctx context.Context, c Conversion, increments [
 		return ErrDuplicate
 	}
 	if err != nil {
-		return fmt.Errorf("record conversion %s: %w", c.ConversionKey, err)
+		return fmt.Errorf("record conversion %s: %w", row.ConversionKey, err)
 	}
 	return nil
 }
 
-// GetConversion reads a conversion by its key.
-func (s *Store) GetConversion(ctx context.Context, conversionKey string) (Conversion, error) {
-	var c Conversion
-	err := s.get(ctx, s.tables.Conversions, stringKey("conversion_key", conversionKey), &c)
-	return c, err
+// GetConversion reads a conversion.
+func (s *Store) GetConversion(ctx context.Context, ref trackly.ConversionRef) (trackly.Conversion, error) {
+	var r conversionRow
+	err := s.get(ctx, s.tables.Conversions, stringKey("conversion_key", conversionKey(ref)), &r)
+	return r.conversion(), err
 }
 
 // ConversionFilter selects an account's conversions, newest first.
 type ConversionFilter struct {
 	AccountID   string
-	Attribution string // "", ConversionAttributed or ConversionOrphan
+	Attribution trackly.Attribution // "" for attributed conversions and orphans alike
 	Limit       int
 	Cursor      string
 }
 
 // ListConversions lists an account's conversions newest first, a page at a time.
-func (s *Store) ListConversions(ctx context.Context, f ConversionFilter) ([]Conversion, string, error) {
+func (s *Store) ListConversions(ctx context.Context, f ConversionFilter) ([]trackly.Conversion, string, error) {
 	q := listQuery{
 		table: s.tables.Conversions, index: "by_account", newestFirst: true, cursor: f.Cursor, limit: f.Limit,
 		key: expression.Key("account_id").Equal(expression.Value(f.AccountID)),
@@ -91,5 +85,5 @@ func (s *Store) ListConversions(ctx context.Context, f ConversionFilter) ([]Conv
 		filter := expression.Name("attribution").Equal(expression.Value(f.Attribution))
 		q.filter = &filter
 	}
-	return queryList[Conversion](ctx, s, q)
+	return queryList(ctx, s, q, conversionRow.conversion)
 }

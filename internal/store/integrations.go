@@ -11,27 +11,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // CreateIntegration stores a new integration; ErrConflict means its id is taken.
-func (s *Store) CreateIntegration(ctx context.Context, in Integration) error {
-	return s.putNew(ctx, s.tables.Integrations, "integration_id", in)
+func (s *Store) CreateIntegration(ctx context.Context, in trackly.Integration) error {
+	return s.putNew(ctx, s.tables.Integrations, "integration_id", integrationRow(in))
 }
 
 // GetIntegration reads an integration by id.
-func (s *Store) GetIntegration(ctx context.Context, integrationID string) (Integration, error) {
-	var in Integration
-	err := s.get(ctx, s.tables.Integrations, stringKey("integration_id", integrationID), &in)
-	return in, err
+func (s *Store) GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error) {
+	var r integrationRow
+	err := s.get(ctx, s.tables.Integrations, stringKey("integration_id", integrationID), &r)
+	return r.integration(), err
 }
 
 // GetIntegrations reads several integrations in batches; missing ids are absent from the result.
-func (s *Store) GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]Integration, error) {
-	return batchGet(ctx, s, s.tables.Integrations, stringKeys("integration_id", integrationIDs), func(in Integration) string { return in.IntegrationID })
+func (s *Store) GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]trackly.Integration, error) {
+	return batchGet(ctx, s, s.tables.Integrations, stringKeys("integration_id", integrationIDs), integrationRow.integration, func(in trackly.Integration) string { return in.IntegrationID })
 }
 
 // ListIntegrations lists integrations, of one account when accountID is set.
-func (s *Store) ListIntegrations(ctx context.Context, accountID string) ([]Integration, error) {
+func (s *Store) ListIntegrations(ctx context.Context, accountID string) ([]trackly.Integration, error) {
 	var filter *expression.ConditionBuilder
 	if accountID != "" {
 		f := expression.Name("account_id").Equal(expression.Value(accountID))
@@ -44,7 +46,7 @@ func (s *Store) ListIntegrations(ctx context.Context, accountID string) ([]Integ
 
 // scanIntegrations reads every integration that passes filter (nil: all).
 // Integrations are few, so reading the whole table is the right access.
-func (s *Store) scanIntegrations(ctx context.Context, filter *expression.ConditionBuilder) ([]Integration, error) {
+func (s *Store) scanIntegrations(ctx context.Context, filter *expression.ConditionBuilder) ([]trackly.Integration, error) {
 	in := &dynamodb.ScanInput{TableName: aws.String(s.tables.Integrations), ConsistentRead: aws.Bool(true)}
 	if filter != nil {
 		expr, err := expression.NewBuilder().WithFilter(*filter).Build()
@@ -53,18 +55,20 @@ func (s *Store) scanIntegrations(ctx context.Context, filter *expression.Conditi
 		}
 		in.FilterExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.Filter(), expr.Names(), expr.Values()
 	}
-	var out []Integration
+	var out []trackly.Integration
 	p := dynamodb.NewScanPaginator(s.db, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("scan integrations: %w", err)
 		}
-		var items []Integration
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+		var rows []integrationRow
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
 			return nil, fmt.Errorf("decode integrations: %w", err)
 		}
-		out = append(out, items...)
+		for _, r := range rows {
+			out = append(out, r.integration())
+		}
 	}
 	return out, nil
 }
@@ -81,8 +85,8 @@ var integrationSettings = map[string]bool{
 // UpdateIntegrationSettings writes the admin-editable attributes of an existing
 // integration without touching what a running sync writes (its lease, progress
 // and next sync time). A non-zero NextSyncAt reschedules the next sync.
-func (s *Store) UpdateIntegrationSettings(ctx context.Context, in Integration) error {
-	item, err := attributevalue.MarshalMap(in)
+func (s *Store) UpdateIntegrationSettings(ctx context.Context, in trackly.Integration) error {
+	item, err := attributevalue.MarshalMap(integrationRow(in))
 	if err != nil {
 		return fmt.Errorf("encode integration: %w", err)
 	}

@@ -76,9 +76,9 @@ func (s *Store) put(ctx context.Context, table string, item any) error {
 	return nil
 }
 
-// batchGet reads the items with the given keys from one table, 100 keys per
-// call, retrying unprocessed keys, and returns them by keyOf.
-func batchGet[K comparable, T any](ctx context.Context, s *Store, table string, keys []key, keyOf func(T) K) (map[K]T, error) {
+// batchGet reads the rows with the given keys from one table, 100 keys per
+// call, retrying unprocessed keys, and returns what each maps to, by keyOf.
+func batchGet[K comparable, R, T any](ctx context.Context, s *Store, table string, keys []key, toDomain func(R) T, keyOf func(T) K) (map[K]T, error) {
 	out := make(map[K]T, len(keys))
 	for start := 0; start < len(keys); start += 100 {
 		chunk := keys[start:min(start+100, len(keys))]
@@ -97,10 +97,11 @@ func batchGet[K comparable, T any](ctx context.Context, s *Store, table string, 
 				return nil, fmt.Errorf("batch get from %s: %w", table, err)
 			}
 			for _, item := range res.Responses[table] {
-				var v T
-				if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+				var r R
+				if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 					return nil, fmt.Errorf("decode item of %s: %w", table, err)
 				}
+				v := toDomain(r)
 				out[keyOf(v)] = v
 			}
 			req = res.UnprocessedKeys

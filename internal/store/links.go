@@ -2,23 +2,25 @@ package store
 
 import (
 	"context"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // CreateLink stores a new link; ErrConflict means its id is taken.
-func (s *Store) CreateLink(ctx context.Context, l Link) error {
-	return s.putNew(ctx, s.tables.Links, "link_id", l)
+func (s *Store) CreateLink(ctx context.Context, l trackly.Link) error {
+	return s.putNew(ctx, s.tables.Links, "link_id", linkRow(l))
 }
 
 // GetLink reads a link by id.
-func (s *Store) GetLink(ctx context.Context, linkID string) (Link, error) {
-	var l Link
-	err := s.get(ctx, s.tables.Links, stringKey("link_id", linkID), &l)
-	return l, err
+func (s *Store) GetLink(ctx context.Context, linkID string) (trackly.Link, error) {
+	var r linkRow
+	err := s.get(ctx, s.tables.Links, stringKey("link_id", linkID), &r)
+	return r.link(), err
 }
 
 // GetLinks reads several links in batches; missing ids are absent from the result.
-func (s *Store) GetLinks(ctx context.Context, linkIDs []string) (map[string]Link, error) {
-	return batchGet(ctx, s, s.tables.Links, stringKeys("link_id", linkIDs), func(l Link) string { return l.LinkID })
+func (s *Store) GetLinks(ctx context.Context, linkIDs []string) (map[string]trackly.Link, error) {
+	return batchGet(ctx, s, s.tables.Links, stringKeys("link_id", linkIDs), linkRow.link, func(l trackly.Link) string { return l.LinkID })
 }
 
 func unique(ss []string) []string {

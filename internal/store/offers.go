@@ -9,33 +9,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // batchWriteSize is the most items one BatchWriteItem call takes.
 const batchWriteSize = 25
 
-// OfferRef names one imported offer.
-type OfferRef struct {
-	IntegrationID string
-	OfferID       string
-}
-
 // PutOffer stores an offer, replacing the previous version.
-func (s *Store) PutOffer(ctx context.Context, o Offer) error {
-	return s.put(ctx, s.tables.Offers, o)
+func (s *Store) PutOffer(ctx context.Context, o trackly.Offer) error {
+	return s.put(ctx, s.tables.Offers, offerRow(o))
 }
 
 // PutOffers stores offers, replacing previous versions, 25 per BatchWriteItem
 // call, retrying the items a call leaves unprocessed. It returns how many
 // BatchWriteItem calls it made. On error, the offers of the calls that
 // succeeded are stored.
-func (s *Store) PutOffers(ctx context.Context, offers []Offer) (int, error) {
+func (s *Store) PutOffers(ctx context.Context, offers []trackly.Offer) (int, error) {
 	calls := 0
 	for start := 0; start < len(offers); start += batchWriteSize {
 		chunk := offers[start:min(start+batchWriteSize, len(offers))]
 		writes := make([]types.WriteRequest, 0, len(chunk))
 		for _, o := range chunk {
-			item, err := attributevalue.MarshalMap(o)
+			item, err := attributevalue.MarshalMap(offerRow(o))
 			if err != nil {
 				return calls, fmt.Errorf("encode offer %s: %w", o.OfferID, err)
 			}
@@ -75,15 +71,15 @@ func (s *Store) batchWrite(ctx context.Context, table string, writes []types.Wri
 }
 
 // GetOffer reads one imported offer.
-func (s *Store) GetOffer(ctx context.Context, integrationID, offerID string) (Offer, error) {
-	var o Offer
-	err := s.get(ctx, s.tables.Offers, stringKey("integration_id", integrationID, "offer_id", offerID), &o)
-	return o, err
+func (s *Store) GetOffer(ctx context.Context, integrationID, offerID string) (trackly.Offer, error) {
+	var r offerRow
+	err := s.get(ctx, s.tables.Offers, stringKey("integration_id", integrationID, "offer_id", offerID), &r)
+	return r.offer(), err
 }
 
 // GetOffers reads several offers in batches; missing ones are absent from the result.
-func (s *Store) GetOffers(ctx context.Context, refs []OfferRef) (map[OfferRef]Offer, error) {
-	seen := map[OfferRef]bool{}
+func (s *Store) GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[trackly.OfferRef]trackly.Offer, error) {
+	seen := map[trackly.OfferRef]bool{}
 	keys := make([]key, 0, len(refs))
 	for _, r := range refs {
 		if r.IntegrationID == "" || r.OfferID == "" || seen[r] {
@@ -92,12 +88,14 @@ func (s *Store) GetOffers(ctx context.Context, refs []OfferRef) (map[OfferRef]Of
 		seen[r] = true
 		keys = append(keys, stringKey("integration_id", r.IntegrationID, "offer_id", r.OfferID))
 	}
-	return batchGet(ctx, s, s.tables.Offers, keys, func(o Offer) OfferRef { return OfferRef{o.IntegrationID, o.OfferID} })
+	return batchGet(ctx, s, s.tables.Offers, keys, offerRow.offer, func(o trackly.Offer) trackly.OfferRef {
+		return trackly.OfferRef{IntegrationID: o.IntegrationID, OfferID: o.OfferID}
+	})
 }
 
 // IntegrationOffers reads every offer imported into an integration, removed
 // ones included, with one strongly consistent Query (paged by DynamoDB).
-func (s *Store) IntegrationOffers(ctx context.Context, integrationID string) ([]Offer, error) {
+func (s *Store) IntegrationOffers(ctx context.Context, integrationID string) ([]trackly.Offer, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key("integration_id").Equal(expression.Value(integrationID))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build offers query: %w", err)
@@ -109,18 +107,18 @@ func (s *Store) IntegrationOffers(ctx context.Context, integrationID string) ([]
 		ExpressionAttributeValues: expr.Values(),
 		ConsistentRead:            aws.Bool(true),
 	})
-	var out []Offer
+	var out []trackly.Offer
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("query offers of %s: %w", integrationID, err)
 		}
 		for _, item := range page.Items {
-			var o Offer
-			if err := attributevalue.UnmarshalMap(item, &o); err != nil {
+			var r offerRow
+			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 				return nil, fmt.Errorf("decode offer: %w", err)
 			}
-			out = append(out, o)
+			out = append(out, r.offer())
 		}
 	}
 	return out, nil
@@ -136,7 +134,7 @@ type OfferFilter struct {
 }
 
 // ListOffers lists an integration's imported offers a page at a time.
-func (s *Store) ListOffers(ctx context.Context, f OfferFilter) ([]Offer, string, error) {
+func (s *Store) ListOffers(ctx context.Context, f OfferFilter) ([]trackly.Offer, string, error) {
 	q := listQuery{
 		table: s.tables.Offers, cursor: f.Cursor, limit: f.Limit,
 		key: expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)),
@@ -145,5 +143,5 @@ func (s *Store) ListOffers(ctx context.Context, f OfferFilter) ([]Offer, string,
 		filter := expression.Name("removed").NotEqual(expression.Value(true))
 		q.filter = &filter
 	}
-	return queryList[Offer](ctx, s, q)
+	return queryList(ctx, s, q, offerRow.offer)
 }

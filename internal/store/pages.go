@@ -32,8 +32,9 @@ type listQuery struct {
 	limit       int
 }
 
-// queryList reads one page of items of type T (never nil), returning the cursor of what follows.
-func queryList[T any](ctx context.Context, s *Store, q listQuery) ([]T, string, error) {
+// queryList reads one page of rows of type R and returns what they map to
+// (never nil) with the cursor of what follows.
+func queryList[R, T any](ctx context.Context, s *Store, q listQuery, toDomain func(R) T) ([]T, string, error) {
 	b := expression.NewBuilder().WithKeyCondition(q.key)
 	if q.filter != nil {
 		b = b.WithFilter(*q.filter)
@@ -57,11 +58,11 @@ func queryList[T any](ctx context.Context, s *Store, q listQuery) ([]T, string, 
 	}
 	out := []T{}
 	cursor, err := s.queryPages(ctx, in, q.cursor, q.limit, func(item map[string]types.AttributeValue) error {
-		var v T
-		if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+		var r R
+		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
 			return err
 		}
-		out = append(out, v)
+		out = append(out, toDomain(r))
 		return nil
 	})
 	return out, cursor, err

@@ -3,21 +3,24 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // LogPostback writes a received postback to the postback log.
-func (s *Store) LogPostback(ctx context.Context, e PostbackLogEntry) error {
-	return s.put(ctx, s.tables.PostbackLog, e)
+func (s *Store) LogPostback(ctx context.Context, e trackly.PostbackLogEntry) error {
+	return s.put(ctx, s.tables.PostbackLog, postbackLogRowOf(e))
 }
 
 // SetPostbackOutcome records what became of a logged postback.
-func (s *Store) SetPostbackOutcome(ctx context.Context, o PostbackOutcome) error {
-	u, err := s.outcomeUpdate(o)
+func (s *Store) SetPostbackOutcome(ctx context.Context, r trackly.PostbackResult) error {
+	u, err := s.resultUpdate(r)
 	if err != nil {
 		return err
 	}
@@ -34,14 +37,14 @@ func (s *Store) SetPostbackOutcome(ctx context.Context, o PostbackOutcome) error
 	return nil
 }
 
-func (s *Store) outcomeUpdate(o PostbackOutcome) (*types.Update, error) {
-	update := expression.Set(expression.Name("outcome"), expression.Value(o.Outcome)).
-		Set(expression.Name("updated_at"), expression.Value(o.UpdatedAt))
-	if o.Reason != "" {
-		update = update.Set(expression.Name("reason"), expression.Value(o.Reason))
+func (s *Store) resultUpdate(r trackly.PostbackResult) (*types.Update, error) {
+	update := expression.Set(expression.Name("outcome"), expression.Value(r.Outcome)).
+		Set(expression.Name("updated_at"), expression.Value(r.UpdatedAt.UTC().Format(time.RFC3339Nano)))
+	if r.Reason != "" {
+		update = update.Set(expression.Name("reason"), expression.Value(r.Reason))
 	}
-	if o.ConversionKey != "" {
-		update = update.Set(expression.Name("conversion_key"), expression.Value(o.ConversionKey))
+	if r.Conversion != (trackly.ConversionRef{}) {
+		update = update.Set(expression.Name("conversion_key"), expression.Value(conversionKey(r.Conversion)))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(update).Build()
 	if err != nil {
@@ -49,7 +52,7 @@ func (s *Store) outcomeUpdate(o PostbackOutcome) (*types.Update, error) {
 	}
 	return &types.Update{
 		TableName:                 aws.String(s.tables.PostbackLog),
-		Key:                       stringKey("day", o.Day, "received_key", o.ReceivedKey),
+		Key:                       stringKey("day", postbackDay(r.ReceivedAt), "received_key", postbackReceivedKey(r.PostbackID, r.ReceivedAt)),
 		UpdateExpression:          expr.Update(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
@@ -58,14 +61,14 @@ func (s *Store) outcomeUpdate(o PostbackOutcome) (*types.Update, error) {
 
 // PostbackFilter selects one day's logged postbacks, newest first.
 type PostbackFilter struct {
-	Day     string
-	Outcome string
+	Day     string // YYYY-MM-DD, UTC
+	Outcome trackly.PostbackOutcome
 	Limit   int
 	Cursor  string
 }
 
 // ListPostbacks lists one day's logged postbacks newest first, a page at a time.
-func (s *Store) ListPostbacks(ctx context.Context, f PostbackFilter) ([]PostbackLogEntry, string, error) {
+func (s *Store) ListPostbacks(ctx context.Context, f PostbackFilter) ([]trackly.PostbackLogEntry, string, error) {
 	q := listQuery{
 		table: s.tables.PostbackLog, newestFirst: true, cursor: f.Cursor, limit: f.Limit,
 		key: expression.Key("day").Equal(expression.Value(f.Day)),
@@ -74,5 +77,5 @@ func (s *Store) ListPostbacks(ctx context.Context, f PostbackFilter) ([]Postback
 		filter := expression.Name("outcome").Equal(expression.Value(f.Outcome))
 		q.filter = &filter
 	}
-	return queryList[PostbackLogEntry](ctx, s, q)
+	return queryList(ctx, s, q, postbackLogRow.entry)
 }

@@ -12,35 +12,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/trackly/tune-integration/internal/money"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
-
-// Increment adds amounts to the named counters of one report row: the row of
-// an account's dimension (message, offer, campaign, account) and id for one day.
-type Increment struct {
-	AccountID   string
-	Dimension   string
-	DimensionID string
-	Day         string // YYYY-MM-DD, UTC
-	Counters    map[string]money.Amount
-}
-
-// ReportRow is one stored report row with its counters.
-type ReportRow struct {
-	AccountID   string                  `dynamodbav:"account_id"`
-	Dimension   string                  `dynamodbav:"dimension"`
-	DimensionID string                  `dynamodbav:"dimension_id"`
-	Day         string                  `dynamodbav:"day"`
-	Counters    map[string]money.Amount `dynamodbav:"-" json:"counters"`
-}
 
 var rowAttributes = map[string]bool{"report_key": true, "row_key": true, "account_id": true, "dimension": true, "dimension_id": true, "day": true}
 
-func reportKey(accountID, dimension string) string { return accountID + "#" + dimension }
+func reportKey(accountID string, dimension trackly.Dimension) string {
+	return accountID + "#" + string(dimension)
+}
 
 func rowKey(dimensionID, day string) string { return dimensionID + "#" + day }
 
 // incrementItems turns increments into transactional ADD updates.
-func (s *Store) incrementItems(increments []Increment) ([]types.TransactWriteItem, error) {
+func (s *Store) incrementItems(increments []trackly.ReportIncrement) ([]types.TransactWriteItem, error) {
 	items := make([]types.TransactWriteItem, 0, len(increments))
 	for _, inc := range increments {
 		update := expression.Set(expression.Name("account_id"), expression.Value(inc.AccountID)).
@@ -72,7 +56,7 @@ func (s *Store) incrementItems(increments []Increment) ([]types.TransactWriteIte
 
 // ReportRows reads an account's report rows for one dimension between two days
 // (inclusive), for one dimension id or, when dimensionID is empty, for all.
-func (s *Store) ReportRows(ctx context.Context, accountID, dimension, dimensionID, fromDay, toDay string) ([]ReportRow, error) {
+func (s *Store) ReportRows(ctx context.Context, accountID string, dimension trackly.Dimension, dimensionID, fromDay, toDay string) ([]trackly.ReportRow, error) {
 	keyCond := expression.Key("report_key").Equal(expression.Value(reportKey(accountID, dimension)))
 	if dimensionID != "" {
 		keyCond = keyCond.And(expression.Key("row_key").Between(expression.Value(rowKey(dimensionID, fromDay)), expression.Value(rowKey(dimensionID, toDay))))
@@ -82,7 +66,7 @@ func (s *Store) ReportRows(ctx context.Context, accountID, dimension, dimensionI
 	if err != nil {
 		return nil, fmt.Errorf("build report query: %w", err)
 	}
-	var rows []ReportRow
+	var rows []trackly.ReportRow
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.tables.Reports),
 		KeyConditionExpression:    expr.KeyCondition(),
@@ -107,11 +91,12 @@ func (s *Store) ReportRows(ctx context.Context, accountID, dimension, dimensionI
 	return rows, nil
 }
 
-func decodeReportRow(item map[string]types.AttributeValue) (ReportRow, error) {
-	var row ReportRow
-	if err := attributevalue.UnmarshalMap(item, &row); err != nil {
-		return row, fmt.Errorf("decode report row: %w", err)
+func decodeReportRow(item map[string]types.AttributeValue) (trackly.ReportRow, error) {
+	var r reportRow
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return trackly.ReportRow{}, fmt.Errorf("decode report row: %w", err)
 	}
+	row := trackly.ReportRow(r)
 	row.Counters = map[string]money.Amount{}
 	for name, av := range item {
 		if rowAttributes[name] {

@@ -1,6 +1,7 @@
 // Package store is the only package that builds DynamoDB requests. It maps the
-// product's records to the tables declared in template.yaml and offers the
-// reads and writes the other packages need, each shaped for one access pattern.
+// product's types (package trackly) to rows of the tables declared in
+// template.yaml, keys and expiry times included, and offers the reads and
+// writes the other packages need, each shaped for one access pattern.
 package store
 
 import (

@@ -13,6 +13,7 @@ import (
 	"github.com/trackly/tune-integration/dev/localrun"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
@@ -43,7 +44,7 @@ func TestGetClicksReadsMoreThanOneBatch(t *testing.T) {
 		if i%3 == 0 {
 			continue // not stored
 		}
-		if err := s.RecordClick(ctx, store.Click{ClickID: id, LinkID: "l", AccountID: "a", CreatedAt: now, ExpiresAt: now.Add(time.Hour).Unix()}, nil); err != nil {
+		if err := s.RecordClick(ctx, trackly.Click{ClickID: id, LinkID: "l", AccountID: "a", CreatedAt: now, AttributableUntil: now.Add(time.Hour)}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,10 +67,10 @@ func TestRecordConversionOnceWithItsCounters(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	payout, _ := money.Parse("2.5")
-	c := store.Conversion{ConversionKey: "in#tx#0", AccountID: "acct", ReceivedKey: "k", Payout: payout, Currency: "USD", Attribution: store.ConversionAttributed}
+	c := trackly.Conversion{IntegrationID: "in", ConversionID: "tx", GoalID: "0", AccountID: "acct", Payout: payout, Currency: "USD", Attribution: trackly.ConversionAttributed}
 	one, _ := money.Parse("1")
-	inc := []store.Increment{{AccountID: "acct", Dimension: "message", DimensionID: "m1", Day: "2026-11-24", Counters: map[string]money.Amount{"conversions": one, "revenue_USD": payout}}}
-	outcome := store.PostbackOutcome{Day: "2026-11-24", ReceivedKey: "k", Outcome: store.PostbackAttributed}
+	inc := []trackly.ReportIncrement{{AccountID: "acct", Dimension: trackly.DimensionMessage, DimensionID: "m1", Day: "2026-11-24", Counters: map[string]money.Amount{"conversions": one, "revenue_USD": payout}}}
+	outcome := trackly.PostbackResult{PostbackID: "k", ReceivedAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), Outcome: trackly.PostbackAttributed, Conversion: c.Ref()}
 
 	if err := s.RecordConversion(ctx, c, inc, outcome); err != nil {
 		t.Fatal(err)
@@ -84,7 +85,7 @@ func TestRecordConversionOnceWithItsCounters(t *testing.T) {
 	if len(rows) != 1 || rows[0].Counters["conversions"].String() != "1" || rows[0].Counters["revenue_USD"].String() != "2.5" {
 		t.Fatalf("rows = %+v, want one row counted once", rows)
 	}
-	got, err := s.GetConversion(ctx, "in#tx#0")
+	got, err := s.GetConversion(ctx, trackly.ConversionRef{IntegrationID: "in", ConversionID: "tx", GoalID: "0"})
 	if err != nil || !got.Payout.Equal(payout.Decimal) {
 		t.Fatalf("conversion = %+v, %v", got, err)
 	}
@@ -96,12 +97,12 @@ func TestListConversionsPagesNewestFirst(t *testing.T) {
 	base := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	for i := range 7 {
 		at := base.Add(time.Duration(i) * time.Minute)
-		attribution := store.ConversionAttributed
+		attribution := trackly.ConversionAttributed
 		if i%2 == 0 {
-			attribution = store.ConversionOrphan
+			attribution = trackly.ConversionOrphan
 		}
-		c := store.Conversion{ConversionKey: fmt.Sprintf("in#tx%d#0", i), AccountID: "acct", ReceivedKey: store.SortableTime(at) + fmt.Sprintf("#%d", i), ReceivedAt: at, Attribution: attribution, Currency: "USD"}
-		if err := s.RecordConversion(ctx, c, nil, store.PostbackOutcome{Day: "d", ReceivedKey: fmt.Sprint(i), Outcome: store.PostbackAttributed}); err != nil {
+		c := trackly.Conversion{IntegrationID: "in", ConversionID: fmt.Sprintf("tx%d", i), GoalID: "0", AccountID: "acct", ReceivedAt: at, Attribution: attribution, Currency: "USD"}
+		if err := s.RecordConversion(ctx, c, nil, trackly.PostbackResult{PostbackID: fmt.Sprint(i), ReceivedAt: at, Outcome: trackly.PostbackAttributed}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +114,7 @@ func TestListConversionsPagesNewestFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range list {
-			seen = append(seen, c.ConversionKey)
+			seen = append(seen, c.IntegrationID+"#"+c.ConversionID+"#"+c.GoalID)
 		}
 		if cursor = next; cursor == "" {
 			break
@@ -123,7 +124,7 @@ func TestListConversionsPagesNewestFirst(t *testing.T) {
 	if fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Errorf("pages = %v, want %v", seen, want)
 	}
-	orphans, _, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Attribution: store.ConversionOrphan, Limit: 10})
+	orphans, _, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Attribution: trackly.ConversionOrphan, Limit: 10})
 	if err != nil || len(orphans) != 4 {
 		t.Errorf("orphans = %d (%v), want 4", len(orphans), err)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // ErrLeaseHeld is returned by AcquireSyncLease when another run holds the
@@ -25,15 +27,15 @@ var ErrLeaseHeld = fmt.Errorf("%w: another sync holds the lease", ErrConflict)
 // after the write. When the lease is held it returns ErrLeaseHeld and the
 // integration as it is (its SyncLeaseOwner and SyncLeaseUntil say who holds
 // it and until when); ErrNotFound when there is no such integration.
-func (s *Store) AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (Integration, error) {
+func (s *Store) AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (trackly.Integration, error) {
 	free := expression.AttributeNotExists(expression.Name("sync_lease_until")).
-		Or(expression.Name("sync_lease_until").LessThan(expression.Value(SortableTime(now))))
+		Or(expression.Name("sync_lease_until").LessThan(expression.Value(sortableTime(now))))
 	cond := expression.AttributeExists(expression.Name("integration_id")).And(free)
-	update := expression.Set(expression.Name("sync_lease_until"), expression.Value(SortableTime(until))).
+	update := expression.Set(expression.Name("sync_lease_until"), expression.Value(sortableTime(until))).
 		Set(expression.Name("sync_lease_owner"), expression.Value(owner))
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
 	if err != nil {
-		return Integration{}, fmt.Errorf("build lease update: %w", err)
+		return trackly.Integration{}, fmt.Errorf("build lease update: %w", err)
 	}
 	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.tables.Integrations),
@@ -53,13 +55,13 @@ func (s *Store) AcquireSyncLease(ctx context.Context, integrationID, owner strin
 		return current, ErrLeaseHeld
 	}
 	if err != nil {
-		return Integration{}, fmt.Errorf("take sync lease of %s: %w", integrationID, err)
+		return trackly.Integration{}, fmt.Errorf("take sync lease of %s: %w", integrationID, err)
 	}
-	var in Integration
-	if err := attributevalue.UnmarshalMap(res.Attributes, &in); err != nil {
-		return in, fmt.Errorf("decode integration: %w", err)
+	var r integrationRow
+	if err := attributevalue.UnmarshalMap(res.Attributes, &r); err != nil {
+		return trackly.Integration{}, fmt.Errorf("decode integration: %w", err)
 	}
-	return in, nil
+	return r.integration(), nil
 }
 
 // SyncRelease is the bookkeeping written when a run gives its lease back.
@@ -78,10 +80,10 @@ type SyncRelease struct {
 func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner string, r SyncRelease) error {
 	update := expression.Remove(expression.Name("sync_lease_until")).
 		Remove(expression.Name("sync_lease_owner")).
-		Set(expression.Name("next_sync_at"), expression.Value(SortableTime(r.NextSyncAt))).
+		Set(expression.Name("next_sync_at"), expression.Value(sortableTime(r.NextSyncAt))).
 		Set(expression.Name("sync_cursor_page"), expression.Value(r.CursorPage))
 	if !r.LastSyncAt.IsZero() {
-		update = update.Set(expression.Name("last_sync_at"), expression.Value(SortableTime(r.LastSyncAt)))
+		update = update.Set(expression.Name("last_sync_at"), expression.Value(sortableTime(r.LastSyncAt)))
 	}
 	cond := expression.Name("sync_lease_owner").Equal(expression.Value(owner))
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
@@ -108,13 +110,13 @@ func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner strin
 
 // DueIntegrations lists the integrations with auto-sync on whose next sync
 // is due at now and whose lease is free, the longest overdue first.
-func (s *Store) DueIntegrations(ctx context.Context, now time.Time) ([]Integration, error) {
+func (s *Store) DueIntegrations(ctx context.Context, now time.Time) ([]trackly.Integration, error) {
 	autoSync := expression.Name("auto_sync").Equal(expression.Value(true))
 	all, err := s.scanIntegrations(ctx, &autoSync)
 	if err != nil {
 		return nil, err
 	}
-	var due []Integration
+	var due []trackly.Integration
 	for _, in := range all {
 		if in.AutoSync && !in.NextSyncAt.After(now) && in.SyncLeaseUntil.Before(now) {
 			due = append(due, in)

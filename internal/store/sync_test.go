@@ -21,7 +21,7 @@ func TestSortableTimeSortsAsTimesDo(t *testing.T) {
 	}
 	formatted := make([]string, len(times))
 	for i, tm := range times {
-		formatted[i] = SortableTime(tm)
+		formatted[i] = sortableTime(tm)
 		back, err := time.Parse(time.RFC3339, formatted[i])
 		if err != nil || !back.Equal(tm) {
 			t.Errorf("%s reads back as %v (%v), want %v", formatted[i], back, err, tm)
@@ -30,11 +30,11 @@ func TestSortableTimeSortsAsTimesDo(t *testing.T) {
 	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
 	sort.Strings(formatted)
 	for i := range times {
-		if formatted[i] != SortableTime(times[i]) {
-			t.Errorf("position %d: %s sorts where %s should", i, formatted[i], SortableTime(times[i]))
+		if formatted[i] != sortableTime(times[i]) {
+			t.Errorf("position %d: %s sorts where %s should", i, formatted[i], sortableTime(times[i]))
 		}
 	}
-	if SortableTime(time.Time{}) >= SortableTime(base) {
+	if sortableTime(time.Time{}) >= sortableTime(base) {
 		t.Error("a released lease (the zero time) does not sort before now")
 	}
 }

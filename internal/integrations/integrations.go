@@ -161,9 +161,12 @@ func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 		f := DefaultSyncFrequency
 		s.SyncFrequency = &f
 	}
-	for field, v := range map[string]*string{"account_id": s.AccountID, "name": s.Name, "key_kind": s.KeyKind, "api_key": s.APIKey} {
-		if v == nil || strings.TrimSpace(*v) == "" {
-			return View{}, validate.Field(field, "is required")
+	for _, f := range []struct {
+		field string
+		value *string
+	}{{"account_id", s.AccountID}, {"name", s.Name}, {"key_kind", s.KeyKind}, {"api_key", s.APIKey}} {
+		if f.value == nil || strings.TrimSpace(*f.value) == "" {
+			return View{}, validate.Field(f.field, "is required")
 		}
 	}
 	if s.NetworkID == nil && s.APIBaseURL == nil {

@@ -123,17 +123,20 @@ func parse(params map[string]string) (Message, []*validate.FieldError) {
 	if !statuses[m.Status] {
 		fail("status", "must be approved, pending or rejected, not %q", params["status"])
 	}
-	for field, dst := range map[string]**money.Amount{"payout": &m.Payout, "sale_amount": &m.SaleAmount} {
-		v, ok := params[field]
+	for _, f := range []struct {
+		field string
+		dst   **money.Amount
+	}{{"payout", &m.Payout}, {"sale_amount", &m.SaleAmount}} {
+		v, ok := params[f.field]
 		if !ok || v == "" {
 			continue
 		}
 		a, err := money.Parse(v)
 		if err != nil {
-			fail(field, "%v", err)
+			fail(f.field, "%v", err)
 			continue
 		}
-		*dst = &a
+		*f.dst = &a
 	}
 	if c := params["currency"]; c != "" {
 		m.Currency = strings.ToUpper(c)

@@ -187,9 +187,9 @@ func (s *Service) normalize(q *Query) error {
 		}
 		q.From = Day(to.AddDate(0, 0, -29))
 	}
-	for field, v := range map[string]string{"from": q.From, "to": q.To} {
-		if _, err := time.Parse(time.DateOnly, v); err != nil {
-			return validate.Field(field, "must be a date like 2026-01-31, not %q", v)
+	for _, f := range []struct{ field, value string }{{"from", q.From}, {"to", q.To}} {
+		if _, err := time.Parse(time.DateOnly, f.value); err != nil {
+			return validate.Field(f.field, "must be a date like 2026-01-31, not %q", f.value)
 		}
 	}
 	if q.From > q.To {

@@ -1,0 +1,363 @@
+package integrations_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/integrations"
+	"github.com/trackly/tune-integration/internal/postbacktoken"
+	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
+	"github.com/trackly/tune-integration/internal/tune"
+	"github.com/trackly/tune-integration/internal/validate"
+)
+
+// integrationTable stands for the integrations table. UpdateIntegrationSettings
+// behaves as the store's: it writes the settings, keeps the account, and keeps
+// the next sync time unless a new one is given.
+type integrationTable struct {
+	rows map[string]trackly.Integration
+}
+
+func (s *integrationTable) CreateIntegration(_ context.Context, in trackly.Integration) error {
+	if _, taken := s.rows[in.IntegrationID]; taken {
+		return store.ErrConflict
+	}
+	s.rows[in.IntegrationID] = in
+	return nil
+}
+
+func (s *integrationTable) GetIntegration(_ context.Context, id string) (trackly.Integration, error) {
+	in, ok := s.rows[id]
+	if !ok {
+		return in, store.ErrNotFound
+	}
+	return in, nil
+}
+
+func (s *integrationTable) ListIntegrations(_ context.Context, accountID string) ([]trackly.Integration, error) {
+	var out []trackly.Integration
+	for _, in := range s.rows {
+		if accountID == "" || in.AccountID == accountID {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+func (s *integrationTable) UpdateIntegrationSettings(_ context.Context, in trackly.Integration) error {
+	old, ok := s.rows[in.IntegrationID]
+	if !ok {
+		return store.ErrNotFound
+	}
+	in.AccountID, in.CreatedAt = old.AccountID, old.CreatedAt
+	in.LastSyncAt, in.SyncLeaseUntil, in.SyncLeaseOwner, in.SyncCursorPage = old.LastSyncAt, old.SyncLeaseUntil, old.SyncLeaseOwner, old.SyncCursorPage
+	if in.NextSyncAt.IsZero() {
+		in.NextSyncAt = old.NextSyncAt
+	}
+	s.rows[in.IntegrationID] = in
+	return nil
+}
+
+// secretStore stands for SSM parameters.
+type secretStore struct {
+	values map[string]string
+	putErr error
+}
+
+func (s *secretStore) Get(_ context.Context, name string) (string, error) {
+	v, ok := s.values[name]
+	if !ok {
+		return "", errors.New("parameter not found: " + name)
+	}
+	return v, nil
+}
+
+func (s *secretStore) Put(_ context.Context, name, value string) error {
+	if s.putErr != nil {
+		return s.putErr
+	}
+	s.values[name] = value
+	return nil
+}
+
+func (s *secretStore) Delete(_ context.Context, name string) error {
+	delete(s.values, name)
+	return nil
+}
+
+var now = time.Date(2026, 3, 14, 21, 0, 0, 0, time.FixedZone("UTC-5", -5*3600))
+
+type fixture struct {
+	svc     *integrations.Service
+	table   *integrationTable
+	secrets *secretStore
+	clock   time.Time
+}
+
+func newFixture() *fixture {
+	f := &fixture{table: &integrationTable{rows: map[string]trackly.Integration{}}, secrets: &secretStore{values: map[string]string{}}, clock: now}
+	f.svc = integrations.NewService(f.table, f.secrets, "https://api.trackly.example/", 30, func() time.Time { return f.clock })
+	return f
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func affiliateSettings() integrations.Settings {
+	return integrations.Settings{AccountID: ptr("acc1"), Name: ptr("My network"), NetworkID: ptr("mynet"), KeyKind: ptr("affiliate"), APIKey: ptr("the-api-key")}
+}
+
+func TestCreate(t *testing.T) {
+	t.Run("defaults of a new integration", func(t *testing.T) {
+		f := newFixture()
+		v, err := f.svc.Create(context.Background(), affiliateSettings())
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks := []struct {
+			field     string
+			got, want any
+		}{
+			{"integration_id is generated", regexp.MustCompile(`^in_[0-9A-Za-z]{12}$`).MatchString(v.IntegrationID), true},
+			{"api_domain", v.APIDomain, tune.DefaultAPIDomain},
+			{"click_param", v.ClickParam, "aff_sub"},
+			{"default_currency", v.DefaultCurrency, "USD"},
+			{"attribution_window_days (the service's default)", v.AttributionWindowDays, 30},
+			{"rate_limit (TUNE's usual)", v.RateLimit, tune.DefaultRateLimit},
+			{"sync_frequency", v.SyncFrequency, "hourly"},
+			{"auto_sync", v.AutoSync, false},
+			{"require_postback_token", v.RequirePostbackToken, true},
+			{"api_key_set", v.APIKeySet, true},
+			{"created_at (UTC)", v.CreatedAt, now.UTC()},
+			{"updated_at", v.UpdatedAt, now.UTC()},
+			{"next_sync_at (no auto sync)", v.NextSyncAt.IsZero(), true},
+		}
+		for _, c := range checks {
+			if c.got != c.want {
+				t.Errorf("%s = %v, want %v", c.field, c.got, c.want)
+			}
+		}
+	})
+
+	t.Run("the postback token names its integration and matches the stored hash", func(t *testing.T) {
+		f := newFixture()
+		v, err := f.svc.Create(context.Background(), affiliateSettings())
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := f.table.rows[v.IntegrationID]
+		token := f.secrets.values[in.PostbackTokenSecret]
+		if id, ok := postbacktoken.IntegrationID(token); !ok || id != v.IntegrationID {
+			t.Errorf("token names %q, want %q", id, v.IntegrationID)
+		}
+		if !postbacktoken.Matches(token, in.PostbackTokenHash) {
+			t.Error("the stored hash does not match the stored token: every postback would be refused")
+		}
+		if f.secrets.values[in.APIKeySecret] != "the-api-key" {
+			t.Errorf("api key stored under %q is %q", in.APIKeySecret, f.secrets.values[in.APIKeySecret])
+		}
+		if in.APIKeySecret == in.PostbackTokenSecret || !strings.HasPrefix(in.APIKeySecret, "integrations/"+v.IntegrationID+"/") {
+			t.Errorf("secret names %q and %q", in.APIKeySecret, in.PostbackTokenSecret)
+		}
+	})
+
+	t.Run("auto sync makes a new integration due at once", func(t *testing.T) {
+		f := newFixture()
+		s := affiliateSettings()
+		s.AutoSync, s.SyncFrequency = ptr(true), ptr("15m")
+		v, err := f.svc.Create(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.NextSyncAt.Equal(now) || v.SyncFrequency != "15m" {
+			t.Errorf("next sync %v every %s, want now every 15m", v.NextSyncAt, v.SyncFrequency)
+		}
+	})
+
+	t.Run("a currency is upper-cased", func(t *testing.T) {
+		f := newFixture()
+		s := affiliateSettings()
+		s.DefaultCurrency = ptr("eur")
+		v, err := f.svc.Create(context.Background(), s)
+		if err != nil || v.DefaultCurrency != "EUR" {
+			t.Errorf("currency %q, error %v; want EUR", v.DefaultCurrency, err)
+		}
+	})
+
+	t.Run("a network key with its affiliate", func(t *testing.T) {
+		f := newFixture()
+		s := affiliateSettings()
+		s.KeyKind, s.AffiliateID = ptr("network"), ptr("1007")
+		if _, err := f.svc.Create(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("a secret store that fails stores no integration", func(t *testing.T) {
+		f := newFixture()
+		f.secrets.putErr = errors.New("throttled")
+		_, err := f.svc.Create(context.Background(), affiliateSettings())
+		if err == nil || len(f.table.rows) != 0 {
+			t.Errorf("error %v, %d integrations stored; want an error and none", err, len(f.table.rows))
+		}
+		if _, ok := validate.AsFieldError(err); ok {
+			t.Errorf("a storage failure blamed on a field: %v", err)
+		}
+	})
+}
+
+func TestUpdate(t *testing.T) {
+	create := func(t *testing.T, f *fixture, edit func(s *integrations.Settings)) trackly.Integration {
+		t.Helper()
+		s := affiliateSettings()
+		s.IntegrationID = ptr("in_a")
+		if edit != nil {
+			edit(&s)
+		}
+		if _, err := f.svc.Create(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+		return f.table.rows["in_a"]
+	}
+
+	t.Run("what is not given is kept", func(t *testing.T) {
+		f := newFixture()
+		before := create(t, f, func(s *integrations.Settings) { s.ClickParam, s.DefaultCurrency = ptr("aff_click_id"), ptr("GBP") })
+		f.clock = now.Add(time.Hour)
+		v, err := f.svc.Update(context.Background(), "in_a", integrations.Settings{Name: ptr("Renamed")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Name != "Renamed" || v.ClickParam != "aff_click_id" || v.DefaultCurrency != "GBP" || v.NetworkID != "mynet" || !v.RequirePostbackToken {
+			t.Errorf("after update %+v", v)
+		}
+		after := f.table.rows["in_a"]
+		if after.APIKeySecret != before.APIKeySecret || after.PostbackTokenHash != before.PostbackTokenHash || !after.UpdatedAt.Equal(now.Add(time.Hour)) {
+			t.Errorf("secrets or update time wrong after update: %+v", after)
+		}
+	})
+
+	t.Run("a new api key gets a new secret and the old one is deleted", func(t *testing.T) {
+		f := newFixture()
+		before := create(t, f, nil)
+		if _, err := f.svc.Update(context.Background(), "in_a", integrations.Settings{APIKey: ptr("new-key")}); err != nil {
+			t.Fatal(err)
+		}
+		after := f.table.rows["in_a"]
+		if after.APIKeySecret == before.APIKeySecret || f.secrets.values[after.APIKeySecret] != "new-key" {
+			t.Errorf("new key under %q = %q", after.APIKeySecret, f.secrets.values[after.APIKeySecret])
+		}
+		if _, still := f.secrets.values[before.APIKeySecret]; still {
+			t.Errorf("old key secret %s not deleted", before.APIKeySecret)
+		}
+	})
+
+	t.Run("the token requirement can be turned off", func(t *testing.T) {
+		f := newFixture()
+		create(t, f, nil)
+		v, err := f.svc.Update(context.Background(), "in_a", integrations.Settings{RequirePostbackToken: ptr(false)})
+		if err != nil || v.RequirePostbackToken {
+			t.Errorf("require token %v, error %v", v.RequirePostbackToken, err)
+		}
+	})
+
+	t.Run("turning auto sync on makes the integration due now", func(t *testing.T) {
+		f := newFixture()
+		create(t, f, nil)
+		f.clock = now.Add(time.Hour)
+		v, err := f.svc.Update(context.Background(), "in_a", integrations.Settings{AutoSync: ptr(true)})
+		if err != nil || !v.NextSyncAt.Equal(now.Add(time.Hour)) {
+			t.Errorf("next sync %v, error %v; want the update's time", v.NextSyncAt, err)
+		}
+	})
+
+	t.Run("another setting leaves the next sync where the last sync put it", func(t *testing.T) {
+		f := newFixture()
+		create(t, f, func(s *integrations.Settings) { s.AutoSync = ptr(true) })
+		scheduled := now.Add(45 * time.Minute)
+		in := f.table.rows["in_a"]
+		in.NextSyncAt = scheduled
+		f.table.rows["in_a"] = in
+		f.clock = now.Add(time.Hour)
+		v, err := f.svc.Update(context.Background(), "in_a", integrations.Settings{Name: ptr("Renamed")})
+		if err != nil || !v.NextSyncAt.Equal(scheduled) {
+			t.Errorf("next sync %v, error %v; want %v", v.NextSyncAt, err, scheduled)
+		}
+	})
+}
+
+func TestPostbackURL(t *testing.T) {
+	tests := []struct {
+		name       string
+		clickParam *string
+		macro      string
+	}{
+		{"the default click parameter", nil, "{aff_sub}"},
+		{"the integration's click parameter", ptr("aff_click_id"), "{aff_click_id}"},
+		{"another sub id", ptr("aff_sub3"), "{aff_sub3}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			s := affiliateSettings()
+			s.ClickParam = tt.clickParam
+			v, err := f.svc.Create(context.Background(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.svc.PostbackURL(context.Background(), v.IntegrationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := url.Parse(got.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			token := f.secrets.values[f.table.rows[v.IntegrationID].PostbackTokenSecret]
+			// The contract users paste into TUNE (design.md).
+			want := map[string]string{"click_id": tt.macro, "payout": "{payout}", "conversion_id": "{transaction_id}", "goal_id": "{goal_id}", "currency": "{currency}", "token": token}
+			for k, w := range want {
+				if q.Get(k) != w {
+					t.Errorf("%s=%q, want %q (url %s)", k, q.Get(k), w, got.URL)
+				}
+			}
+			if u.Scheme+"://"+u.Host+u.Path != "https://api.trackly.example/api/postbacks/tune" {
+				t.Errorf("url %s is not the postback route on the public base URL", got.URL)
+			}
+			if got.ClickParam != strings.Trim(tt.macro, "{}") {
+				t.Errorf("click param %q", got.ClickParam)
+			}
+		})
+	}
+
+	t.Run("rotating the token stops the old one at once", func(t *testing.T) {
+		f := newFixture()
+		v, err := f.svc.Create(context.Background(), affiliateSettings())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := f.table.rows[v.IntegrationID]
+		oldToken := f.secrets.values[before.PostbackTokenSecret]
+		got, err := f.svc.RotatePostbackToken(context.Background(), v.IntegrationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := f.table.rows[v.IntegrationID]
+		newToken := f.secrets.values[after.PostbackTokenSecret]
+		if postbacktoken.Matches(oldToken, after.PostbackTokenHash) || !postbacktoken.Matches(newToken, after.PostbackTokenHash) {
+			t.Error("after rotation the old token still matches or the new one does not")
+		}
+		if _, still := f.secrets.values[before.PostbackTokenSecret]; still {
+			t.Error("the old token's secret was not deleted")
+		}
+		if u, _ := url.Parse(got.URL); u.Query().Get("token") != newToken {
+			t.Errorf("rotation answered %s, want the new token in it", got.URL)
+		}
+	})
+}

@@ -1,0 +1,559 @@
+package postbacks_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trackly/tune-integration/internal/clickid"
+	"github.com/trackly/tune-integration/internal/postbacks"
+	"github.com/trackly/tune-integration/internal/postbacktoken"
+	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/trackly"
+)
+
+// memoryQueue stands for the SQS postback queue: it keeps each message as the
+// JSON body SQS would store, or fails every send with err.
+type memoryQueue struct {
+	mu     sync.Mutex
+	bodies [][]byte
+	err    error
+}
+
+func (q *memoryQueue) SendJSON(_ context.Context, v any) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	q.bodies = append(q.bodies, body)
+	return nil
+}
+
+// queued decodes the queued messages as attribution reads them.
+func (q *memoryQueue) queued(t *testing.T) []postbacks.Message {
+	t.Helper()
+	out := make([]postbacks.Message, len(q.bodies))
+	for i, b := range q.bodies {
+		if err := json.Unmarshal(b, &out[i]); err != nil {
+			t.Fatalf("queued message %s: %v", b, err)
+		}
+	}
+	return out
+}
+
+// postbackTables stands for the integrations table (read for token checks)
+// and the postback log (written once per request).
+type postbackTables struct {
+	mu           sync.Mutex
+	integrations map[string]trackly.Integration
+	readErr      error
+	log          []trackly.PostbackLogEntry
+	logErr       error
+}
+
+func (s *postbackTables) GetIntegration(_ context.Context, id string) (trackly.Integration, error) {
+	if s.readErr != nil {
+		return trackly.Integration{}, s.readErr
+	}
+	in, ok := s.integrations[id]
+	if !ok {
+		return trackly.Integration{}, store.ErrNotFound
+	}
+	return in, nil
+}
+
+func (s *postbackTables) LogPostback(_ context.Context, e trackly.PostbackLogEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.logErr != nil {
+		return s.logErr
+	}
+	s.log = append(s.log, e)
+	return nil
+}
+
+// now is the handler's clock: 21:00 on March 14th in UTC-5, 02:00 on the 15th in UTC.
+var now = time.Date(2026, 3, 14, 21, 0, 0, 0, time.FixedZone("UTC-5", -5*3600))
+
+var signer = func() *clickid.Signer {
+	s, err := clickid.NewSigner([]byte("a test signing key of 32 bytes!!"))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// clickOn issues a genuine click id for linkID, as ClickFunction does.
+func clickOn(linkID string) string {
+	id, err := signer.New(linkID)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+// fixture is a postback handler over in-memory queue and tables, with
+// integration in_a whose postback token is tokenA.
+type fixture struct {
+	h      *postbacks.Handler
+	queue  *memoryQueue
+	tables *postbackTables
+	tokenA string
+}
+
+func newFixture() *fixture {
+	token, hash := postbacktoken.New("in_a")
+	f := &fixture{
+		queue:  &memoryQueue{},
+		tables: &postbackTables{integrations: map[string]trackly.Integration{"in_a": {IntegrationID: "in_a", PostbackTokenHash: hash, RequirePostbackToken: true}}},
+		tokenA: token,
+	}
+	f.h = postbacks.NewHandler(f.queue, f.tables, signer, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now })
+	return f
+}
+
+// answer is the JSON body of the handler's answers.
+type answer struct {
+	Status     trackly.PostbackOutcome `json:"status"`
+	PostbackID string                  `json:"postback_id"`
+	Error      string                  `json:"error"`
+	Errors     []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+func (a answer) fields() []string {
+	var out []string
+	for _, e := range a.Errors {
+		out = append(out, e.Field)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (f *fixture) serve(t *testing.T, r *http.Request) (*httptest.ResponseRecorder, answer) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	var a answer
+	if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil {
+		t.Fatalf("answer %q is not JSON: %v", w.Body.String(), err)
+	}
+	return w, a
+}
+
+func get(rawQuery string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/api/postbacks/tune", nil)
+	r.URL.RawQuery = rawQuery
+	r.Header.Set("User-Agent", "TUNE postback")
+	return r
+}
+
+func TestPostbackValidation(t *testing.T) {
+	click := clickOn("lnk1")
+	base := "click_id=" + url.QueryEscape(click) + "&conversion_id=tx1"
+	long := strings.Repeat("x", postbacks.MaxValueLength+1)
+	var manyExtras, tooManyExtras strings.Builder
+	for i := range 51 {
+		if i < 50 {
+			fmt.Fprintf(&manyExtras, "&x%02d=v", i)
+		}
+		fmt.Fprintf(&tooManyExtras, "&x%02d=v", i)
+	}
+	tests := []struct {
+		name   string
+		query  string
+		fields []string // the fields the 400 names; nil when the postback is accepted
+		says   string   // words one error message must hold
+	}{
+		{"click id and conversion id are enough", base, nil, ""},
+		{"click id is required", "conversion_id=tx1", []string{"click_id"}, "required"},
+		{"conversion id is required", "click_id=" + url.QueryEscape(click), []string{"conversion_id"}, "required"},
+		{"both missing are both named", "payout=1", []string{"click_id", "conversion_id"}, "required"},
+		{"a blank click id is missing", "click_id=%20%20&conversion_id=tx1", []string{"click_id"}, "required"},
+		{"an empty conversion id is missing", "click_id=" + url.QueryEscape(click) + "&conversion_id=", []string{"conversion_id"}, "required"},
+		{"payout with a comma", base + "&payout=12,50", []string{"payout"}, "decimal"},
+		{"negative payout", base + "&payout=-1", []string{"payout"}, "non-negative"},
+		{"payout with an exponent", base + "&payout=1e3", []string{"payout"}, "decimal"},
+		{"payout with 9 decimals", base + "&payout=0.123456789", []string{"payout"}, "decimal places"},
+		{"payout over the maximum", base + "&payout=1000000.01", []string{"payout"}, "more than"},
+		{"payout NaN", base + "&payout=NaN", []string{"payout"}, "decimal"},
+		{"an empty payout is no payout", base + "&payout=", nil, ""},
+		{"bad sale amount", base + "&sale_amount=abc", []string{"sale_amount"}, "decimal"},
+		{"unknown status", base + "&status=paid", []string{"status"}, "approved, pending or rejected"},
+		{"currency of four letters", base + "&currency=EURO", []string{"currency"}, "ISO 4217"},
+		{"currency with a digit", base + "&currency=US1", []string{"currency"}, "ISO 4217"},
+		{"missing required fields are named before bad values", "payout=x&status=paid&currency=12", []string{"click_id", "conversion_id"}, "required"},
+		{"bad values are all named", base + "&payout=x&status=paid&currency=12", []string{"currency", "payout", "status"}, ""},
+		{"a macro in a parameter this endpoint does not read is kept as it came", base + "&aff_sub2={aff_sub2}", nil, ""},
+		{"a value of the longest allowed length", base + "&aff_sub2=" + long[1:], nil, ""},
+		{"a value over 500 characters is named", base + "&aff_sub2=" + long, []string{"aff_sub2"}, "limit is 500"},
+		{"a known value over 500 characters is named", base + "&source=" + long, []string{"source"}, "limit is 500"},
+		{"a parameter twice with one value is one value", base + "&payout=1&payout=1", nil, ""},
+		{"a parameter twice with two values is named", base + "&payout=1&payout=2", []string{"payout"}, "different values"},
+		{"50 unknown parameters are kept", base + manyExtras.String(), nil, ""},
+		{"the 51st unknown parameter is refused", base + tooManyExtras.String(), []string{"x50"}, "at most 50"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			w, a := f.serve(t, get(tt.query))
+			if tt.fields == nil {
+				if w.Code != http.StatusOK || a.Status != trackly.PostbackAccepted {
+					t.Fatalf("status %d %q (%s), want 200 accepted", w.Code, a.Status, a.Error)
+				}
+				if len(f.queue.bodies) != 1 {
+					t.Errorf("%d messages queued, want 1", len(f.queue.bodies))
+				}
+				return
+			}
+			if w.Code != http.StatusBadRequest || a.Status != trackly.PostbackInvalid {
+				t.Fatalf("status %d %q, want 400 invalid", w.Code, a.Status)
+			}
+			if fmt.Sprint(a.fields()) != fmt.Sprint(tt.fields) {
+				t.Errorf("errors name %v, want %v (%s)", a.fields(), tt.fields, a.Error)
+			}
+			if !strings.Contains(a.Error, tt.says) {
+				t.Errorf("error %q does not say %q", a.Error, tt.says)
+			}
+			if len(f.queue.bodies) != 0 {
+				t.Errorf("an invalid postback was queued")
+			}
+		})
+	}
+}
+
+func TestPostbackReportsUnreplacedMacros(t *testing.T) {
+	click := url.QueryEscape(clickOn("lnk1"))
+	tests := []struct {
+		name  string
+		query string
+		field string
+		macro string
+	}{
+		{"a raw macro as click id", "click_id={aff_sub}&conversion_id=tx1", "click_id", "{aff_sub}"},
+		{"an encoded macro as click id", "click_id=%7Baff_sub%7D&conversion_id=tx1", "click_id", "{aff_sub}"},
+		{"a macro encoded twice as click id", "click_id=%257Baff_sub%257D&conversion_id=tx1", "click_id", "{aff_sub}"},
+		{"a macro in lower-case percent encoding", "click_id=%7baff_sub3%7d&conversion_id=tx1", "click_id", "{aff_sub3}"},
+		{"a macro as conversion id", "click_id=" + click + "&conversion_id={transaction_id}", "conversion_id", "{transaction_id}"},
+		{"a macro as payout", "click_id=" + click + "&conversion_id=tx1&payout={payout}", "payout", "{payout}"},
+		{"a macro as goal id", "click_id=" + click + "&conversion_id=tx1&goal_id=%7Bgoal_id%7D", "goal_id", "{goal_id}"},
+		{"a macro inside a value", "click_id=" + click + "&conversion_id=tx1&currency=x{currency}", "currency", "{currency}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			w, a := f.serve(t, get(tt.query))
+			if w.Code != http.StatusBadRequest || a.Status != trackly.PostbackInvalid {
+				t.Fatalf("status %d %q, want 400 invalid", w.Code, a.Status)
+			}
+			var msg string
+			for _, e := range a.Errors {
+				if e.Field == tt.field {
+					msg = e.Message
+				}
+			}
+			// A misconfiguration is reported as one: the macro, and TUNE's part in it.
+			if !strings.Contains(msg, tt.macro) || !strings.Contains(msg, "TUNE") {
+				t.Errorf("%s error %q does not name the macro %s as TUNE's (errors: %s)", tt.field, msg, tt.macro, a.Error)
+			}
+			if len(f.queue.bodies) != 0 {
+				t.Error("a postback holding a macro was queued")
+			}
+		})
+	}
+}
+
+func TestPostbackQueuesTheMessage(t *testing.T) {
+	click := clickOn("lnk7")
+	t.Run("defaults: goal 0, approved, no payout", func(t *testing.T) {
+		f := newFixture()
+		f.serve(t, get("click_id="+url.QueryEscape(click)+"&conversion_id=tx1"))
+		msgs := f.queue.queued(t)
+		if len(msgs) != 1 {
+			t.Fatalf("%d queued", len(msgs))
+		}
+		m := msgs[0]
+		if m.ClickID != click || m.LinkID != "lnk7" || m.ConversionID != "tx1" || m.GoalID != "0" || m.Status != "approved" || m.Payout != nil || m.SaleAmount != nil || m.Currency != "" || m.TokenPresent || m.TokenOwner != "" {
+			t.Errorf("queued %+v", m)
+		}
+	})
+	t.Run("every field read, currency and status normalized, unknown parameters kept", func(t *testing.T) {
+		f := newFixture()
+		f.serve(t, get("click_id="+url.QueryEscape(click)+"&conversion_id=tx1&goal_id=3&payout=12.50&sale_amount=99.95&currency=eur&offer_id=12&status=Pending&source=sms&aff_sub2=x&adv_sub=y"))
+		m := f.queue.queued(t)[0]
+		if m.GoalID != "3" || m.Currency != "EUR" || m.OfferID != "12" || m.Status != "pending" || m.Source != "sms" {
+			t.Errorf("queued %+v", m)
+		}
+		if m.Payout == nil || m.Payout.String() != "12.5" || m.SaleAmount == nil || m.SaleAmount.String() != "99.95" {
+			t.Errorf("payout %v, sale amount %v; want 12.5 and 99.95", m.Payout, m.SaleAmount)
+		}
+		if fmt.Sprint(m.Extra) != "map[adv_sub:y aff_sub2:x]" {
+			t.Errorf("extra %v", m.Extra)
+		}
+	})
+	t.Run("the payout travels as an exact decimal string", func(t *testing.T) {
+		f := newFixture()
+		f.serve(t, get("click_id="+url.QueryEscape(click)+"&conversion_id=tx1&payout=0.10000001"))
+		if body := string(f.queue.bodies[0]); !strings.Contains(body, `"payout":"0.10000001"`) {
+			t.Errorf("queued body %s, want the payout as the string 0.10000001", body)
+		}
+	})
+	t.Run("a form POST is read like a GET", func(t *testing.T) {
+		f := newFixture()
+		r := httptest.NewRequest(http.MethodPost, "/api/postbacks/tune?goal_id=2", strings.NewReader("click_id="+url.QueryEscape(click)+"&conversion_id=tx9&payout=3"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		w, a := f.serve(t, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d (%s)", w.Code, a.Error)
+		}
+		m := f.queue.queued(t)[0]
+		if m.ConversionID != "tx9" || m.GoalID != "2" || m.Payout.String() != "3" {
+			t.Errorf("queued %+v", m)
+		}
+	})
+	t.Run("a POST with a text body is read from its query", func(t *testing.T) {
+		f := newFixture()
+		r := httptest.NewRequest(http.MethodPost, "/api/postbacks/tune?click_id="+url.QueryEscape(click)+"&conversion_id=tx1", strings.NewReader("hello"))
+		r.Header.Set("Content-Type", "text/plain")
+		if w, a := f.serve(t, r); w.Code != http.StatusOK {
+			t.Fatalf("status %d (%s)", w.Code, a.Error)
+		}
+	})
+	t.Run("a POST with a JSON body is refused, naming the body", func(t *testing.T) {
+		f := newFixture()
+		r := httptest.NewRequest(http.MethodPost, "/api/postbacks/tune", strings.NewReader(`{"click_id":"x"}`))
+		r.Header.Set("Content-Type", "application/json")
+		w, a := f.serve(t, r)
+		if w.Code != http.StatusBadRequest || fmt.Sprint(a.fields()) != "[body]" {
+			t.Errorf("status %d, fields %v; want 400 naming body", w.Code, a.fields())
+		}
+	})
+	t.Run("a query string that is not URL encoding is refused", func(t *testing.T) {
+		f := newFixture()
+		w, a := f.serve(t, get("click_id=%zz&conversion_id=tx1"))
+		if w.Code != http.StatusBadRequest || !strings.Contains(a.Error, "query string") {
+			t.Errorf("status %d, error %q; want 400 about the query string", w.Code, a.Error)
+		}
+	})
+}
+
+func TestPostbackAuthorization(t *testing.T) {
+	click := url.QueryEscape(clickOn("lnk1"))
+	base := "click_id=" + click + "&conversion_id=tx1"
+	f0 := newFixture() // only for its token's shape
+	_, otherSecret, _ := strings.Cut(f0.tokenA, ".")
+	tests := []struct {
+		name   string
+		query  func(f *fixture) string
+		status int
+		field  string // the field a refusal names
+		owner  string // the token's integration on the queued message
+	}{
+		{"a forged click id is refused", func(*fixture) string { return "click_id=lnk1.abc.forged&conversion_id=tx1" }, http.StatusForbidden, "click_id", ""},
+		{"a click id whose link was changed is refused", func(*fixture) string {
+			parts := strings.SplitN(clickOn("lnk1"), ".", 2)
+			return "click_id=" + url.QueryEscape("lnk2."+parts[1]) + "&conversion_id=tx1"
+		}, http.StatusForbidden, "click_id", ""},
+		{"no token is queued without an owner: attribution decides whether the integration requires one", func(*fixture) string { return base }, http.StatusOK, "", ""},
+		{"the integration's token is queued with its owner", func(f *fixture) string { return base + "&token=" + url.QueryEscape(f.tokenA) }, http.StatusOK, "", "in_a"},
+		{"another secret for the integration is refused", func(*fixture) string { return base + "&token=in_a." + otherSecret }, http.StatusForbidden, "token", ""},
+		{"a token of an integration that does not exist is refused", func(f *fixture) string {
+			_, secret, _ := strings.Cut(f.tokenA, ".")
+			return base + "&token=in_gone." + secret
+		}, http.StatusForbidden, "token", ""},
+		{"a token without an integration is refused", func(*fixture) string { return base + "&token=justasecret" }, http.StatusForbidden, "token", ""},
+		{"a token with an empty secret is refused", func(*fixture) string { return base + "&token=in_a." }, http.StatusForbidden, "token", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			w, a := f.serve(t, get(tt.query(f)))
+			if w.Code != tt.status {
+				t.Fatalf("status %d (%s), want %d", w.Code, a.Error, tt.status)
+			}
+			if tt.status != http.StatusOK {
+				if a.Status != trackly.PostbackRejected || fmt.Sprint(a.fields()) != fmt.Sprint([]string{tt.field}) {
+					t.Errorf("answer %q naming %v, want rejected naming %s", a.Status, a.fields(), tt.field)
+				}
+				if len(f.queue.bodies) != 0 {
+					t.Error("a refused postback was queued")
+				}
+				return
+			}
+			m := f.queue.queued(t)[0]
+			if m.TokenOwner != tt.owner || m.TokenPresent != (tt.owner != "") {
+				t.Errorf("queued token owner %q present %v, want %q", m.TokenOwner, m.TokenPresent, tt.owner)
+			}
+		})
+	}
+
+	t.Run("a token that cannot be checked is a retryable 503, not queued", func(t *testing.T) {
+		f := newFixture()
+		f.tables.readErr = errors.New("throttled")
+		w, a := f.serve(t, get(base+"&token="+url.QueryEscape(f.tokenA)))
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || a.Status != trackly.PostbackFailed {
+			t.Errorf("status %d, Retry-After %q, %q; want 503 with Retry-After, failed", w.Code, w.Header().Get("Retry-After"), a.Status)
+		}
+		if len(f.queue.bodies) != 0 {
+			t.Error("queued although the token was not checked")
+		}
+	})
+
+	t.Run("the token itself is never queued nor logged", func(t *testing.T) {
+		f := newFixture()
+		f.serve(t, get(base+"&token="+url.QueryEscape(f.tokenA)))
+		_, secret, _ := strings.Cut(f.tokenA, ".")
+		if body := string(f.queue.bodies[0]); strings.Contains(body, secret) {
+			t.Errorf("the queued message holds the token: %s", body)
+		}
+		entry := f.tables.log[0]
+		logged, _ := json.Marshal(entry)
+		if strings.Contains(string(logged), secret) {
+			t.Errorf("the log entry holds the token: %s", logged)
+		}
+		if entry.Params["token"] != "in_a.****" || !strings.Contains(entry.Query, "token=in_a.%2A%2A%2A%2A") {
+			t.Errorf("logged token %q in %q, want it masked to in_a.****", entry.Params["token"], entry.Query)
+		}
+	})
+}
+
+func TestPostbackAnswersOnlyOnceQueued(t *testing.T) {
+	base := "click_id=" + url.QueryEscape(clickOn("lnk1")) + "&conversion_id=tx1"
+	t.Run("a queue that fails is a retryable 503, logged failed", func(t *testing.T) {
+		f := newFixture()
+		f.queue.err = errors.New("sqs unavailable")
+		w, a := f.serve(t, get(base))
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+		}
+		if a.Status != trackly.PostbackFailed || a.Error == "" {
+			t.Errorf("answer %+v, want failed with a reason", a)
+		}
+		if len(f.tables.log) != 1 || f.tables.log[0].Outcome != trackly.PostbackFailed || f.tables.log[0].HTTPStatus != http.StatusServiceUnavailable {
+			t.Errorf("log %+v, want one failed entry with status 503", f.tables.log)
+		}
+	})
+	t.Run("a log that cannot be written does not undo an accepted postback", func(t *testing.T) {
+		f := newFixture()
+		f.tables.logErr = errors.New("throttled")
+		w, a := f.serve(t, get(base))
+		if w.Code != http.StatusOK || a.Status != trackly.PostbackAccepted || len(f.queue.bodies) != 1 {
+			t.Errorf("status %d %q, %d queued; want 200 accepted and queued", w.Code, a.Status, len(f.queue.bodies))
+		}
+	})
+}
+
+func TestPostbackLogEntry(t *testing.T) {
+	click := clickOn("lnk1")
+	base := "click_id=" + url.QueryEscape(click) + "&conversion_id=tx1"
+	tests := []struct {
+		name    string
+		req     func() *http.Request
+		status  int
+		outcome trackly.PostbackOutcome
+		reason  string // words the reason must hold; "" for none
+	}{
+		{"an accepted postback", func() *http.Request { return get(base + "&payout=2") }, http.StatusOK, trackly.PostbackAccepted, ""},
+		{"an invalid postback, with what is wrong", func() *http.Request { return get("payout=2") }, http.StatusBadRequest, trackly.PostbackInvalid, "click_id: is required"},
+		{"a postback with no parameters at all", func() *http.Request { return get("") }, http.StatusBadRequest, trackly.PostbackInvalid, "conversion_id: is required"},
+		{"a refused postback, with why", func() *http.Request { return get("click_id=forged&conversion_id=tx1") }, http.StatusForbidden, trackly.PostbackRejected, "click_id"},
+		{"a POST", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/api/postbacks/tune?"+base, nil)
+			r.Header.Set("User-Agent", "TUNE postback")
+			return r
+		}, http.StatusOK, trackly.PostbackAccepted, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			r := tt.req()
+			w, a := f.serve(t, r)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d", w.Code, tt.status)
+			}
+			if len(f.tables.log) != 1 {
+				t.Fatalf("%d log entries, want 1", len(f.tables.log))
+			}
+			e := f.tables.log[0]
+			utc := now.UTC()
+			checks := []struct {
+				field     string
+				got, want any
+			}{
+				{"postback_id (the answer's)", e.PostbackID, a.PostbackID},
+				{"received_at", e.ReceivedAt.Equal(utc), true},
+				{"method", e.Method, r.Method},
+				{"query", e.Query, mustParse(t, r.URL.RawQuery).Encode()},
+				{"user_agent", e.UserAgent, "TUNE postback"},
+				{"outcome", e.Outcome, tt.outcome},
+				{"http_status", e.HTTPStatus, tt.status},
+				{"reason given", e.Reason != "", tt.reason != ""},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %v, want %v", c.field, c.got, c.want)
+				}
+			}
+			if !strings.Contains(e.Reason, tt.reason) {
+				t.Errorf("reason %q does not say %q", e.Reason, tt.reason)
+			}
+			if a.PostbackID == "" || !strings.HasPrefix(a.PostbackID, "pb_") {
+				t.Errorf("postback id %q", a.PostbackID)
+			}
+			if tt.status != http.StatusOK {
+				return
+			}
+			// Attribution writes the outcome into this very entry: the message must name it.
+			m := f.queue.queued(t)[0]
+			if m.PostbackID != e.PostbackID || !m.ReceivedAt.Equal(e.ReceivedAt) {
+				t.Errorf("queued message names log entry %s at %v, want %s at %v", m.PostbackID, m.ReceivedAt, e.PostbackID, e.ReceivedAt)
+			}
+		})
+	}
+
+	t.Run("each postback has its own id", func(t *testing.T) {
+		f := newFixture()
+		_, a1 := f.serve(t, get(base))
+		_, a2 := f.serve(t, get(base))
+		if a1.PostbackID == a2.PostbackID {
+			t.Errorf("two postbacks share the id %s", a1.PostbackID)
+		}
+	})
+
+	t.Run("a long user agent is cut to 256 bytes", func(t *testing.T) {
+		f := newFixture()
+		r := get(base)
+		r.Header.Set("User-Agent", strings.Repeat("u", 300))
+		f.serve(t, r)
+		if n := len(f.tables.log[0].UserAgent); n != 256 {
+			t.Errorf("user agent of %d bytes logged, want 256", n)
+		}
+	})
+}
+
+func mustParse(t *testing.T, rawQuery string) url.Values {
+	t.Helper()
+	v, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

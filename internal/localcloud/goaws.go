@@ -24,6 +24,11 @@ const (
 	// goawsHost and goawsPort are what goaws writes in queue URLs; responses carry the endpoint's instead.
 	goawsHost = "goaws.invalid"
 	goawsPort = "4100"
+	// invocationIDHeader carries the ID that the AWS SDK gives a call, the same in each attempt of it.
+	invocationIDHeader = "Amz-Sdk-Invocation-Id"
+	// replayWindow is how long the emulator keeps a ReceiveMessage answer for a retry of its call: the
+	// SDK's retries of a call come within seconds.
+	replayWindow = time.Minute
 )
 
 // goaws keeps its queues in process-wide variables, shared by every Cloud of the process.
@@ -61,17 +66,30 @@ func startGoAWS(region string) {
 }
 
 // sqsEmulator is one Cloud's view of the process-wide goaws. It answers with queue URLs of its own
-// endpoint, shows only the queues created through it, and long-polls without holding goawsGate.
+// endpoint, shows only the queues created through it, long-polls without holding goawsGate, and
+// answers a retried ReceiveMessage call with the messages its lost answer carried.
 type sqsEmulator struct {
 	baseURL string // the endpoint's URL, such as http://127.0.0.1:4566
 
-	mu     sync.Mutex
+	mu     sync.Mutex      // guards queues, answers and answerOrder
 	queues map[string]bool // names of the queues created through this endpoint
+	// answers holds the ReceiveMessage answers of the last replayWindow that carried messages, by the
+	// invocation ID of their call; answerOrder lists those IDs in the order the answers were given.
+	answers     map[string]receiveAnswer
+	answerOrder []string
+}
+
+// receiveAnswer is goaws's answer to a ReceiveMessage call that carried messages.
+type receiveAnswer struct {
+	at       time.Time
+	queue    string
+	header   http.Header
+	messages []json.RawMessage
 }
 
 func newSQSEmulator(region, baseURL string) *sqsEmulator {
 	startGoAWS(region)
-	return &sqsEmulator{baseURL: baseURL, queues: map[string]bool{}}
+	return &sqsEmulator{baseURL: baseURL, queues: map[string]bool{}, answers: map[string]receiveAnswer{}}
 }
 
 // sqsRequest holds the members of SQS requests that the emulator looks at.
@@ -106,7 +124,7 @@ func (s *sqsEmulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec = serveRecorded(goawsHandler, r, body)
 		goawsGate.Unlock()
 	case "ReceiveMessage":
-		rec = s.receive(r, body, time.Duration(req.WaitTimeSeconds)*time.Second)
+		rec = s.receive(r, body, name, time.Duration(req.WaitTimeSeconds)*time.Second)
 	default:
 		goawsGate.RLock()
 		rec = serveRecorded(goawsHandler, r, body)
@@ -126,8 +144,22 @@ func (s *sqsEmulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.writeTo(w)
 }
 
-// receive serves ReceiveMessage, waiting up to wait for messages by polling goaws with no wait of its own.
-func (s *sqsEmulator) receive(r *http.Request, body []byte, wait time.Duration) *recorder {
+// receive serves ReceiveMessage on queue, waiting up to wait for messages by polling goaws with no
+// wait of its own.
+//
+// goaws puts a message in flight as it puts it in an answer, and an answer can be lost on its way to
+// the client: the AWS SDK closes a request's body as soon as the response headers arrive, and if
+// net/http is still finishing the request then, it reads the closed body, gets io.EOF and closes the
+// connection under the response. goaws, in the process, answers fast enough for this to happen now
+// and then under load. The SDK retries the call (aws/aws-sdk-go-v2#2737), and the messages of the
+// lost answer would wait out their visibility timeout. As SQS does for a retry with the same
+// ReceiveRequestAttemptId on a FIFO queue, receive answers a retry of a call with the messages of the
+// call's earlier answer that goaws still holds in flight under the receipt handles it carried.
+func (s *sqsEmulator) receive(r *http.Request, body []byte, queue string, wait time.Duration) *recorder {
+	call := r.Header.Get(invocationIDHeader)
+	if rec := s.replay(call, queue); rec != nil {
+		return rec
+	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) == nil {
 		delete(fields, "WaitTimeSeconds")
@@ -139,7 +171,14 @@ func (s *sqsEmulator) receive(r *http.Request, body []byte, wait time.Duration) 
 		rec := serveRecorded(goawsHandler, r, body)
 		goawsGate.RUnlock()
 		var result struct{ Messages []json.RawMessage }
-		if rec.status != http.StatusOK || json.Unmarshal(rec.body, &result) != nil || len(result.Messages) > 0 || !time.Now().Before(deadline) {
+		if rec.status != http.StatusOK || json.Unmarshal(rec.body, &result) != nil {
+			return rec
+		}
+		if len(result.Messages) > 0 {
+			s.remember(call, receiveAnswer{at: time.Now(), queue: queue, header: rec.header, messages: result.Messages})
+			return rec
+		}
+		if !time.Now().Before(deadline) {
 			return rec
 		}
 		t := time.NewTimer(longPollInterval)
@@ -150,6 +189,85 @@ func (s *sqsEmulator) receive(r *http.Request, body []byte, wait time.Duration) 
 		case <-t.C:
 		}
 	}
+}
+
+// remember keeps the answer to a call for a retry, and forgets the answers older than replayWindow.
+func (s *sqsEmulator) remember(call string, a receiveAnswer) {
+	if call == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answers[call] = a
+	s.answerOrder = append(s.answerOrder, call)
+	cutoff := a.at.Add(-replayWindow)
+	for len(s.answerOrder) > 0 {
+		oldest := s.answerOrder[0]
+		if old, ok := s.answers[oldest]; ok && old.at.After(cutoff) {
+			break
+		}
+		delete(s.answers, oldest)
+		s.answerOrder = s.answerOrder[1:]
+	}
+}
+
+// replay returns the answer to a retry of call: the messages of the call's earlier answer that are
+// still in flight under the receipt handles it carried. It returns nil if call had no such answer.
+func (s *sqsEmulator) replay(call, queue string) *recorder {
+	if call == "" {
+		return nil
+	}
+	s.mu.Lock()
+	a, ok := s.answers[call]
+	s.mu.Unlock()
+	if !ok || a.queue != queue {
+		return nil
+	}
+	handles := make([]string, len(a.messages))
+	for i, m := range a.messages {
+		var msg struct{ ReceiptHandle string }
+		if err := json.Unmarshal(m, &msg); err != nil {
+			return nil
+		}
+		handles[i] = msg.ReceiptHandle
+	}
+	held := inFlight(queue, handles)
+	var messages []json.RawMessage
+	for i, m := range a.messages {
+		if held[handles[i]] {
+			messages = append(messages, m)
+		}
+	}
+	if len(messages) == 0 {
+		return nil
+	}
+	out, err := json.Marshal(map[string][]json.RawMessage{"Messages": messages})
+	if err != nil {
+		return nil
+	}
+	return &recorder{header: a.header.Clone(), status: http.StatusOK, body: out}
+}
+
+// inFlight tells which of the receipt handles goaws still holds for messages in flight in queue.
+func inFlight(queue string, handles []string) map[string]bool {
+	want := make(map[string]bool, len(handles))
+	for _, h := range handles {
+		want[h] = true
+	}
+	now := time.Now()
+	held := map[string]bool{}
+	models.SyncQueues.RLock()
+	defer models.SyncQueues.RUnlock()
+	q := models.SyncQueues.Queues[queue]
+	if q == nil {
+		return held
+	}
+	for _, m := range q.Messages {
+		if want[m.ReceiptHandle] && m.VisibilityTimeout.After(now) {
+			held[m.ReceiptHandle] = true
+		}
+	}
+	return held
 }
 
 func (s *sqsEmulator) owns(name string) bool {

@@ -1,14 +1,21 @@
 package localcloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"maps"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -225,5 +232,256 @@ func TestBatchItemFailures(t *testing.T) {
 		if err != nil || !slices.Equal(slices.Sorted(maps.Keys(failed)), tc.failed) {
 			t.Errorf("batchItemFailures(%s) = %v, %v; want %v", tc.out, failed, err, tc.failed)
 		}
+	}
+}
+
+// lossyEndpoint serves SQS from an emulator of its own and loses every lossEvery-th ReceiveMessage
+// answer that carries messages, one at most per call, after goaws has put the messages in flight:
+// the connection breaks under a 200 answer, as it did now and then under the pollers (see
+// sqsEmulator.receive), and the SDK retries the call.
+type lossyEndpoint struct {
+	*httptest.Server
+	t         *testing.T
+	emulator  *sqsEmulator
+	lossEvery int
+
+	mu      sync.Mutex
+	answers int             // ReceiveMessage answers that carried messages
+	lost    map[string]bool // invocation IDs of the calls whose answer was lost
+}
+
+func newLossyEndpoint(t *testing.T, lossEvery int) *lossyEndpoint {
+	e := &lossyEndpoint{t: t, lossEvery: lossEvery, lost: map[string]bool{}}
+	e.Server = httptest.NewUnstartedServer(e)
+	e.emulator = newSQSEmulator("us-east-1", "http://"+e.Listener.Addr().String())
+	e.Start()
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *lossyEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Target") != sqsTargetPrefix+"ReceiveMessage" {
+		e.emulator.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	e.emulator.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	if !e.lose(r.Header.Get(invocationIDHeader), body) {
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+		return
+	}
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		e.t.Errorf("hijack the connection of a ReceiveMessage answer: %v", err)
+		return
+	}
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", rec.Header().Get("Content-Type"), len(body))
+	_, _ = buf.Write(body[:len(body)/2])
+	_ = buf.Flush()
+	// A reset, not an end of file: the SDK retries a call whose connection was reset.
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+// lose tells whether to lose the answer to a call.
+func (e *lossyEndpoint) lose(call string, answer []byte) bool {
+	var result struct{ Messages []json.RawMessage }
+	if call == "" || json.Unmarshal(answer, &result) != nil || len(result.Messages) == 0 {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lost[call] {
+		return false
+	}
+	e.answers++
+	if e.answers%e.lossEvery != 0 {
+		return false
+	}
+	e.lost[call] = true
+	return true
+}
+
+func (e *lossyEndpoint) lostAnswers() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.lost)
+}
+
+// TestSQSLostReceiveAnswers sends a burst of messages from several goroutines to a queue whose
+// visibility timeout is long, while some ReceiveMessage answers are lost on their way to the pollers.
+// Every message must be processed once, and the queue must be empty long before the visibility
+// timeout: no message may wait it out although its function succeeded.
+func TestSQSLostReceiveAnswers(t *testing.T) {
+	const (
+		senders   = 8
+		sendBatch = 10 // SendMessageBatch's limit
+		// deadline is far below the queue's visibility timeout of 5 minutes.
+		deadline = 90 * time.Second
+	)
+	messages := 4000
+	if testing.Short() {
+		messages = 1000
+	}
+	endpoint := newLossyEndpoint(t, 20)
+	t.Setenv("AWS_REGION", "us-east-1")
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("AWS_ENDPOINT_URL_SQS", endpoint.URL)
+	// The template has no tables: a DynamoDB endpoint that nothing calls keeps the Cloud from starting one.
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://dynamodb.invalid")
+
+	var mu sync.Mutex
+	deliveries := map[string]int{} // by message body
+	consumer := handlerFunc(func(_ context.Context, payload []byte) ([]byte, error) {
+		var e events.SQSEvent
+		if err := json.Unmarshal(payload, &e); err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range e.Records {
+			deliveries[r.Body]++
+		}
+		return nil, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := Start(ctx, Options{
+		TemplatePath: "testdata/burst.yaml",
+		Functions:    map[string]Factory{"BurstFunction": static(consumer)},
+		Logger:       slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sqs.NewFromConfig(c.AWSConfig())
+	queueURL := c.QueueURL("BurstQueue")
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		// goaws outlives the test; the next run of it creates the queue anew.
+		if _, err := client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(queueURL)}); err != nil {
+			t.Errorf("delete the queue: %v", err)
+		}
+	})
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			// Sender s sends the batches s, s+senders, s+2*senders…
+			for first := s * sendBatch; first < messages; first += senders * sendBatch {
+				in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(queueURL)}
+				for i := first; i < min(first+sendBatch, messages); i++ {
+					id := strconv.Itoa(i)
+					in.Entries = append(in.Entries, types.SendMessageBatchRequestEntry{Id: aws.String(id), MessageBody: aws.String(id)})
+				}
+				out, err := client.SendMessageBatch(context.Background(), in)
+				if err == nil && len(out.Failed) > 0 {
+					err = fmt.Errorf("%d messages not sent", len(out.Failed))
+				}
+				if err != nil {
+					t.Errorf("send messages from %d: %v", first, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sent := time.Since(start)
+	if t.Failed() {
+		return
+	}
+	processed := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(deliveries)
+	}
+	for processed() < messages || !queueEmpty(t, client, queueURL) {
+		if time.Since(start) > deadline {
+			t.Fatalf("after %v, %d of %d messages were processed and the queue is not empty; %d ReceiveMessage answers were lost",
+				deadline, processed(), messages, endpoint.lostAnswers())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%d messages sent in %v and processed in %v; %d ReceiveMessage answers were lost",
+		messages, sent.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), endpoint.lostAnswers())
+	if endpoint.lostAnswers() == 0 {
+		t.Error("no ReceiveMessage answer was lost")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for body, n := range deliveries {
+		if n != 1 {
+			t.Errorf("message %s was delivered %d times", body, n)
+		}
+	}
+}
+
+// sqsCall sends h an SQS request of the JSON protocol as an attempt of the SDK call with invocation ID
+// call, and decodes the answer into out unless out is nil.
+func sqsCall(t *testing.T, h http.Handler, action, call string, in, out any) {
+	t.Helper()
+	body, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	r.Header.Set("X-Amz-Target", sqsTargetPrefix+action)
+	r.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	r.Header.Set(invocationIDHeader, call)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("%s: %d %s", action, w.Code, w.Body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(w.Body.Bytes(), out); err != nil {
+			t.Fatalf("%s answer %s: %v", action, w.Body, err)
+		}
+	}
+}
+
+// TestSQSReceiveRetry checks how the emulator answers a retry of a ReceiveMessage call: with the
+// messages of the call's earlier answer while they are in flight under its receipt handles, and as a
+// new call once they are not.
+func TestSQSReceiveRetry(t *testing.T) {
+	e := newSQSEmulator("us-east-1", "http://sqs.test")
+	name := "Retry-" + randomHex(4)
+	queueURL := "http://sqs.test/" + accountID + "/" + name
+	sqsCall(t, e, "CreateQueue", "create", map[string]any{"QueueName": name, "Attributes": map[string]string{"VisibilityTimeout": "1"}}, nil)
+	t.Cleanup(func() { sqsCall(t, e, "DeleteQueue", "delete", map[string]string{"QueueUrl": queueURL}, nil) })
+	sqsCall(t, e, "SendMessage", "send", map[string]string{"QueueUrl": queueURL, "MessageBody": "x"}, nil)
+	receive := func(call string) []types.Message {
+		var out sqs.ReceiveMessageOutput
+		sqsCall(t, e, "ReceiveMessage", call, map[string]any{"QueueUrl": queueURL, "MaxNumberOfMessages": 10}, &out)
+		return out.Messages
+	}
+
+	first := receive("lost")
+	if len(first) != 1 {
+		t.Fatalf("ReceiveMessage = %d messages, want 1", len(first))
+	}
+	if got := receive("other"); len(got) != 0 {
+		t.Errorf("another call received %d messages in flight", len(got))
+	}
+	if got := receive("lost"); len(got) != 1 || aws.ToString(got[0].ReceiptHandle) != aws.ToString(first[0].ReceiptHandle) {
+		t.Errorf("the retry received %+v, want the message of the lost answer", got)
+	}
+	var again []types.Message
+	eventually(t, "the message to come back after its visibility timeout", func() bool {
+		again = receive("lost")
+		return len(again) == 1 && aws.ToString(again[0].ReceiptHandle) != aws.ToString(first[0].ReceiptHandle)
+	})
+	if aws.ToString(again[0].MessageId) != aws.ToString(first[0].MessageId) {
+		t.Errorf("received message %s, want %s", aws.ToString(again[0].MessageId), aws.ToString(first[0].MessageId))
 	}
 }

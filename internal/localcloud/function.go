@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -39,12 +40,19 @@ func (e *FunctionError) Error() string {
 	return e.Type + ": " + e.Message
 }
 
-// function is a function of the template with its handler.
+// function is a function of the template and its instances. As in Lambda, an instance serves one
+// invocation at a time, and a new one starts, with a cold start, when every instance is busy: a Go
+// handler need not be safe for concurrent use (lambda.NewHandler's answers live in a buffer that it
+// reuses, aws/aws-lambda-go#639).
 type function struct {
 	*Function
 	arn     string
 	env     map[string]string
-	handler lambda.Handler
+	factory Factory
+	awsCfg  aws.Config
+
+	mu   sync.Mutex
+	idle []lambda.Handler // instances that serve no invocation now
 }
 
 // functionEnv returns the environment Lambda would give a function, plus the endpoints and
@@ -75,14 +83,44 @@ func (c *Cloud) functionEnv(f *Function) map[string]string {
 	return env
 }
 
-// newFunction builds a function's handler with its factory, as a cold start would.
+// newFunction prepares a function and starts its first instance, so that a failing init shows at Start.
 func (c *Cloud) newFunction(ctx context.Context, f *Function, factory Factory) (*function, error) {
-	env := c.functionEnv(f)
-	handler, err := factory(ctx, c.awsCfg.Copy(), func(key string) string { return env[key] })
+	fn := &function{Function: f, arn: functionARN(c.region, f.Name), env: c.functionEnv(f), factory: factory, awsCfg: c.awsCfg}
+	h, err := fn.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fn.release(h)
+	return fn, nil
+}
+
+// start starts an instance: it builds a handler with the factory, as a cold start does.
+func (f *function) start(ctx context.Context) (lambda.Handler, error) {
+	h, err := f.factory(ctx, f.awsCfg.Copy(), func(key string) string { return f.env[key] })
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", f.LogicalID, err)
 	}
-	return &function{Function: f, arn: functionARN(c.region, f.Name), env: env, handler: handler}, nil
+	return h, nil
+}
+
+// acquire takes an idle instance, or starts one.
+func (f *function) acquire(ctx context.Context) (lambda.Handler, error) {
+	f.mu.Lock()
+	if n := len(f.idle); n > 0 {
+		h := f.idle[n-1]
+		f.idle = f.idle[:n-1]
+		f.mu.Unlock()
+		return h, nil
+	}
+	f.mu.Unlock()
+	return f.start(ctx)
+}
+
+// release makes an instance idle again.
+func (f *function) release(h lambda.Handler) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.idle = append(f.idle, h)
 }
 
 // invoke runs one invocation of f as Lambda does: with a request ID, the invoked function ARN and a
@@ -135,7 +173,8 @@ func (c *Cloud) invoke(ctx context.Context, f *function, payload []byte, lc lamb
 	return r.out, nil
 }
 
-// callHandler calls a handler and reports its error or panic as the Lambda runtime for Go does.
+// callHandler calls an instance of f's handler and reports its error or panic as the Lambda runtime
+// for Go does.
 func (c *Cloud) callHandler(ctx context.Context, f *function, payload []byte) (out []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -143,7 +182,12 @@ func (c *Cloud) callHandler(ctx context.Context, f *function, payload []byte) (o
 			err = &FunctionError{Message: fmt.Sprint(v), Type: typeName(v)}
 		}
 	}()
-	out, err = f.handler.Invoke(ctx, payload)
+	h, err := f.acquire(ctx)
+	if err != nil {
+		return nil, &FunctionError{Message: err.Error(), Type: "Runtime.InitError"}
+	}
+	defer f.release(h)
+	out, err = h.Invoke(ctx, payload)
 	if err != nil {
 		if e, ok := errors.AsType[messages.InvokeResponse_Error](err); ok {
 			return nil, &FunctionError{Message: e.Message, Type: e.Type}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/dev/localcloud"
 )
 
 // samplePrefixes maps the prefix of events/<prefix>-<variant>.json to its function.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/dev/localcloud"
 )
 
 // readTOML reads the flat TOML of samconfig.toml: [table.path] headers and key = value lines with

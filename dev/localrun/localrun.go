@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/app"
-	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/dev/tunesim"
 )
 

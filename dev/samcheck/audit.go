@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/dev/localcloud"
 )
 
 // dataServices are the services whose actions read or write data (as opposed to logs and traces).

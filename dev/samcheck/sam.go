@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/dev/localcloud"
 )
 
 // arns builds ARNs in a template's partition, region and account.

@@ -25,7 +25,7 @@ import (
 	"github.com/trackly/tune-integration/internal/app"
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/integrations"
-	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/secrets"
 	"github.com/trackly/tune-integration/internal/store"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/integrations"
-	"github.com/trackly/tune-integration/internal/localcloud"
+	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 

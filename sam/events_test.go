@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/trackly/tune-integration/dev/localcloud"
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
 // samplePrefixes maps the prefix of events/<prefix>-<variant>.json to its function.
@@ -136,6 +137,41 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 		}
 		if len(f.Schedules) > 0 && !covered[id+" Schedule"] {
 			t.Errorf("no events/<function>-schedule.json holding %s's schedule Input", id)
+		}
+	}
+}
+
+// TestAdminSamplesFollowTheContract checks each admin payload under events/
+// against adminapi: it names an action of the function its file name gives,
+// and decodes strictly (as the routers decode) into that action's request.
+// Every action of the contract has a sample.
+func TestAdminSamplesFollowTheContract(t *testing.T) {
+	sampled := map[adminapi.Action]bool{}
+	for _, s := range samples(t) {
+		if s.fields["action"] == nil {
+			continue
+		}
+		t.Run(s.name, func(t *testing.T) {
+			var name string
+			if err := json.Unmarshal(s.fields["action"], &name); err != nil {
+				t.Fatalf("action %s is not a string", s.fields["action"])
+			}
+			a := adminapi.Action(name)
+			if a.Function() == "" {
+				t.Fatalf("action %q is none of adminapi's", name)
+			}
+			sampled[a] = true
+			if string(a.Function()) != s.function {
+				t.Errorf("%s is an action of %s, but the file names %s", a, a.Function(), s.function)
+			}
+			if err := adminapi.DecodeRequest(s.raw, a.NewRequest()); err != nil {
+				t.Errorf("does not decode into %s's request %T: %v", a, a.NewRequest(), err)
+			}
+		})
+	}
+	for _, a := range adminapi.Actions() {
+		if !sampled[a] {
+			t.Errorf("action %s (%s) has no sample payload under events/", a, a.Function())
 		}
 	}
 }

@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/dev/localrun"
-	"github.com/trackly/tune-integration/internal/secrets"
 	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/adminapi"
+	"github.com/trackly/tune-integration/internal/clickid"
+	"github.com/trackly/tune-integration/internal/secrets"
 )
 
 // decode parses a JSON answer printed with -o json.
@@ -531,7 +532,7 @@ func TestProgressOnATerminalOnly(t *testing.T) {
 }
 
 func TestProgressLine(t *testing.T) {
-	line := progressLine("syncing in_x", &runView{LastPage: 3, PageCount: 12, OffersSeen: 300, OffersNew: 4, OffersChanged: 2, OffersRemoved: 1}, 0, 7*time.Second)
+	line := progressLine("syncing in_x", &adminapi.SyncRun{LastPage: 3, PageCount: 12, OffersSeen: 300, OffersNew: 4, OffersChanged: 2, OffersRemoved: 1}, 0, 7*time.Second)
 	want := "syncing in_x  [#####---------------] page 3/12  300 seen, 4 new, 2 changed, 1 removed  7s"
 	if line != want {
 		t.Errorf("progress line\n got %q\nwant %q", line, want)

@@ -8,68 +8,47 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
 // apiKeyEnv holds a TUNE API key for `integrations add` (and `update --api-key-env`).
 const apiKeyEnv = "TRACKLY_TUNE_API_KEY"
 
-// integrationView is an integration as AdminFunction returns it (never with its API key).
-type integrationView struct {
-	IntegrationID         text `json:"integration_id"`
-	AccountID             text `json:"account_id"`
-	Name                  text `json:"name"`
-	NetworkID             text `json:"network_id"`
-	APIDomain             text `json:"api_domain"`
-	APIBaseURL            text `json:"api_base_url"`
-	KeyKind               text `json:"key_kind"`
-	APIKeySet             bool `json:"api_key_set"`
-	AffiliateID           text `json:"affiliate_id"`
-	ClickParam            text `json:"click_param"`
-	DefaultCurrency       text `json:"default_currency"`
-	AttributionWindowDays text `json:"attribution_window_days"`
-	RateLimit             text `json:"rate_limit"`
-	AutoSync              bool `json:"auto_sync"`
-	SyncFrequency         text `json:"sync_frequency"`
-	RequirePostbackToken  bool `json:"require_postback_token"`
-	LastSyncAt            text `json:"last_sync_at"`
-	NextSyncAt            text `json:"next_sync_at"`
-	CreatedAt             text `json:"created_at"`
-	UpdatedAt             text `json:"updated_at"`
-}
-
-func (v integrationView) network() string {
+// network names an integration's TUNE network and the API it calls.
+func network(v adminapi.Integration) string {
 	if v.APIBaseURL != "" {
-		return v.NetworkID.or("-") + " (" + string(v.APIBaseURL) + ")"
+		return dash(v.NetworkID) + " (" + v.APIBaseURL + ")"
 	}
-	return v.NetworkID.or("-") + " (" + v.NetworkID.or("?") + "." + v.APIDomain.or("api.hasoffers.com") + ")"
+	return dash(v.NetworkID) + " (" + or(v.NetworkID, "?") + "." + or(v.APIDomain, "api.hasoffers.com") + ")"
 }
 
-func (v integrationView) autoSync() string {
+func autoSync(v adminapi.Integration) string {
 	switch {
 	case !v.AutoSync:
 		return "off"
 	case v.SyncFrequency == "hourly" || v.SyncFrequency == "daily":
-		return string(v.SyncFrequency)
+		return v.SyncFrequency
 	}
-	return "every " + v.SyncFrequency.or("?")
+	return "every " + or(v.SyncFrequency, "?")
 }
 
-func printIntegration(w io.Writer, v integrationView) {
+func printIntegration(w io.Writer, v adminapi.Integration) {
 	key := "not set"
 	if v.APIKeySet {
 		key = "set (kept secret)"
 	}
-	row(w, "Integration", string(v.IntegrationID))
-	row(w, "Account", string(v.AccountID))
-	row(w, "Name", string(v.Name))
-	row(w, "Network", v.network())
-	row(w, "API key", v.KeyKind.or("?")+" key, "+key)
-	row(w, "Affiliate id", v.AffiliateID.or("-"))
-	row(w, "Click parameter", v.ClickParam.or("-"))
-	row(w, "Default currency", v.DefaultCurrency.or("-"))
-	row(w, "Attribution window", v.AttributionWindowDays.or("?")+" days")
-	row(w, "TUNE rate limit", v.RateLimit.or("?")+" calls / 10 s")
-	row(w, "Auto-sync", v.autoSync())
+	row(w, "Integration", v.IntegrationID)
+	row(w, "Account", v.AccountID)
+	row(w, "Name", v.Name)
+	row(w, "Network", network(v))
+	row(w, "API key", or(v.KeyKind, "?")+" key, "+key)
+	row(w, "Affiliate id", dash(v.AffiliateID))
+	row(w, "Click parameter", dash(v.ClickParam))
+	row(w, "Default currency", dash(v.DefaultCurrency))
+	row(w, "Attribution window", fmt.Sprint(v.AttributionWindowDays)+" days")
+	row(w, "TUNE rate limit", fmt.Sprint(v.RateLimit)+" calls / 10 s")
+	row(w, "Auto-sync", autoSync(v))
 	row(w, "Last sync", when(v.LastSyncAt))
 	row(w, "Next sync", yesNo(v.AutoSync, when(v.NextSyncAt), "-"))
 	row(w, "Postback token", yesNo(v.RequirePostbackToken, "required", "not required"))
@@ -77,15 +56,7 @@ func printIntegration(w io.Writer, v integrationView) {
 	row(w, "Updated", when(v.UpdatedAt))
 }
 
-// postbackURLView is the answer of postback_url and rotate_postback_token.
-type postbackURLView struct {
-	IntegrationID text `json:"integration_id"`
-	URL           text `json:"postback_url"`
-	ClickParam    text `json:"click_param"`
-	Note          text `json:"note"`
-}
-
-func printPostbackURL(w io.Writer, v postbackURLView) {
+func printPostbackURL(w io.Writer, v adminapi.GlobalPostbackURL) {
 	fmt.Fprintf(w, "Postback URL of %s:\n\n  %s\n\n", v.IntegrationID, v.URL)
 	if v.Note != "" {
 		fmt.Fprintln(w, v.Note)
@@ -100,21 +71,21 @@ func (c *cli) integrationsCommand() *cobra.Command {
 		c.integrationsTest(), c.integrationsPostbackURL(), c.integrationsRotateToken(), c.integrationsAutoSync())
 }
 
-// settingsFlags are the flags of the integration settings (integrations.Settings).
-func settingsFlags(p *payload) {
-	p.str("name", "name", "display name")
-	p.str("network-id", "network_id", "TUNE network id: \"mynetwork\" for mynetwork.api.hasoffers.com")
-	p.str("api-domain", "api_domain", "TUNE API domain (default api.hasoffers.com)")
-	p.str("api-base-url", "api_base_url", "full TUNE API base URL, e.g. https://mynetwork.api.hasoffers.com/Apiv3/json")
-	p.str("key-kind", "key_kind", "kind of API key: network or affiliate")
-	p.str("affiliate-id", "affiliate_id", "TUNE affiliate id (required with a network key)")
-	p.str("click-param", "click_param", "TUNE sub id parameter carrying the click id (default aff_sub)")
-	p.str("currency", "default_currency", "default currency (ISO 4217, default USD)")
-	p.integer("attribution-window", "attribution_window_days", "attribution window in days (1-365)")
-	p.integer("rate-limit", "rate_limit", "TUNE API calls per 10 seconds (1-1000)")
-	p.boolean("auto-sync", "auto_sync", "sync the offers on a schedule")
-	p.str("sync-frequency", "sync_frequency", "auto-sync frequency: 15m, hourly, 6h, daily or N minutes")
-	p.boolean("require-postback-token", "require_postback_token", "refuse postbacks without the integration's token")
+// settingsFlags are the flags of the integration settings.
+func settingsFlags(p *payload, s *adminapi.IntegrationSettings) {
+	p.optStr(&s.Name, "name", "display name")
+	p.optStr(&s.NetworkID, "network-id", "TUNE network id: \"mynetwork\" for mynetwork.api.hasoffers.com")
+	p.optStr(&s.APIDomain, "api-domain", "TUNE API domain (default api.hasoffers.com)")
+	p.optStr(&s.APIBaseURL, "api-base-url", "full TUNE API base URL, e.g. https://mynetwork.api.hasoffers.com/Apiv3/json")
+	p.optStr(&s.KeyKind, "key-kind", "kind of API key: network or affiliate")
+	p.optStr(&s.AffiliateID, "affiliate-id", "TUNE affiliate id (required with a network key)")
+	p.optStr(&s.ClickParam, "click-param", "TUNE sub id parameter carrying the click id (default aff_sub)")
+	p.optStr(&s.DefaultCurrency, "currency", "default currency (ISO 4217, default USD)")
+	p.optInt(&s.AttributionWindowDays, "attribution-window", "attribution window in days (1-365)")
+	p.optInt(&s.RateLimit, "rate-limit", "TUNE API calls per 10 seconds (1-1000)")
+	p.optBool(&s.AutoSync, "auto-sync", "sync the offers on a schedule")
+	p.optStr(&s.SyncFrequency, "sync-frequency", "auto-sync frequency: 15m, hourly, 6h, daily or N minutes")
+	p.optBool(&s.RequirePostbackToken, "require-postback-token", "refuse postbacks without the integration's token")
 }
 
 func completeSettings(cmd *cobra.Command) {
@@ -202,15 +173,15 @@ $` + apiKeyEnv + `.`,
       --affiliate-id 12 --api-key-file ~/.tune-key --id in_acme`,
 		Args: cobra.NoArgs,
 	}
-	p := newPayload(cmd)
-	p.str("id", "integration_id", "choose the integration id (default: generated)")
-	p.str("account", "account_id", "account id (Trackly's account)")
-	settingsFlags(p)
+	var s adminapi.IntegrationSettings
+	p := newPayload(cmd, &s)
+	p.optStr(&s.IntegrationID, "id", "choose the integration id (default: generated)")
+	p.optStr(&s.AccountID, "account", "account id (Trackly's account)")
+	settingsFlags(p, &s)
 	key.register(cmd, false)
 	markRequired(cmd, "account", "name", "key-kind")
 	completeSettings(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		body := p.build("create_integration")
 		k, ok, err := c.readAPIKey(&key, true)
 		if err != nil {
 			return err
@@ -218,12 +189,12 @@ $` + apiKeyEnv + `.`,
 		if !ok {
 			return usagef("the TUNE API key is required: pipe it to --api-key-stdin, or use --api-key-file PATH or $%s", apiKeyEnv)
 		}
-		body["api_key"] = k
-		raw, err := c.invoke(cmd.Context(), adminFunction, body)
+		s.APIKey = &k
+		raw, err := c.invoke(cmd.Context(), adminapi.CreateIntegration, p)
 		if err != nil {
 			return err
 		}
-		return emit(c, raw, func(w io.Writer, v integrationView) {
+		return emit(c, raw, func(w io.Writer, v adminapi.Integration) {
 			printIntegration(w, v)
 			fmt.Fprintf(w, "\nNext: trackly integrations test %s, then trackly integrations postback-url %s\n", v.IntegrationID, v.IntegrationID)
 		})
@@ -238,24 +209,23 @@ func (c *cli) integrationsList() *cobra.Command {
 		Example: "  trackly integrations list --account demo\n  trackly integrations list -o json | jq -r '.integrations[].integration_id'",
 		Args:    cobra.NoArgs,
 	}
-	p := newPayload(cmd)
-	p.str("account", "account_id", "only this account's integrations")
+	var q adminapi.IntegrationsQuery
+	p := newPayload(cmd, &q)
+	p.str(&q.AccountID, "account", "only this account's integrations")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminFunction, p.build("list_integrations"))
+		raw, err := c.invoke(cmd.Context(), adminapi.ListIntegrations, p)
 		if err != nil {
 			return err
 		}
-		return emit(c, raw, func(w io.Writer, v struct {
-			Integrations []integrationView `json:"integrations"`
-		}) {
+		return emit(c, raw, func(w io.Writer, v adminapi.IntegrationList) {
 			if len(v.Integrations) == 0 {
 				fmt.Fprintln(w, "No integrations.")
 				return
 			}
 			row(w, "ID", "ACCOUNT", "NAME", "NETWORK", "KEY", "AUTO-SYNC", "LAST SYNC")
 			for _, in := range v.Integrations {
-				row(w, string(in.IntegrationID), string(in.AccountID), string(in.Name), in.NetworkID.or("-"),
-					in.KeyKind.or("-")+yesNo(in.APIKeySet, "", " (missing)"), in.autoSync(), when(in.LastSyncAt))
+				row(w, in.IntegrationID, in.AccountID, in.Name, dash(in.NetworkID),
+					dash(in.KeyKind)+yesNo(in.APIKeySet, "", " (missing)"), autoSync(in), when(in.LastSyncAt))
 			}
 		})
 	}
@@ -268,13 +238,13 @@ func (c *cli) integrationsShow() *cobra.Command {
 		Short:   "Show an integration's settings (get_integration)",
 		Example: "  trackly integrations show in_demo\n  trackly integrations show --integration in_demo -o json",
 	}
-	ref := c.addIntegrationFlag(cmd, true)
+	ref := c.integrationArg(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := ref.id(args)
 		if err != nil {
 			return err
 		}
-		raw, err := c.invoke(cmd.Context(), adminFunction, map[string]any{"action": "get_integration", "integration_id": id})
+		raw, err := c.invoke(cmd.Context(), adminapi.GetIntegration, adminapi.IntegrationRef{IntegrationID: id})
 		if err != nil {
 			return err
 		}
@@ -294,9 +264,10 @@ pass change; the others keep their value. To replace the TUNE API key, pipe it t
 		Example: `  trackly integrations update in_demo --rate-limit 20 --attribution-window 7
   pass show tune/acme | trackly integrations update in_acme --api-key-stdin`,
 	}
-	ref := c.addIntegrationFlag(cmd, true)
-	p := newPayload(cmd)
-	settingsFlags(p)
+	ref := c.integrationArg(cmd)
+	var u adminapi.IntegrationUpdate
+	p := newPayload(cmd, &u)
+	settingsFlags(p, &u.Settings)
 	key.register(cmd, true)
 	completeSettings(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -304,19 +275,18 @@ pass change; the others keep their value. To replace the TUNE API key, pipe it t
 		if err != nil {
 			return err
 		}
-		body := p.build("update_integration")
-		body["integration_id"] = id
+		u.IntegrationID = id
 		k, ok, err := c.readAPIKey(&key, false)
 		if err != nil {
 			return err
 		}
 		if ok {
-			body["api_key"] = k
+			u.APIKey = &k
 		}
-		if len(body) == 2 {
+		if u.Settings == (adminapi.IntegrationSettings{}) {
 			return usagef("nothing to update: pass the settings to change, e.g. --rate-limit 20")
 		}
-		raw, err := c.invoke(cmd.Context(), adminFunction, body)
+		raw, err := c.invoke(cmd.Context(), adminapi.UpdateIntegration, p)
 		if err != nil {
 			return err
 		}
@@ -332,13 +302,13 @@ func (c *cli) integrationsPostbackURL() *cobra.Command {
 		Example: `  trackly integrations postback-url in_demo
   trackly integrations postback-url in_demo -o json | jq -r .postback_url`,
 	}
-	ref := c.addIntegrationFlag(cmd, true)
+	ref := c.integrationArg(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := ref.id(args)
 		if err != nil {
 			return err
 		}
-		raw, err := c.invoke(cmd.Context(), adminFunction, map[string]any{"action": "postback_url", "integration_id": id})
+		raw, err := c.invoke(cmd.Context(), adminapi.PostbackURL, adminapi.IntegrationRef{IntegrationID: id})
 		if err != nil {
 			return err
 		}
@@ -354,17 +324,17 @@ func (c *cli) integrationsRotateToken() *cobra.Command {
 		Example: `  trackly integrations rotate-token in_demo
   # then paste the new URL into TUNE`,
 	}
-	ref := c.addIntegrationFlag(cmd, true)
+	ref := c.integrationArg(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		id, err := ref.id(args)
 		if err != nil {
 			return err
 		}
-		raw, err := c.invoke(cmd.Context(), adminFunction, map[string]any{"action": "rotate_postback_token", "integration_id": id})
+		raw, err := c.invoke(cmd.Context(), adminapi.RotatePostbackToken, adminapi.IntegrationRef{IntegrationID: id})
 		if err != nil {
 			return err
 		}
-		return emit(c, raw, func(w io.Writer, v postbackURLView) {
+		return emit(c, raw, func(w io.Writer, v adminapi.GlobalPostbackURL) {
 			fmt.Fprintln(w, "The postback token is replaced: the previous URL is refused from now on.")
 			printPostbackURL(w, v)
 		})
@@ -386,25 +356,26 @@ func (c *cli) integrationsAutoSync() *cobra.Command {
 			return nil
 		},
 	}
-	ref := c.addIntegrationFlag(cmd, false)
+	var id string
+	c.integrationFlag(cmd, &id)
 	cmd.Flags().StringVar(&frequency, "frequency", "", "how often: 15m, hourly, 6h, daily or N minutes (sync_frequency)")
 	_ = cmd.RegisterFlagCompletionFunc("frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := ref.id(nil)
-		if err != nil {
-			return err
+		if id == "" {
+			return usagef("which integration? pass --integration ID")
 		}
-		body := map[string]any{"action": "update_integration", "integration_id": id, "auto_sync": args[0] == "on"}
+		on := args[0] == "on"
+		u := adminapi.IntegrationUpdate{IntegrationID: id, Settings: adminapi.IntegrationSettings{AutoSync: &on}}
 		if frequency != "" {
-			body["sync_frequency"] = frequency
+			u.SyncFrequency = &frequency
 		}
-		raw, err := c.invoke(cmd.Context(), adminFunction, body)
+		raw, err := c.invoke(cmd.Context(), adminapi.UpdateIntegration, u)
 		if err != nil {
 			return err
 		}
-		return emit(c, raw, func(w io.Writer, v integrationView) {
-			row(w, "Integration", string(v.IntegrationID))
-			row(w, "Auto-sync", v.autoSync())
+		return emit(c, raw, func(w io.Writer, v adminapi.Integration) {
+			row(w, "Integration", v.IntegrationID)
+			row(w, "Auto-sync", autoSync(v))
 			row(w, "Next sync", yesNo(v.AutoSync, when(v.NextSyncAt), "-"))
 		})
 	}

@@ -12,13 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
-)
 
-// Error types of the functions' admin actions (internal/app).
-const (
-	errorInvalidInput = "InvalidInput"
-	errorTUNE         = "TUNEError"
-	errorInternal     = "InternalError"
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
 // functionError is a function's error answer: {"errorType": ..., "errorMessage": ...}.
@@ -34,11 +29,11 @@ func (e *functionError) Error() string { return e.line() }
 func (e *functionError) line() string {
 	msg := firstLine(e.Message)
 	switch e.Type {
-	case errorInvalidInput:
+	case adminapi.ErrorInvalidInput:
 		return "invalid input: " + msg
-	case errorTUNE:
+	case adminapi.ErrorTUNE:
 		return "TUNE: " + strings.TrimPrefix(msg, "tune: ")
-	case errorInternal:
+	case adminapi.ErrorInternal:
 		return fmt.Sprintf("%s failed: %s", e.Function, msg)
 	case "":
 		return fmt.Sprintf("%s failed: %s", e.Function, msg)
@@ -46,22 +41,24 @@ func (e *functionError) line() string {
 	return fmt.Sprintf("%s failed (%s): %s", e.Function, e.Type, msg)
 }
 
-// invoke runs an action of a function (by logical id) with payload and returns its JSON answer.
-// The payload is exactly what `aws lambda invoke --payload` would send.
-func (c *cli) invoke(ctx context.Context, function string, payload any) (json.RawMessage, error) {
+// invoke runs action a with request req (an adminapi request, or a payload
+// that binds flags to one) on the function that serves a and returns its
+// JSON answer. The payload is exactly what `aws lambda invoke --payload` would send.
+func (c *cli) invoke(ctx context.Context, a adminapi.Action, req any) (json.RawMessage, error) {
 	iv, err := c.invoker(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return iv.invoke(ctx, function, payload)
+	return iv.invoke(ctx, a, req)
 }
 
-func (iv *invoker) invoke(ctx context.Context, function string, payload any) (json.RawMessage, error) {
+func (iv *invoker) invoke(ctx context.Context, a adminapi.Action, req any) (json.RawMessage, error) {
+	function := string(a.Function())
 	name, err := iv.functionName(ctx, function)
 	if err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(payload)
+	body, err := adminapi.Payload(a, req)
 	if err != nil {
 		return nil, fmt.Errorf("encode payload: %w", err)
 	}

@@ -4,33 +4,22 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
-// linkView is a tracked link as create_link and get_link return it.
-type linkView struct {
-	LinkID        text `json:"link_id"`
-	URL           text `json:"url"`
-	AccountID     text `json:"account_id"`
-	IntegrationID text `json:"integration_id"`
-	OfferID       text `json:"offer_id"`
-	OfferName     text `json:"offer_name"`
-	MessageID     text `json:"message_id"`
-	CampaignID    text `json:"campaign_id"`
-	CreatedAt     text `json:"created_at"`
-}
-
-func printLink(w io.Writer, l linkView) {
-	offer := string(l.OfferID)
+func printLink(w io.Writer, l adminapi.Link) {
+	offer := l.OfferID
 	if l.OfferName != "" {
-		offer += " (" + string(l.OfferName) + ")"
+		offer += " (" + l.OfferName + ")"
 	}
-	row(w, "Link", string(l.LinkID))
-	row(w, "URL", string(l.URL))
-	row(w, "Account", string(l.AccountID))
-	row(w, "Integration", string(l.IntegrationID))
+	row(w, "Link", l.LinkID)
+	row(w, "URL", l.URL)
+	row(w, "Account", l.AccountID)
+	row(w, "Integration", l.IntegrationID)
 	row(w, "Offer", offer)
-	row(w, "Message", string(l.MessageID))
-	row(w, "Campaign", l.CampaignID.or("-"))
+	row(w, "Message", l.MessageID)
+	row(w, "Campaign", dash(l.CampaignID))
 	row(w, "Created", when(l.CreatedAt))
 }
 
@@ -42,17 +31,18 @@ func (c *cli) linksCommand() *cobra.Command {
   URL=$(trackly links create --account demo -i in_demo --offer 1 --message sms-43 -o json | jq -r .url)`,
 		Args: cobra.NoArgs,
 	}
-	p := newPayload(create)
-	p.str("id", "link_id", "choose the link id, the path of /c/<id> (default: a short random id)")
-	p.str("account", "account_id", "account id")
-	p.strP("integration", "i", "integration_id", "integration id")
-	p.str("offer", "offer_id", "imported offer id")
-	p.str("message", "message_id", "Trackly SMS message id")
-	p.str("campaign", "campaign_id", "Trackly campaign id (optional)")
+	var r adminapi.LinkRequest
+	p := newPayload(create, &r)
+	p.str(&r.LinkID, "id", "choose the link id, the path of /c/<id> (default: a short random id)")
+	p.str(&r.AccountID, "account", "account id")
+	p.strP(&r.IntegrationID, "integration", "i", "integration id")
+	p.str(&r.OfferID, "offer", "imported offer id")
+	p.str(&r.MessageID, "message", "Trackly SMS message id")
+	p.str(&r.CampaignID, "campaign", "Trackly campaign id (optional)")
 	markRequired(create, "account", "integration", "offer", "message")
 	_ = create.RegisterFlagCompletionFunc("integration", c.completeIntegrations)
 	create.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminFunction, p.build("create_link"))
+		raw, err := c.invoke(cmd.Context(), adminapi.CreateLink, p)
 		if err != nil {
 			return err
 		}
@@ -71,7 +61,7 @@ func (c *cli) linksCommand() *cobra.Command {
 		},
 	}
 	show.RunE = func(cmd *cobra.Command, args []string) error {
-		raw, err := c.invoke(cmd.Context(), adminFunction, map[string]any{"action": "get_link", "link_id": args[0]})
+		raw, err := c.invoke(cmd.Context(), adminapi.GetLink, adminapi.LinkRef{LinkID: args[0]})
 		if err != nil {
 			return err
 		}

@@ -5,77 +5,34 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// text is a JSON value printed exactly as the function sent it: a string's
-// content, or a number's digits (money is never parsed into a float).
-type text string
-
-func (t *text) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*t = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*t = text(s)
-	default:
-		*t = text(b)
+// when prints a timestamp compactly in UTC, or "-".
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
 	}
-	return nil
+	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-func (t text) String() string { return string(t) }
-
-// or returns t, or alt when t is empty.
-func (t text) or(alt string) string {
-	if t == "" {
-		return alt
-	}
-	return string(t)
-}
-
-// amounts are per-currency money amounts, e.g. {"USD": "12.50"}.
-type amounts map[string]text
-
-// String prints "12.50 USD, 3.00 EUR" (currencies sorted), or "-".
-func (a amounts) String() string {
+// amounts prints per-currency amounts (revenue, EPC) as "12.5 USD, 3 EUR",
+// currencies sorted and each amount exactly as the function sent it, or "-".
+func amounts[V any](a map[string]V) string {
 	if len(a) == 0 {
 		return "-"
 	}
-	curs := make([]string, 0, len(a))
-	for c := range a {
-		curs = append(curs, c)
-	}
-	sort.Strings(curs)
+	curs := slices.Sorted(maps.Keys(a))
 	parts := make([]string, len(curs))
 	for i, c := range curs {
-		parts[i] = string(a[c]) + " " + c
+		parts[i] = fmt.Sprint(a[c]) + " " + c
 	}
 	return strings.Join(parts, ", ")
-}
-
-// when prints a timestamp compactly in UTC, or "-".
-func when(t text) string {
-	if t == "" {
-		return "-"
-	}
-	ts, err := time.Parse(time.RFC3339Nano, string(t))
-	if err != nil {
-		return string(t)
-	}
-	if ts.IsZero() {
-		return "-"
-	}
-	return ts.UTC().Format("2006-01-02 15:04:05Z")
 }
 
 func yesNo(b bool, yes, no string) string {
@@ -85,12 +42,15 @@ func yesNo(b bool, yes, no string) string {
 	return no
 }
 
-func dash(s string) string {
+// or returns s, or alt when s is empty.
+func or(s, alt string) string {
 	if s == "" {
-		return "-"
+		return alt
 	}
 	return s
 }
+
+func dash(s string) string { return or(s, "-") }
 
 // emit prints a function's answer: as is (indented) with --output json,
 // else decoded into a V and printed by table.
@@ -127,13 +87,6 @@ func printJSON(w io.Writer, raw json.RawMessage) error {
 // row writes one tab-separated table row.
 func row(w io.Writer, cells ...string) {
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
-}
-
-// nextPage tells how to read the next page, on stderr so that tables stay clean.
-func (c *cli) nextPage(cursor text) {
-	if cursor != "" && c.output == "table" {
-		fmt.Fprintf(c.stderr, "More: repeat with --cursor %s\n", cursor)
-	}
 }
 
 // isTerminal reports whether w is a terminal. Tests replace it.

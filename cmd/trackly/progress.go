@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/trackly/tune-integration/internal/adminapi"
+	domain "github.com/trackly/tune-integration/internal/trackly" // package trackly; here, trackly names the CLI
 )
 
 // progressEvery is how often progress polls the integration's sync runs.
@@ -14,8 +17,8 @@ var progressEvery = time.Second
 // withProgress runs work, an import or a sync of integrationID. When show is
 // set and both stdout and stderr are terminals, it polls list_sync_runs while
 // work is in flight and redraws one status line on stderr with the run's
-// counters (trigger picks the run: "import" or "manual"); otherwise it prints nothing.
-func (c *cli) withProgress(ctx context.Context, show bool, integrationID, trigger, label string, work func(context.Context) (json.RawMessage, error)) (json.RawMessage, error) {
+// counters (trigger picks the run: an import or a manual sync); otherwise it prints nothing.
+func (c *cli) withProgress(ctx context.Context, show bool, integrationID string, trigger domain.SyncTrigger, label string, work func(context.Context) (json.RawMessage, error)) (json.RawMessage, error) {
 	if !show || !isTerminal(c.stdout) || !isTerminal(c.stderr) {
 		return work(ctx)
 	}
@@ -27,7 +30,7 @@ func (c *cli) withProgress(ctx context.Context, show bool, integrationID, trigge
 	// first, so the ones listed before it started since.
 	baseline := ""
 	if runs, err := c.latestRuns(ctx, iv, integrationID, 1); err == nil && len(runs) > 0 {
-		baseline = string(runs[0].RunID)
+		baseline = runs[0].RunID
 	}
 
 	type result struct {
@@ -41,7 +44,7 @@ func (c *cli) withProgress(ctx context.Context, show bool, integrationID, trigge
 	}()
 
 	start := time.Now()
-	var run *runView
+	var run *adminapi.SyncRun
 	draw := func(frame int) {
 		fmt.Fprint(c.stderr, "\r\033[K"+progressLine(label, run, frame, time.Since(start)))
 	}
@@ -59,10 +62,10 @@ func (c *cli) withProgress(ctx context.Context, show bool, integrationID, trigge
 			cancel()
 			if err == nil {
 				for _, r := range runs {
-					if string(r.RunID) == baseline {
+					if r.RunID == baseline {
 						break
 					}
-					if string(r.Trigger) == trigger {
+					if r.Trigger == trigger {
 						run = &r
 						break
 					}
@@ -73,14 +76,12 @@ func (c *cli) withProgress(ctx context.Context, show bool, integrationID, trigge
 	}
 }
 
-func (c *cli) latestRuns(ctx context.Context, iv *invoker, integrationID string, n int) ([]runView, error) {
-	raw, err := iv.invoke(ctx, offerSyncFunction, map[string]any{"action": "list_sync_runs", "integration_id": integrationID, "limit": n})
+func (c *cli) latestRuns(ctx context.Context, iv *invoker, integrationID string, n int) ([]adminapi.SyncRun, error) {
+	raw, err := iv.invoke(ctx, adminapi.ListSyncRuns, adminapi.SyncRunQuery{IntegrationID: integrationID, Limit: n})
 	if err != nil {
 		return nil, err
 	}
-	var v struct {
-		Runs []runView `json:"runs"`
-	}
+	var v adminapi.SyncRunList
 	err = json.Unmarshal(raw, &v)
 	return v.Runs, err
 }
@@ -88,7 +89,7 @@ func (c *cli) latestRuns(ctx context.Context, iv *invoker, integrationID string,
 var spinner = []string{"|", "/", "-", `\`}
 
 // progressLine is the status line: a bar when the page count is known, else a spinner, and the run's counters.
-func progressLine(label string, r *runView, frame int, elapsed time.Duration) string {
+func progressLine(label string, r *adminapi.SyncRun, frame int, elapsed time.Duration) string {
 	var b strings.Builder
 	b.WriteString(label)
 	b.WriteString("  ")

@@ -5,50 +5,27 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
-// reportLine is a line of a report (reports.Line).
-type reportLine struct {
-	ID                  text    `json:"id"`
-	Day                 text    `json:"day"`
-	Clicks              text    `json:"clicks"`
-	Conversions         text    `json:"conversions"`
-	PendingConversions  text    `json:"pending_conversions"`
-	RejectedConversions text    `json:"rejected_conversions"`
-	Revenue             amounts `json:"revenue"`
-	PendingRevenue      amounts `json:"pending_revenue"`
-	EPC                 amounts `json:"epc"`
-	ConversionRate      text    `json:"conversion_rate"`
-}
-
-type reportView struct {
-	AccountID text         `json:"account_id"`
-	Dimension text         `json:"dimension"`
-	ID        text         `json:"id"`
-	From      text         `json:"from"`
-	To        text         `json:"to"`
-	ByDay     bool         `json:"by_day"`
-	Lines     []reportLine `json:"lines"`
-	Total     reportLine   `json:"total"`
-}
-
-func (l reportLine) cells(byDay bool, id string) []string {
+func reportCells(l adminapi.ReportLine, byDay bool, id string) []string {
 	rate := "-"
 	if l.ConversionRate != "" {
-		rate = string(l.ConversionRate) + "%"
+		rate = l.ConversionRate + "%"
 	}
 	cells := []string{id}
 	if byDay {
-		cells = append(cells, l.Day.or("-"))
+		cells = append(cells, dash(l.Day))
 	}
-	return append(cells, l.Clicks.or("0"), l.Conversions.or("0"), l.PendingConversions.or("0"), l.RejectedConversions.or("0"),
-		l.Revenue.String(), l.PendingRevenue.String(), l.EPC.String(), rate)
+	return append(cells, fmt.Sprint(l.Clicks), fmt.Sprint(l.Conversions), fmt.Sprint(l.PendingConversions), fmt.Sprint(l.RejectedConversions),
+		amounts(l.Revenue), amounts(l.PendingRevenue), amounts(l.EPC), rate)
 }
 
-func printReport(w io.Writer, r reportView) {
+func printReport(w io.Writer, r adminapi.AccountReport) {
 	scope := string(r.Dimension)
 	if r.ID != "" {
-		scope += " " + string(r.ID)
+		scope += " " + r.ID
 	}
 	fmt.Fprintf(w, "Account %s by %s, %s to %s\n\n", r.AccountID, scope, r.From, r.To)
 	head := []string{"ID"}
@@ -57,12 +34,12 @@ func printReport(w io.Writer, r reportView) {
 	}
 	row(w, append(head, "CLICKS", "CONVERSIONS", "PENDING", "REJECTED", "REVENUE", "PENDING REVENUE", "EPC", "CONV. RATE")...)
 	for _, l := range r.Lines {
-		row(w, l.cells(r.ByDay, string(l.ID))...)
+		row(w, reportCells(l, r.ByDay, l.ID)...)
 	}
 	if len(r.Lines) == 0 {
 		row(w, "(no clicks or conversions)")
 	}
-	total := r.Total.cells(r.ByDay, "TOTAL")
+	total := reportCells(r.Total, r.ByDay, "TOTAL")
 	if r.ByDay {
 		total[1] = ""
 	}
@@ -82,17 +59,18 @@ printed exactly as stored.`,
   trackly report --account demo --dimension campaign --id spring-sale --by-day -o json`,
 		Args: cobra.NoArgs,
 	}
-	p := newPayload(cmd)
-	p.str("account", "account_id", "account id")
-	p.str("dimension", "dimension", "report by message (default), offer, campaign or account")
-	p.str("id", "id", "only this message, offer or campaign id")
-	p.str("from", "from", "first day, like 2026-01-01 (default: 29 days before --to)")
-	p.str("to", "to", "last day, like 2026-01-31 (default: today, UTC)")
-	p.boolean("by-day", "by_day", "one line per day")
+	var q adminapi.ReportQuery
+	p := newPayload(cmd, &q)
+	p.str(&q.AccountID, "account", "account id")
+	p.str((*string)(&q.Dimension), "dimension", "report by message (default), offer, campaign or account")
+	p.str(&q.ID, "id", "only this message, offer or campaign id")
+	p.str(&q.From, "from", "first day, like 2026-01-01 (default: 29 days before --to)")
+	p.str(&q.To, "to", "last day, like 2026-01-31 (default: today, UTC)")
+	p.boolean(&q.ByDay, "by-day", "one line per day")
 	markRequired(cmd, "account")
 	_ = cmd.RegisterFlagCompletionFunc("dimension", fixedCompletion("message", "offer", "campaign", "account"))
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminFunction, p.build("report"))
+		raw, err := c.invoke(cmd.Context(), adminapi.Report, p)
 		if err != nil {
 			return err
 		}
@@ -101,66 +79,47 @@ printed exactly as stored.`,
 	return cmd
 }
 
-// conversionView is a stored conversion.
-type conversionView struct {
-	ConversionID  text `json:"conversion_id"`
-	GoalID        text `json:"goal_id"`
-	IntegrationID text `json:"integration_id"`
-	ClickID       text `json:"click_id"`
-	LinkID        text `json:"link_id"`
-	MessageID     text `json:"message_id"`
-	CampaignID    text `json:"campaign_id"`
-	OfferID       text `json:"offer_id"`
-	Attribution   text `json:"attribution"`
-	Status        text `json:"status"`
-	Payout        text `json:"payout"`
-	Currency      text `json:"currency"`
-	ReceivedAt    text `json:"received_at"`
-}
-
-type conversionList struct {
-	Conversions []conversionView `json:"conversions"`
-	NextCursor  text             `json:"next_cursor"`
-}
-
 func (c *cli) conversionsCommand() *cobra.Command {
-	list := &cobra.Command{
+	return group("conversions", "List conversions and orphans",
+		"  trackly conversions list --account demo\n  trackly conversions orphans --account demo",
+		c.conversionsList(), c.conversionsOrphans())
+}
+
+func nextConversions(l adminapi.ConversionList) string { return l.NextCursor }
+
+func (c *cli) conversionsList() *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List an account's conversions, newest first (list_conversions)",
 		Example: `  trackly conversions list --account demo
   trackly conversions list --account demo --attribution attributed --limit 50 -o json`,
 		Args: cobra.NoArgs,
 	}
-	lp := newPayload(list)
-	lp.str("account", "account_id", "account id")
-	lp.str("attribution", "attribution", "only attributed or orphan conversions")
-	lp.paging("conversions")
-	markRequired(list, "account")
-	_ = list.RegisterFlagCompletionFunc("attribution", fixedCompletion("attributed", "orphan"))
-	list.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminFunction, lp.build("list_conversions"))
-		if err != nil {
-			return err
-		}
-		v, err := emitV(c, raw, func(w io.Writer, v conversionList) {
+	var q adminapi.ConversionQuery
+	p := newPayload(cmd, &q)
+	p.str(&q.AccountID, "account", "account id")
+	p.str((*string)(&q.Attribution), "attribution", "only attributed or orphan conversions")
+	markRequired(cmd, "account")
+	_ = cmd.RegisterFlagCompletionFunc("attribution", fixedCompletion("attributed", "orphan"))
+	pagedList[adminapi.ConversionList]{
+		action: adminapi.ListConversions, what: "conversions", limit: &q.Limit, cursor: &q.Cursor, next: nextConversions,
+		table: func(w io.Writer, v adminapi.ConversionList) {
 			if len(v.Conversions) == 0 {
 				fmt.Fprintln(w, "No conversions.")
 				return
 			}
 			row(w, "RECEIVED", "CONVERSION", "GOAL", "STATUS", "PAYOUT", "ATTRIBUTION", "MESSAGE", "OFFER", "CAMPAIGN", "LINK", "CLICK")
 			for _, cv := range v.Conversions {
-				row(w, when(cv.ReceivedAt), string(cv.ConversionID), cv.GoalID.or("-"), string(cv.Status), string(cv.Payout)+" "+string(cv.Currency),
-					string(cv.Attribution), cv.MessageID.or("-"), cv.OfferID.or("-"), cv.CampaignID.or("-"), cv.LinkID.or("-"), cv.ClickID.or("-"))
+				row(w, when(cv.ReceivedAt), cv.ConversionID, dash(cv.GoalID), string(cv.Status), cv.Payout.String()+" "+cv.Currency,
+					string(cv.Attribution), dash(cv.MessageID), dash(cv.OfferID), dash(cv.CampaignID), dash(cv.LinkID), dash(cv.ClickID))
 			}
-		})
-		if err != nil {
-			return err
-		}
-		c.nextPage(v.NextCursor)
-		return nil
-	}
+		},
+	}.setUp(c, p)
+	return cmd
+}
 
-	orphans := &cobra.Command{
+func (c *cli) conversionsOrphans() *cobra.Command {
+	cmd := &cobra.Command{
 		Use:   "orphans",
 		Short: "List conversions whose click is unknown (yet): list_conversions with orphans",
 		Long: `List an account's orphan conversions: postbacks whose click id matched no click (yet).
@@ -168,48 +127,25 @@ They are attributed automatically if the click shows up later.`,
 		Example: "  trackly conversions orphans --account demo\n  trackly conversions orphans --account demo -o json | jq '.conversions | length'",
 		Args:    cobra.NoArgs,
 	}
-	op := newPayload(orphans)
-	op.str("account", "account_id", "account id")
-	op.paging("conversions")
-	markRequired(orphans, "account")
-	orphans.RunE = func(cmd *cobra.Command, _ []string) error {
-		body := op.build("list_conversions")
-		body["orphans"] = true
-		raw, err := c.invoke(cmd.Context(), adminFunction, body)
-		if err != nil {
-			return err
-		}
-		v, err := emitV(c, raw, func(w io.Writer, v conversionList) {
+	q := adminapi.ConversionQuery{Orphans: true}
+	p := newPayload(cmd, &q)
+	p.str(&q.AccountID, "account", "account id")
+	markRequired(cmd, "account")
+	pagedList[adminapi.ConversionList]{
+		action: adminapi.ListConversions, what: "conversions", limit: &q.Limit, cursor: &q.Cursor, next: nextConversions,
+		table: func(w io.Writer, v adminapi.ConversionList) {
 			if len(v.Conversions) == 0 {
 				fmt.Fprintln(w, "No orphan conversions.")
 				return
 			}
 			row(w, "RECEIVED", "CONVERSION", "GOAL", "STATUS", "PAYOUT", "INTEGRATION", "OFFER", "CLICK")
 			for _, cv := range v.Conversions {
-				row(w, when(cv.ReceivedAt), string(cv.ConversionID), cv.GoalID.or("-"), string(cv.Status), string(cv.Payout)+" "+string(cv.Currency),
-					string(cv.IntegrationID), cv.OfferID.or("-"), cv.ClickID.or("-"))
+				row(w, when(cv.ReceivedAt), cv.ConversionID, dash(cv.GoalID), string(cv.Status), cv.Payout.String()+" "+cv.Currency,
+					cv.IntegrationID, dash(cv.OfferID), dash(cv.ClickID))
 			}
-		})
-		if err != nil {
-			return err
-		}
-		c.nextPage(v.NextCursor)
-		return nil
-	}
-	return group("conversions", "List conversions and orphans",
-		"  trackly conversions list --account demo\n  trackly conversions orphans --account demo", list, orphans)
-}
-
-// postbackView is a logged postback (trackly.PostbackLogEntry).
-type postbackView struct {
-	ReceivedAt text            `json:"received_at"`
-	PostbackID text            `json:"postback_id"`
-	Method     text            `json:"method"`
-	Params     map[string]text `json:"params"`
-	SourceIP   text            `json:"source_ip"`
-	Outcome    text            `json:"outcome"`
-	Reason     text            `json:"reason"`
-	HTTPStatus text            `json:"http_status"`
+		},
+	}.setUp(c, p)
+	return cmd
 }
 
 func (c *cli) postbacksCommand() *cobra.Command {
@@ -220,40 +156,29 @@ func (c *cli) postbacksCommand() *cobra.Command {
   trackly postbacks list --day 2026-01-31 --outcome orphaned -o json`,
 		Args: cobra.NoArgs,
 	}
-	p := newPayload(list)
-	p.str("day", "day", "day (UTC) like 2026-01-31 (default: today)")
-	p.str("outcome", "outcome", "only this outcome: accepted, invalid, rejected, failed, attributed, orphaned, duplicate")
-	p.paging("postbacks")
+	var q adminapi.PostbackQuery
+	p := newPayload(list, &q)
+	p.str(&q.Day, "day", "day (UTC) like 2026-01-31 (default: today)")
+	p.str((*string)(&q.Outcome), "outcome", "only this outcome: accepted, invalid, rejected, failed, attributed, orphaned, duplicate")
 	_ = list.RegisterFlagCompletionFunc("outcome", fixedCompletion("accepted", "invalid", "rejected", "failed", "attributed", "orphaned", "duplicate"))
-	list.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminFunction, p.build("list_postbacks"))
-		if err != nil {
-			return err
-		}
-		v, err := emitV(c, raw, func(w io.Writer, v struct {
-			Day        text           `json:"day"`
-			Postbacks  []postbackView `json:"postbacks"`
-			NextCursor text           `json:"next_cursor"`
-		}) {
+	pagedList[adminapi.PostbackList]{
+		action: adminapi.ListPostbacks, what: "postbacks", limit: &q.Limit, cursor: &q.Cursor,
+		next: func(l adminapi.PostbackList) string { return l.NextCursor },
+		table: func(w io.Writer, v adminapi.PostbackList) {
 			if len(v.Postbacks) == 0 {
 				fmt.Fprintf(w, "No postbacks on %s.\n", v.Day)
 				return
 			}
 			row(w, "RECEIVED", "METHOD", "HTTP", "OUTCOME", "CONVERSION", "PAYOUT", "CLICK", "REASON")
 			for _, pb := range v.Postbacks {
-				payout := pb.Params["payout"].or("-")
+				payout := dash(pb.Params["payout"])
 				if cur := pb.Params["currency"]; cur != "" && payout != "-" {
-					payout += " " + string(cur)
+					payout += " " + cur
 				}
-				row(w, when(pb.ReceivedAt), string(pb.Method), pb.HTTPStatus.or("-"), string(pb.Outcome),
-					pb.Params["conversion_id"].or("-"), payout, pb.Params["click_id"].or("-"), pb.Reason.or("-"))
+				row(w, when(pb.ReceivedAt), pb.Method, fmt.Sprint(pb.HTTPStatus), string(pb.Outcome),
+					dash(pb.Params["conversion_id"]), payout, dash(pb.Params["click_id"]), dash(pb.Reason))
 			}
-		})
-		if err != nil {
-			return err
-		}
-		c.nextPage(v.NextCursor)
-		return nil
-	}
+		},
+	}.setUp(c, p)
 	return group("postbacks", "Inspect received postbacks", "  trackly postbacks list --day 2026-01-31", list)
 }

@@ -15,12 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/spf13/pflag"
+
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
 // Function logical ids in template.yaml, and the stack outputs that name them.
 const (
-	adminFunction     = "AdminFunction"
-	offerSyncFunction = "OfferSyncFunction"
+	adminFunction     = string(adminapi.AdminFunction)
+	offerSyncFunction = string(adminapi.OfferSyncFunction)
 
 	// defaultLocalEndpoint is the Lambda Invoke API of `trackly local`, as `sam local start-lambda` serves it.
 	defaultLocalEndpoint = "http://127.0.0.1:3001"

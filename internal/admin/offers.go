@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 
+	"github.com/trackly/tune-integration/internal/adminapi"
 	"github.com/trackly/tune-integration/internal/offers"
 )
 
@@ -11,26 +12,15 @@ import (
 // integrations (the schedule's {"action":"sync_due"}) and list sync runs.
 func NewOfferSyncRouter(s *offers.Service) *Router {
 	r := NewRouter()
-	r.Register("test_connection", Typed(func(ctx context.Context, in offers.ConnectionQuery) (any, error) {
-		return s.TestConnection(ctx, in)
-	}))
-	r.Register("list_remote_offers", Typed(func(ctx context.Context, in offers.RemoteQuery) (any, error) {
-		return s.ListRemote(ctx, in)
-	}))
-	r.Register("import_offers", Typed(func(ctx context.Context, in offers.ImportRequest) (any, error) {
-		return s.Import(ctx, in)
-	}))
-	r.Register("list_offers", Typed(func(ctx context.Context, in offers.ListQuery) (any, error) {
-		return s.List(ctx, in)
-	}))
-	r.Register("sync_offers", Typed(func(ctx context.Context, in offers.SyncRequest) (any, error) {
-		return s.Sync(ctx, in)
-	}))
-	r.Register("sync_due", Typed(func(ctx context.Context, _ struct{}) (any, error) {
+	serve(r, adminapi.TestConnection, s.TestConnection)
+	serve(r, adminapi.ListRemoteOffers, s.ListRemote)
+	serve(r, adminapi.ImportOffers, s.Import)
+	serve(r, adminapi.ListOffers, s.List)
+	serve(r, adminapi.SyncOffers, s.Sync)
+	serve(r, adminapi.SyncDue, func(ctx context.Context, _ adminapi.SyncDueRequest) (adminapi.DueResult, error) {
 		return s.SyncDue(ctx)
-	}))
-	r.Register("list_sync_runs", Typed(func(ctx context.Context, in offers.RunsQuery) (any, error) {
-		return s.ListRuns(ctx, in)
-	}))
+	})
+	serve(r, adminapi.ListSyncRuns, s.ListRuns)
+	mustServeAll(r, adminapi.OfferSyncFunction)
 	return r
 }

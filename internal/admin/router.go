@@ -1,16 +1,19 @@
 // Package admin dispatches admin actions: JSON payloads {"action": "...", ...}
-// that arrive the same way from the trackly CLI, `aws lambda invoke` and schedules.
+// that arrive the same way from the trackly CLI, `aws lambda invoke` and
+// schedules. The actions, their requests and their answers are the contract
+// of package adminapi; the routers here serve it.
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/trackly/tune-integration/internal/adminapi"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
@@ -25,7 +28,8 @@ type Router struct {
 // NewRouter returns an empty Router.
 func NewRouter() *Router { return &Router{actions: map[string]Action{}} }
 
-// Register adds an action.
+// Register adds an action. The routers of the functions register the actions
+// of the contract through serve.
 func (r *Router) Register(name string, a Action) { r.actions[name] = a }
 
 // Names lists the registered actions, sorted.
@@ -44,6 +48,10 @@ func (r *Router) Handle(ctx context.Context, payload json.RawMessage) (any, erro
 		Action string `json:"action"`
 	}
 	if err := json.Unmarshal(payload, &head); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "action" {
+			return nil, validate.Field("action", "must be a JSON string, not %s", typeErr.Value)
+		}
 		return nil, validate.Field("payload", "must be a JSON object like {\"action\": \"list_integrations\"}: %v", err)
 	}
 	if head.Action == "" {
@@ -56,36 +64,42 @@ func (r *Router) Handle(ctx context.Context, payload json.RawMessage) (any, erro
 	return a(ctx, payload)
 }
 
-// Typed adapts fn into an Action that decodes the payload into In strictly:
-// an unknown field or a value of the wrong type is a field error.
+// Typed adapts fn into an Action that decodes the payload into In strictly
+// (adminapi.DecodeRequest): an unknown field or a value of the wrong type is
+// a field error.
 func Typed[In any](fn func(ctx context.Context, in In) (any, error)) Action {
 	return func(ctx context.Context, payload json.RawMessage) (any, error) {
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(payload, &fields); err != nil {
-			return nil, validate.Field("payload", "must be a JSON object: %v", err)
-		}
-		delete(fields, "action")
-		body, err := json.Marshal(fields)
-		if err != nil {
-			return nil, fmt.Errorf("re-encode payload: %w", err)
-		}
 		var in In
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return nil, decodeError(err)
+		if err := adminapi.DecodeRequest(payload, &in); err != nil {
+			return nil, err
 		}
 		return fn(ctx, in)
 	}
 }
 
-func decodeError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return validate.Field(typeErr.Field, "must be a JSON %s, not %s", typeErr.Type.Kind(), typeErr.Value)
+// serve registers fn as action a of the contract. It panics unless fn takes
+// and answers the request and answer types adminapi gives a: the routers
+// follow the contract, they never restate it.
+func serve[Req, Ans any](r *Router, a adminapi.Action, fn func(ctx context.Context, in Req) (Ans, error)) {
+	if _, ok := a.NewRequest().(*Req); !ok {
+		panic(fmt.Sprintf("admin: %s takes %T (adminapi), not %T", a, a.NewRequest(), new(Req)))
 	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return validate.Field(strings.Trim(name, `"`), "is not a field of this action")
+	if _, ok := a.NewAnswer().(*Ans); !ok {
+		panic(fmt.Sprintf("admin: %s answers %T (adminapi), not %T", a, a.NewAnswer(), new(Ans)))
 	}
-	return validate.Field("payload", "%v", err)
+	r.Register(string(a), Typed(func(ctx context.Context, in Req) (any, error) { return fn(ctx, in) }))
+}
+
+// mustServeAll panics unless r serves exactly the actions adminapi gives f.
+func mustServeAll(r *Router, f adminapi.Function) {
+	var want []string
+	for _, a := range adminapi.Actions() {
+		if a.Function() == f {
+			want = append(want, string(a))
+		}
+	}
+	slices.Sort(want)
+	if got := r.Names(); !slices.Equal(got, want) {
+		panic(fmt.Sprintf("admin: %s serves %v, but adminapi gives it %v", f, got, want))
+	}
 }

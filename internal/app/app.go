@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/trackly/tune-integration/internal/adminapi"
 	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/internal/secrets"
 	"github.com/trackly/tune-integration/internal/store"
@@ -100,26 +101,19 @@ func intEnv(getenv func(string) string, name string, fallback int) (int, error) 
 	return n, nil
 }
 
-// Error types that admin actions report as Lambda function errors.
-const (
-	ErrorInvalidInput = "InvalidInput"
-	ErrorTUNE         = "TUNEError"
-	ErrorInternal     = "InternalError"
-)
-
 // invokeError turns an action's error into the function error Lambda reports
-// (errorType and errorMessage), so callers can tell bad input from TUNE's
-// answers and from our own failures.
+// (errorType and errorMessage, the error types of adminapi), so callers can
+// tell bad input from TUNE's answers and from our own failures.
 func invokeError(err error) error {
 	if err == nil {
 		return nil
 	}
 	if fe, ok := validate.AsFieldError(err); ok {
-		return messages.InvokeResponse_Error{Type: ErrorInvalidInput, Message: fe.Error()}
+		return messages.InvokeResponse_Error{Type: adminapi.ErrorInvalidInput, Message: fe.Error()}
 	}
 	var te *tune.Error
 	if errors.As(err, &te) {
-		return messages.InvokeResponse_Error{Type: ErrorTUNE, Message: te.Error()}
+		return messages.InvokeResponse_Error{Type: adminapi.ErrorTUNE, Message: te.Error()}
 	}
-	return messages.InvokeResponse_Error{Type: ErrorInternal, Message: err.Error()}
+	return messages.InvokeResponse_Error{Type: adminapi.ErrorInternal, Message: err.Error()}
 }

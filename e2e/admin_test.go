@@ -5,10 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 )
 
 func TestAdminActionsNameTheFieldThatIsWrong(t *testing.T) {
-	s := startSystem(t)
+	s := localruntest.Start(t, localrun.Options{})
 	tests := []struct {
 		name     string
 		function string
@@ -38,7 +41,7 @@ func TestAdminActionsNameTheFieldThatIsWrong(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ferr := s.invoke(tt.function, tt.payload, nil)
+			ferr := s.Invoke(t, tt.function, tt.payload, nil)
 			var e struct {
 				Type    string `json:"errorType"`
 				Message string `json:"errorMessage"`
@@ -54,10 +57,10 @@ func TestAdminActionsNameTheFieldThatIsWrong(t *testing.T) {
 }
 
 func TestIntegrationsNeverShowTheirSecrets(t *testing.T) {
-	s := startSystem(t)
+	s := localruntest.Start(t, localrun.Options{})
 	const key = "sk-live-THIS-MUST-NOT-LEAK-1234"
 	var created map[string]any
-	s.mustInvoke("AdminFunction", map[string]any{
+	s.MustInvoke(t, "AdminFunction", map[string]any{
 		"action": "create_integration", "account_id": "acme", "name": "Acme", "network_id": "acme",
 		"key_kind": "network", "affiliate_id": "42", "api_key": key,
 	}, &created)
@@ -72,7 +75,7 @@ func TestIntegrationsNeverShowTheirSecrets(t *testing.T) {
 		{"action": "postback_url", "integration_id": id},
 	} {
 		var out any
-		s.mustInvoke("AdminFunction", p, &out)
+		s.MustInvoke(t, "AdminFunction", p, &out)
 		raw, _ := json.Marshal(out)
 		if strings.Contains(string(raw), key) || strings.Contains(string(raw), "api_key\"") {
 			t.Errorf("%v answered %s", p["action"], raw)
@@ -81,8 +84,8 @@ func TestIntegrationsNeverShowTheirSecrets(t *testing.T) {
 	var before, after struct {
 		URL string `json:"postback_url"`
 	}
-	s.mustInvoke("AdminFunction", map[string]any{"action": "postback_url", "integration_id": id}, &before)
-	s.mustInvoke("AdminFunction", map[string]any{"action": "rotate_postback_token", "integration_id": id}, &after)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "postback_url", "integration_id": id}, &before)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "rotate_postback_token", "integration_id": id}, &after)
 	if before.URL == after.URL || !strings.Contains(after.URL, "token="+id+".") || !strings.Contains(after.URL, "click_id={aff_sub}") || !strings.Contains(after.URL, "goal_id={goal_id}") {
 		t.Errorf("postback URL before %s, after rotation %s", before.URL, after.URL)
 	}
@@ -91,41 +94,41 @@ func TestIntegrationsNeverShowTheirSecrets(t *testing.T) {
 // A new API key takes effect at once, even in an OfferSyncFunction that has
 // cached the old one for the life of its execution environment.
 func TestANewAPIKeyTakesEffectInWarmFunctions(t *testing.T) {
-	s := startSystem(t)
+	s := localruntest.Start(t, localrun.Options{})
 	test := func() (ok bool, cause string) {
 		var res struct {
 			OK    bool   `json:"ok"`
 			Cause string `json:"cause"`
 		}
-		s.mustInvoke("OfferSyncFunction", map[string]any{"action": "test_connection", "integration_id": s.Demo.IntegrationID}, &res)
+		s.MustInvoke(t, "OfferSyncFunction", map[string]any{"action": "test_connection", "integration_id": s.Demo.IntegrationID}, &res)
 		return res.OK, res.Cause
 	}
 	if ok, cause := test(); !ok {
 		t.Fatalf("demo connection fails: %s", cause)
 	}
-	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "api_key": "revoked-key"}, nil)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "api_key": "revoked-key"}, nil)
 	if ok, cause := test(); ok || cause != "key_rejected" {
 		t.Fatalf("with a wrong key: ok=%v cause=%q, want key_rejected", ok, cause)
 	}
-	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "api_key": "demo-affiliate-key"}, nil)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "api_key": "demo-affiliate-key"}, nil)
 	if ok, cause := test(); !ok {
 		t.Fatalf("with the right key again: %s", cause)
 	}
-	secrets, err := filepath.Glob(filepath.Join(s.dataDir, "secrets", "integrations", s.Demo.IntegrationID, "api-key-*"))
+	secrets, err := filepath.Glob(filepath.Join(s.DataDir, "secrets", "integrations", s.Demo.IntegrationID, "api-key-*"))
 	if err != nil || len(secrets) != 1 {
 		t.Errorf("API key versions kept: %v (%v), want only the current one", secrets, err)
 	}
 }
 
 func TestClearingASettingClearsIt(t *testing.T) {
-	s := startSystem(t)
+	s := localruntest.Start(t, localrun.Options{})
 	var view map[string]any
-	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": "77"}, &view)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": "77"}, &view)
 	if view["affiliate_id"] != "77" {
 		t.Fatalf("set: %v", view["affiliate_id"])
 	}
 	var cleared map[string]any
-	s.mustInvoke("AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": ""}, &cleared)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": ""}, &cleared)
 	if v, ok := cleared["affiliate_id"]; ok && v != "" {
 		t.Fatalf("cleared affiliate_id reads %v", v)
 	}

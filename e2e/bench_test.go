@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 )
 
 // BenchmarkPostbackToReport measures the whole path of a conversion on the
@@ -16,10 +19,10 @@ import (
 // reports accepted postbacks per second and the time until the last one was
 // in the report.
 func BenchmarkPostbackToReport(b *testing.B) {
-	s := startSystem(b)
-	click := s.clickIDOf(s.Demo.LinkURL)
-	token := s.postbackToken()
-	before := s.report("message", "sms-demo-1").Total.Conversions
+	s := localruntest.Start(b, localrun.Options{})
+	click := s.ClickID(b, s.Demo.LinkURL)
+	token := s.PostbackToken(b)
+	before := s.Report(b, "message", "sms-demo-1").Total.Conversions
 
 	var next, failed atomic.Int64
 	start := time.Now()
@@ -31,7 +34,7 @@ func BenchmarkPostbackToReport(b *testing.B) {
 			defer wg.Done()
 			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
 				q := url.Values{"click_id": {click}, "payout": {"0.01"}, "conversion_id": {fmt.Sprintf("bench-%d", i)}, "token": {token}}
-				res, err := s.http.Get(s.Cloud.HTTPURL() + "/api/postbacks/tune?" + q.Encode())
+				res, err := s.HTTP.Get(s.Cloud.HTTPURL() + "/api/postbacks/tune?" + q.Encode())
 				if err != nil || res.StatusCode != http.StatusOK {
 					failed.Add(1)
 				}
@@ -44,7 +47,7 @@ func BenchmarkPostbackToReport(b *testing.B) {
 	wg.Wait()
 	accepted := time.Since(start)
 	deadline := time.Now().Add(5 * time.Minute)
-	for s.report("message", "sms-demo-1").Total.Conversions < before+int64(b.N)-failed.Load() {
+	for s.Report(b, "message", "sms-demo-1").Total.Conversions < before+int64(b.N)-failed.Load() {
 		if time.Now().After(deadline) {
 			b.Fatal("conversions did not all reach the report")
 		}

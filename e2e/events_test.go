@@ -6,13 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 )
 
 // Every admin payload under events/ is a working example: run against the
 // seeded demo system, each one succeeds, so the README and the samples cannot
 // drift from what the functions accept.
 func TestEventSamplesRunAgainstTheDemo(t *testing.T) {
-	s := startSystem(t)
+	s := localruntest.Start(t, localrun.Options{})
 	functions := map[string]string{"admin": "AdminFunction", "offersync": "OfferSyncFunction"}
 	paths, err := filepath.Glob(filepath.Join("..", "events", "*.json"))
 	if err != nil {
@@ -38,7 +41,7 @@ func TestEventSamplesRunAgainstTheDemo(t *testing.T) {
 			continue // not an admin payload (a sample Lambda event)
 		}
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			if ferr := s.invoke(function, payload, nil); ferr != "" {
+			if ferr := s.Invoke(t, function, payload, nil); ferr != "" {
 				t.Errorf("%s answered a function error: %s", function, ferr)
 			}
 		})

@@ -14,27 +14,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/internal/clickid"
+	"github.com/trackly/tune-integration/internal/links"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
+// Each subtest of TestPipeline taps and converts on a link of its own, with a message and a
+// campaign of its own, so that it reads reports of its own and runs alone as well as with the others.
 func TestPipeline(t *testing.T) {
-	s := startSystem(t)
-	token := s.postbackToken()
-
-	var link struct {
-		LinkID string `json:"link_id"`
-		URL    string `json:"url"`
-	}
-	s.mustInvoke("AdminFunction", map[string]any{
-		"action": "create_link", "account_id": s.Demo.AccountID, "integration_id": s.Demo.IntegrationID,
-		"offer_id": s.Demo.OfferID, "message_id": "sms-e2e", "campaign_id": "camp-e2e",
-	}, &link)
-	if !strings.HasPrefix(link.URL, s.Cloud.HTTPURL()+"/c/") {
-		t.Fatalf("link URL %q is not on the HTTP API", link.URL)
-	}
+	s := localruntest.Start(t, localrun.Options{})
+	token := s.PostbackToken(t)
 
 	t.Run("a tap redirects to the offer's tracking link with a click id", func(t *testing.T) {
-		res := s.tap(link.URL, iPhone)
+		link := newLink(t, s, "redirect")
+		res := s.Tap(t, link.URL, localruntest.IPhone)
 		if res.StatusCode != http.StatusFound {
 			t.Fatalf("status %d, want 302", res.StatusCode)
 		}
@@ -51,20 +46,21 @@ func TestPipeline(t *testing.T) {
 	})
 
 	t.Run("previewers are redirected but not counted", func(t *testing.T) {
-		before := s.report("message", "sms-e2e").Total.Clicks
+		link := newLink(t, s, "previewers")
+		before := s.Report(t, "message", link.MessageID).Total.Clicks
 		for _, ua := range []string{"facebookexternalhit/1.1 Facebot Twitterbot/1.0", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "curl/8.4.0"} {
-			if res := s.tap(link.URL, ua); res.StatusCode != http.StatusFound {
+			if res := s.Tap(t, link.URL, ua); res.StatusCode != http.StatusFound {
 				t.Errorf("%s: status %d, want 302", ua, res.StatusCode)
 			}
 		}
-		if after := s.report("message", "sms-e2e").Total.Clicks; after != before {
+		if after := s.Report(t, "message", link.MessageID).Total.Clicks; after != before {
 			t.Errorf("bot taps counted: clicks %d -> %d", before, after)
 		}
 	})
 
 	t.Run("unknown and malformed links answer 404 with a page", func(t *testing.T) {
 		for _, path := range []string{"/c/doesnotexist", "/c/bad%20id!", "/c/" + strings.Repeat("x", 40)} {
-			res := s.tap(s.Cloud.HTTPURL()+path, iPhone)
+			res := s.Tap(t, s.Cloud.HTTPURL()+path, localruntest.IPhone)
 			if res.StatusCode != http.StatusNotFound || res.Header.Get("Location") != "" {
 				t.Errorf("%s: status %d location %q, want 404 without redirect", path, res.StatusCode, res.Header.Get("Location"))
 			}
@@ -75,71 +71,81 @@ func TestPipeline(t *testing.T) {
 	})
 
 	t.Run("a postback is attributed to its message with exact revenue", func(t *testing.T) {
-		click := s.clickIDOf(link.URL)
-		a := s.postback(url.Values{"click_id": {click}, "payout": {"12.345"}, "conversion_id": {"tx-1"}, "currency": {"usd"}, "token": {token}})
+		link := newLink(t, s, "revenue")
+		s.ClickID(t, link.URL) // a click that does not convert
+		click := s.ClickID(t, link.URL)
+		a := s.Postback(t, url.Values{"click_id": {click}, "payout": {"12.345"}, "conversion_id": {"tx-1"}, "currency": {"usd"}, "token": {token}})
 		if a.Status != http.StatusOK || a.Body["status"] != "accepted" {
-			t.Fatalf("postback: %d %s", a.Status, a.RawMessage)
+			t.Fatalf("postback: %d %s", a.Status, a.Raw)
 		}
-		eventually(t, "attribution", func() bool { return s.report("message", "sms-e2e").Total.Conversions == 1 })
-		for _, dim := range []struct{ name, id string }{{"message", "sms-e2e"}, {"campaign", "camp-e2e"}} {
-			r := s.report(dim.name, dim.id)
+		localruntest.Eventually(t, "attribution", func() bool { return s.Report(t, "message", link.MessageID).Total.Conversions == 1 })
+		for _, dim := range []struct{ name, id string }{{"message", link.MessageID}, {"campaign", link.CampaignID}} {
+			r := s.Report(t, dim.name, dim.id)
 			tot := r.Total
-			if tot.Clicks != 2 || tot.Conversions != 1 || tot.Revenue["USD"] != "12.345" || tot.EPC["USD"] != "6.1725" || tot.ConversionRate != "50.00" {
+			if tot.Clicks != 2 || tot.Conversions != 1 || tot.Revenue["USD"].String() != "12.345" || tot.EPC["USD"] != "6.1725" || tot.ConversionRate != "50.00" {
 				t.Errorf("%s report = %+v, want 2 clicks, 1 conversion, USD 12.345, EPC 6.1725, CR 50.00", dim.name, tot)
 			}
 		}
-		if got := s.outcomeOf(a.Body["postback_id"].(string)); got.Outcome != "attributed" {
+		if got := s.OutcomeOf(t, a.Body["postback_id"].(string)); got.Outcome != trackly.PostbackAttributed {
 			t.Errorf("postback log outcome %+v", got)
 		}
 	})
 
 	t.Run("the same postback sent 5 times at once counts once", func(t *testing.T) {
-		click := s.clickIDOf(link.URL)
+		link := newLink(t, s, "dup")
+		// A conversion before the five, so that the report's revenue is a sum of payouts.
+		first := s.Postback(t, url.Values{"click_id": {s.ClickID(t, link.URL)}, "payout": {"12.345"}, "currency": {"USD"}, "conversion_id": {"tx-dup-first"}, "token": {token}})
+		if first.Status != http.StatusOK {
+			t.Fatalf("first postback: %d %s", first.Status, first.Raw)
+		}
+		localruntest.Eventually(t, "the first conversion", func() bool { return s.Report(t, "message", link.MessageID).Total.Conversions == 1 })
+
+		click := s.ClickID(t, link.URL)
 		params := url.Values{"click_id": {click}, "payout": {"0.10000001"}, "currency": {"USD"}, "conversion_id": {"tx-dup"}, "goal_id": {"7"}, "token": {token}}
 		var wg sync.WaitGroup
 		ids := make([]string, 5)
 		for i := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a := s.postback(params)
-				if a.Status != http.StatusOK {
-					t.Errorf("postback %d: %d %s", i, a.Status, a.RawMessage)
+			wg.Go(func() {
+				a, err := s.SendPostback(params)
+				if err != nil || a.Status != http.StatusOK {
+					t.Errorf("postback %d: %v %d %s", i, err, a.Status, a.Raw)
 					return
 				}
 				ids[i], _ = a.Body["postback_id"].(string)
-			}()
+			})
 		}
 		wg.Wait()
-		outcomes := map[string]int{}
-		eventually(t, "all five postbacks processed", func() bool {
+		outcomes := map[trackly.PostbackOutcome]int{}
+		localruntest.Eventually(t, "all five postbacks processed", func() bool {
 			clear(outcomes)
 			for _, id := range ids {
-				outcomes[s.outcomeOf(id).Outcome]++
+				outcomes[s.OutcomeOf(t, id).Outcome]++
 			}
-			return outcomes["attributed"]+outcomes["duplicate"] == 5
+			return outcomes[trackly.PostbackAttributed]+outcomes[trackly.PostbackDuplicate] == 5
 		})
-		if outcomes["attributed"] != 1 || outcomes["duplicate"] != 4 {
+		if outcomes[trackly.PostbackAttributed] != 1 || outcomes[trackly.PostbackDuplicate] != 4 {
 			t.Errorf("outcomes %v, want 1 attributed and 4 duplicates", outcomes)
 		}
-		tot := s.report("message", "sms-e2e").Total
-		if tot.Conversions != 2 || tot.Revenue["USD"] != "12.44500001" {
+		tot := s.Report(t, "message", link.MessageID).Total
+		if tot.Conversions != 2 || tot.Revenue["USD"].String() != "12.44500001" {
 			t.Errorf("report %+v, want 2 conversions and USD 12.44500001", tot)
 		}
 	})
 
 	t.Run("another goal of the same transaction is another conversion", func(t *testing.T) {
-		click := s.clickIDOf(link.URL)
+		link := newLink(t, s, "goals")
+		click := s.ClickID(t, link.URL)
 		for _, goal := range []string{"1", "2"} {
-			if a := s.postback(url.Values{"click_id": {click}, "payout": {"1"}, "conversion_id": {"tx-goals"}, "goal_id": {goal}, "token": {token}}); a.Status != http.StatusOK {
-				t.Fatalf("goal %s: %d %s", goal, a.Status, a.RawMessage)
+			if a := s.Postback(t, url.Values{"click_id": {click}, "payout": {"1"}, "conversion_id": {"tx-goals"}, "goal_id": {goal}, "token": {token}}); a.Status != http.StatusOK {
+				t.Fatalf("goal %s: %d %s", goal, a.Status, a.Raw)
 			}
 		}
-		eventually(t, "both goals attributed", func() bool { return s.report("message", "sms-e2e").Total.Conversions == 4 })
+		localruntest.Eventually(t, "both goals attributed", func() bool { return s.Report(t, "message", link.MessageID).Total.Conversions == 2 })
 	})
 
 	t.Run("a genuine click id without a stored click becomes an orphan", func(t *testing.T) {
-		signer, err := clickid.NewSigner([]byte(readSecret(t, s.dataDir, "click-signing-key")))
+		link := newLink(t, s, "orphan")
+		signer, err := clickid.NewSigner([]byte(s.ReadSecret(t, "click-signing-key")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,9 +153,9 @@ func TestPipeline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := s.postback(url.Values{"click_id": {click}, "payout": {"3"}, "conversion_id": {"tx-orphan"}, "token": {token}})
+		a := s.Postback(t, url.Values{"click_id": {click}, "payout": {"3"}, "conversion_id": {"tx-orphan"}, "token": {token}})
 		if a.Status != http.StatusOK {
-			t.Fatalf("postback: %d %s", a.Status, a.RawMessage)
+			t.Fatalf("postback: %d %s", a.Status, a.Raw)
 		}
 		var orphans struct {
 			Conversions []struct {
@@ -159,66 +165,83 @@ func TestPipeline(t *testing.T) {
 				MessageID    string `json:"message_id"`
 			} `json:"conversions"`
 		}
-		eventually(t, "orphan listed", func() bool {
-			s.mustInvoke("AdminFunction", map[string]any{"action": "list_conversions", "account_id": s.Demo.AccountID, "orphans": true}, &orphans)
+		localruntest.Eventually(t, "orphan listed", func() bool {
+			s.MustInvoke(t, "AdminFunction", map[string]any{"action": "list_conversions", "account_id": s.Demo.AccountID, "orphans": true}, &orphans)
 			return len(orphans.Conversions) > 0
 		})
 		o := orphans.Conversions[0]
-		if o.ConversionID != "tx-orphan" || o.Attribution != "orphan" || o.Payout != "3" || o.MessageID != "sms-e2e" {
+		if o.ConversionID != "tx-orphan" || o.Attribution != "orphan" || o.Payout != "3" || o.MessageID != link.MessageID {
 			t.Errorf("orphan %+v", o)
 		}
-		if tot := s.report("message", "sms-e2e").Total; tot.Conversions != 4 {
+		if tot := s.Report(t, "message", link.MessageID).Total; tot.Conversions != 0 {
 			t.Errorf("orphan counted in the report: %+v", tot)
 		}
 	})
 
 	t.Run("forged click ids and wrong tokens are rejected with 403", func(t *testing.T) {
-		click := s.clickIDOf(link.URL)
+		link := newLink(t, s, "forged")
+		click := s.ClickID(t, link.URL)
 		forged := link.LinkID + ".AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBB"
 		for name, params := range map[string]url.Values{
 			"forged click id": {"click_id": {forged}, "payout": {"1"}, "conversion_id": {"tx-forged"}, "token": {token}},
 			"wrong token":     {"click_id": {click}, "payout": {"1"}, "conversion_id": {"tx-badtoken"}, "token": {s.Demo.IntegrationID + ".wrong"}},
 			"unknown token":   {"click_id": {click}, "payout": {"1"}, "conversion_id": {"tx-badtoken2"}, "token": {"nope"}},
 		} {
-			a := s.postback(params)
+			a := s.Postback(t, params)
 			if a.Status != http.StatusForbidden || a.Body["status"] != "rejected" {
-				t.Errorf("%s: %d %s, want 403 rejected", name, a.Status, a.RawMessage)
+				t.Errorf("%s: %d %s, want 403 rejected", name, a.Status, a.Raw)
 				continue
 			}
-			if strings.Contains(a.RawMessage, token) {
+			if strings.Contains(a.Raw, token) {
 				t.Errorf("%s: answer echoes the token", name)
 			}
-			if got := s.outcomeOf(a.Body["postback_id"].(string)); got.Outcome != "rejected" || strings.Contains(got.Query, token) {
+			if got := s.OutcomeOf(t, a.Body["postback_id"].(string)); got.Outcome != trackly.PostbackRejected || strings.Contains(got.Query, token) {
 				t.Errorf("%s: logged as %+v", name, got)
 			}
 		}
 	})
 
 	t.Run("a postback without the required token never becomes a conversion", func(t *testing.T) {
-		click := s.clickIDOf(link.URL)
-		a := s.postback(url.Values{"click_id": {click}, "payout": {"99"}, "conversion_id": {"tx-notoken"}})
+		link := newLink(t, s, "notoken")
+		click := s.ClickID(t, link.URL)
+		a := s.Postback(t, url.Values{"click_id": {click}, "payout": {"99"}, "conversion_id": {"tx-notoken"}})
 		if a.Status != http.StatusOK {
-			t.Fatalf("postback: %d %s", a.Status, a.RawMessage)
+			t.Fatalf("postback: %d %s", a.Status, a.Raw)
 		}
 		id := a.Body["postback_id"].(string)
-		eventually(t, "rejection", func() bool { return s.outcomeOf(id).Outcome == "rejected" })
-		if got := s.outcomeOf(id); !strings.Contains(got.Reason, "token") {
+		localruntest.Eventually(t, "rejection", func() bool { return s.OutcomeOf(t, id).Outcome == trackly.PostbackRejected })
+		if got := s.OutcomeOf(t, id); !strings.Contains(got.Reason, "token") {
 			t.Errorf("reason %q does not name the token", got.Reason)
 		}
-		if tot := s.report("message", "sms-e2e").Total; tot.Conversions != 4 {
+		if tot := s.Report(t, "message", link.MessageID).Total; tot.Conversions != 0 {
 			t.Errorf("rejected postback counted: %+v", tot)
 		}
 	})
 }
 
+// newLink creates a tracked link of the demo offer for message "sms-<name>" of campaign
+// "camp-<name>", and checks that its URL is on the HTTP API.
+func newLink(t *testing.T, s *localruntest.System, name string) links.View {
+	t.Helper()
+	var link links.View
+	s.MustInvoke(t, "AdminFunction", map[string]any{
+		"action": "create_link", "account_id": s.Demo.AccountID, "integration_id": s.Demo.IntegrationID,
+		"offer_id": s.Demo.OfferID, "message_id": "sms-" + name, "campaign_id": "camp-" + name,
+	}, &link)
+	if !strings.HasPrefix(link.URL, s.Cloud.HTTPURL()+"/c/") {
+		t.Fatalf("link URL %q is not on the HTTP API", link.URL)
+	}
+	return link
+}
+
 func TestBadPostbacksAreRefusedWithTheFieldNamed(t *testing.T) {
-	s := startSystem(t)
-	token := s.postbackToken()
+	s := localruntest.Start(t, localrun.Options{})
+	token := s.PostbackToken(t)
 	var link struct {
 		URL string `json:"url"`
 	}
-	s.mustInvoke("AdminFunction", map[string]any{"action": "get_link", "link_id": s.Demo.LinkID}, &link)
-	click := s.clickIDOf(link.URL)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "get_link", "link_id": s.Demo.LinkID}, &link)
+	click := s.ClickID(t, link.URL)
 	good := func(changes map[string]string) string {
 		q := url.Values{"click_id": {click}, "payout": {"1.5"}, "conversion_id": {"tx"}, "token": {token}}
 		for k, v := range changes {
@@ -251,7 +274,7 @@ func TestBadPostbacksAreRefusedWithTheFieldNamed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := s.http.Get(s.Cloud.HTTPURL() + "/api/postbacks/tune?" + tt.query)
+			res, err := s.HTTP.Get(s.Cloud.HTTPURL() + "/api/postbacks/tune?" + tt.query)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,14 +302,14 @@ func TestBadPostbacksAreRefusedWithTheFieldNamed(t *testing.T) {
 		})
 	}
 	t.Run("nothing invalid was queued", func(t *testing.T) {
-		for _, p := range s.postbackLog() {
+		for _, p := range s.PostbackLog(t) {
 			if p.Outcome != "invalid" && p.Outcome != "" {
 				t.Errorf("postback %s: outcome %q", p.PostbackID, p.Outcome)
 			}
 		}
 	})
 	t.Run("same parameter twice with the same value is fine, and POST forms work", func(t *testing.T) {
-		res, err := s.http.Post(s.Cloud.HTTPURL()+"/api/postbacks/tune?"+good(nil)+"&payout=1.5", "application/x-www-form-urlencoded", strings.NewReader("goal_id=3&extra_param=x"))
+		res, err := s.HTTP.Post(s.Cloud.HTTPURL()+"/api/postbacks/tune?"+good(nil)+"&payout=1.5", "application/x-www-form-urlencoded", strings.NewReader("goal_id=3&extra_param=x"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +321,7 @@ func TestBadPostbacksAreRefusedWithTheFieldNamed(t *testing.T) {
 }
 
 func TestAMessageThatKeepsFailingLandsInTheDeadLetterQueue(t *testing.T) {
-	s := startSystem(t)
+	s := localruntest.Start(t, localrun.Options{})
 	ctx := context.Background()
 	client := sqs.NewFromConfig(s.Cloud.AWSConfig())
 	queueURL := s.Cloud.QueueURL("PostbackQueue")
@@ -307,7 +330,7 @@ func TestAMessageThatKeepsFailingLandsInTheDeadLetterQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	var body string
-	eventually(t, "the message in the dead-letter queue", func() bool {
+	localruntest.Eventually(t, "the message in the dead-letter queue", func() bool {
 		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlqURL), MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll}})
 		if err != nil || len(out.Messages) == 0 {
 			return false

@@ -9,16 +9,18 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/internal/app"
 )
 
 // A postback that cannot be queued must be answered with a status the sender
 // retries (503), never with a 200 that drops it.
 func TestPostbackAnswers503WhenItCannotBeQueued(t *testing.T) {
-	s := startSystem(t)
+	s := localruntest.Start(t, localrun.Options{})
 	ctx := context.Background()
-	click := s.clickIDOf(s.Demo.LinkURL)
-	query := url.Values{"click_id": {click}, "payout": {"1"}, "conversion_id": {"tx-503"}, "token": {s.postbackToken()}}.Encode()
+	click := s.ClickID(t, s.Demo.LinkURL)
+	query := url.Values{"click_id": {click}, "payout": {"1"}, "conversion_id": {"tx-503"}, "token": {s.PostbackToken(t)}}.Encode()
 
 	for name, broken := range map[string]map[string]string{
 		"queue missing":              {"POSTBACK_QUEUE_URL": s.Cloud.QueueURL("PostbackQueue") + "-gone"},

@@ -2,19 +2,18 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 )
 
-// The local system every end-to-end test of the CLI talks to, started once.
+// The local system every end-to-end test of the CLI talks to, started once: the
+// localrun.System of a localruntest.System, whose Invoke takes a context.
 var (
 	sys     *localrun.System
 	dataDir string
@@ -29,28 +28,13 @@ func TestMain(m *testing.M) {
 
 func testMain(m *testing.M) int {
 	isolateEnvironment()
-	var err error
-	dataDir, err = os.MkdirTemp("", "trackly-cli-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dataDir)
-	sys, err = localrun.Start(context.Background(), localrun.Options{
-		TemplatePath:     "../../template.yaml",
-		HTTPAddr:         "127.0.0.1:0",
-		InvokeAddr:       "127.0.0.1:0",
-		TUNEAddr:         "127.0.0.1:0",
-		DataDir:          dataDir,
-		TUNEOffers:       50,
-		DisableSchedules: true,
-		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	s, err := localruntest.New(localrun.Options{TUNEOffers: 50})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the local system:", err)
 		return 1
 	}
-	defer sys.Close()
+	defer s.Close()
+	sys, dataDir = s.System, s.DataDir
 	return m.Run()
 }
 

@@ -2,7 +2,7 @@
 // cloud (DynamoDB Local, the embedded goaws SQS, the HTTP API, the Lambda Invoke
 // API) running every function of template.yaml, a TUNE simulator, and a seeded
 // demo account.
-// `trackly local` (and so `make run`) and the end-to-end tests start it.
+// `trackly local` (and so `make run`) starts it, and tests start it through package localruntest.
 package localrun
 
 import (
@@ -15,11 +15,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/app"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/middleware"
+
 	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/app"
 )
 
 // Demo credentials of the simulated TUNE network.
@@ -49,7 +54,10 @@ type Options struct {
 	DisableSchedules  bool
 	// SkipDemo starts the system without seeding the demo account.
 	SkipDemo bool
-	Logger   *slog.Logger
+	// APIOptions adds AWS SDK middleware to the AWS config of the functions it names by logical ID
+	// in template.yaml (tests count a function's DynamoDB calls with it).
+	APIOptions map[string][]func(*middleware.Stack) error
+	Logger     *slog.Logger
 }
 
 // System is a running local system.
@@ -77,6 +85,10 @@ func Functions() map[string]localcloud.Factory {
 // Start starts the system and, unless opts.SkipDemo, seeds the demo account.
 func Start(ctx context.Context, opts Options) (*System, error) {
 	opts.defaults()
+	functions, err := opts.functions()
+	if err != nil {
+		return nil, err
+	}
 	sys := &System{opts: opts, TUNE: tunesim.New(tunesim.Options{
 		NetworkID:    DemoNetworkID,
 		NetworkToken: DemoNetworkToken,
@@ -94,7 +106,7 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 
 	sys.Cloud, err = localcloud.Start(ctx, localcloud.Options{
 		TemplatePath: opts.TemplatePath,
-		Functions:    Functions(),
+		Functions:    functions,
 		HTTPAddr:     opts.HTTPAddr,
 		InvokeAddr:   opts.InvokeAddr,
 		Env: map[string]string{
@@ -143,6 +155,23 @@ func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+}
+
+// functions returns every function's factory, the middleware of o.APIOptions added to the AWS
+// config of those it names.
+func (o *Options) functions() (map[string]localcloud.Factory, error) {
+	functions := Functions()
+	for id, apiOptions := range o.APIOptions {
+		factory, ok := functions[id]
+		if !ok {
+			return nil, fmt.Errorf("APIOptions names %q, which is not a function", id)
+		}
+		functions[id] = func(ctx context.Context, cfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
+			cfg.APIOptions = append(slices.Clip(cfg.APIOptions), apiOptions...)
+			return factory(ctx, cfg, getenv)
+		}
+	}
+	return functions, nil
 }
 
 // dynamoDBDataDir is where DynamoDB Local keeps the tables, or "" for memory.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/samcheck"
 	"github.com/trackly/tune-integration/internal/secrets"
 )
@@ -35,7 +36,7 @@ var buildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-buildvcs=false
 
 // world is the local system, and every function's bootstrap running under the emulator beside it.
 type world struct {
-	sys       *localrun.System
+	sys       *localruntest.System
 	functions map[string]*emulated
 	recorder  *samcheck.Recorder
 }
@@ -79,42 +80,35 @@ func startWorld(t *testing.T) *world {
 	}
 	start := time.Now()
 
-	// The local system starts while the emulator and the bootstraps build.
-	type started struct {
-		sys *localrun.System
-		err error
-	}
-	dataDir := t.TempDir()
-	sysc := make(chan started, 1)
+	// The local system starts while the emulator and the bootstraps build, and closes at cleanup
+	// however the test ends.
+	var sys *localruntest.System
+	started := make(chan error, 1)
+	logger := localruntest.Logger(t)
 	go func() {
-		sys, err := localrun.Start(context.Background(), localrun.Options{
-			TemplatePath:      filepath.Join(root, "template.yaml"),
-			HTTPAddr:          "127.0.0.1:0",
-			InvokeAddr:        "127.0.0.1:0",
-			TUNEAddr:          "127.0.0.1:0",
-			DataDir:           dataDir,
-			TUNEOffers:        20,
-			VisibilityTimeout: time.Second,
-			DisableSchedules:  true,
-		})
-		sysc <- started{sys, err}
+		var err error
+		sys, err = localruntest.New(localrun.Options{Logger: logger})
+		started <- err
 	}()
-	rie := emulatorPath(t)
-	bootstraps := buildBootstraps(t)
-	s := <-sysc
-	if s.err != nil {
-		t.Fatalf("start local system: %v", s.err)
-	}
+	startErr := sync.OnceValue(func() error { return <-started })
 	t.Cleanup(func() {
-		if err := s.sys.Close(); err != nil {
+		if startErr() != nil {
+			return
+		}
+		if err := sys.Close(); err != nil {
 			t.Errorf("close local system: %v", err)
 		}
 	})
-	tmpl := s.sys.Cloud.Template()
-	w := &world{sys: s.sys, functions: map[string]*emulated{}, recorder: samcheck.NewRecorder(tmpl.Partition, tmpl.Region, tmpl.AccountID)}
+	rie := emulatorPath(t)
+	bootstraps := buildBootstraps(t)
+	if err := startErr(); err != nil {
+		t.Fatalf("start local system: %v", err)
+	}
+	tmpl := sys.Cloud.Template()
+	w := &world{sys: sys, functions: map[string]*emulated{}, recorder: samcheck.NewRecorder(tmpl.Partition, tmpl.Region, tmpl.AccountID)}
 
 	// DynamoDB and SQS: the local cloud's, through a proxy that records each function's calls.
-	proxy, err := w.recorder.Proxy(s.sys.Cloud.AWSEndpoint())
+	proxy, err := w.recorder.Proxy(sys.Cloud.AWSEndpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +121,13 @@ func startWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copySecrets(t, filepath.Join(dataDir, "secrets"), ssmDir, prefix, "click-signing-key")
+	copySecrets(t, filepath.Join(sys.DataDir, "secrets"), ssmDir, prefix, "click-signing-key")
 	ssm := httptest.NewServer(w.recorder.SSM(ssmDir))
 	t.Cleanup(ssm.Close)
 
 	for _, id := range functionIDs {
 		f := tmpl.Functions[id]
-		env := s.sys.Cloud.FunctionEnv(id)
+		env := sys.Cloud.FunctionEnv(id)
 		delete(env, "SECRETS_DIR") // secrets come from SSM, as in AWS
 		delete(env, "AWS_SESSION_TOKEN")
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = aws.URL

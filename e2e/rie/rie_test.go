@@ -1,9 +1,9 @@
 package rie_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -17,7 +17,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/samcheck"
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // TestBootstrapsUnderTheRuntimeInterfaceEmulator invokes every built bootstrap with the samples
@@ -144,24 +146,10 @@ func header(res events.APIGatewayV2HTTPResponse, name string) string {
 	return ""
 }
 
-// adminInvoke runs an admin action in the local system (not under the emulator), to look at
-// what the bootstraps did.
-func (w *world) adminInvoke(t *testing.T, function string, payload map[string]any, out any) {
-	t.Helper()
-	if err := w.sys.Invoke(context.Background(), function, payload, out); err != nil {
-		t.Fatal(err)
-	}
-}
-
+// messageClicks reads the demo message's clicks in the local system's report.
 func (w *world) messageClicks(t *testing.T) int64 {
 	t.Helper()
-	var r struct {
-		Total struct {
-			Clicks int64 `json:"clicks"`
-		} `json:"total"`
-	}
-	w.adminInvoke(t, "AdminFunction", map[string]any{"action": "report", "account_id": w.sys.Demo.AccountID, "dimension": "message", "id": "sms-demo-1"}, &r)
-	return r.Total.Clicks
+	return w.sys.Report(t, "message", "sms-demo-1").Total.Clicks
 }
 
 // trackingURL is the demo offer's TUNE tracking link, with its {click_id} placeholder.
@@ -173,7 +161,7 @@ func (w *world) trackingURL(t *testing.T) string {
 			TrackingURL string `json:"tracking_url"`
 		} `json:"offers"`
 	}
-	w.adminInvoke(t, "OfferSyncFunction", map[string]any{"action": "list_offers", "integration_id": w.sys.Demo.IntegrationID, "limit": 100}, &list)
+	w.sys.MustInvoke(t, "OfferSyncFunction", map[string]any{"action": "list_offers", "integration_id": w.sys.Demo.IntegrationID, "limit": 100}, &list)
 	for _, o := range list.Offers {
 		if o.OfferID == w.sys.Demo.OfferID {
 			return o.TrackingURL
@@ -250,16 +238,6 @@ func (w *world) unknownLinkIsNotFound(t *testing.T) {
 	}
 }
 
-// postbackToken is the demo integration's postback token, from its postback URL.
-func (w *world) postbackToken(t *testing.T) string {
-	t.Helper()
-	u, err := url.Parse(w.sys.Demo.PostbackURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Query().Get("token")
-}
-
 type postbackBody struct {
 	Status     string `json:"status"`
 	PostbackID string `json:"postback_id"`
@@ -277,30 +255,12 @@ func decodePostback(t *testing.T, res events.APIGatewayV2HTTPResponse) postbackB
 	return b
 }
 
-// outcomeOf waits for attribution (the local system's, fed by the queue) to settle a postback.
-func (w *world) outcomeOf(t *testing.T, postbackID string, want string) {
+// awaitOutcome waits for attribution (the local system's, fed by the queue) to settle a postback.
+func (w *world) awaitOutcome(t *testing.T, postbackID string, want trackly.PostbackOutcome) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	last := ""
-	for time.Now().Before(deadline) {
-		var log struct {
-			Postbacks []struct {
-				PostbackID string `json:"postback_id"`
-				Outcome    string `json:"outcome"`
-			} `json:"postbacks"`
-		}
-		w.adminInvoke(t, "AdminFunction", map[string]any{"action": "list_postbacks", "limit": 1000}, &log)
-		for _, p := range log.Postbacks {
-			if p.PostbackID == postbackID {
-				last = p.Outcome
-			}
-		}
-		if last == want {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Errorf("postback %s: outcome %q, want %q", postbackID, last, want)
+	localruntest.Eventually(t, fmt.Sprintf("postback %s to be %s", postbackID, want), func() bool {
+		return w.sys.OutcomeOf(t, postbackID).Outcome == want
+	})
 }
 
 func (w *world) postbackGet(t *testing.T, clickID string) {
@@ -317,24 +277,24 @@ func (w *world) postbackGet(t *testing.T, clickID string) {
 	}
 	// With the click id of a real tap and the integration's token, TUNE's postback is queued and
 	// the local system's AttributionFunction attributes it.
-	setQuery(t, ev, map[string]string{"click_id": clickID, "token": w.postbackToken(t), "conversion_id": "rie-get-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+	setQuery(t, ev, map[string]string{"click_id": clickID, "token": w.sys.PostbackToken(t), "conversion_id": "rie-get-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
 	res = w.httpAnswer(t, "PostbackFunction", ev)
 	b := decodePostback(t, res)
 	if res.StatusCode != http.StatusOK || b.Status != "accepted" || b.PostbackID == "" {
 		t.Fatalf("status %d %s, want 200 accepted", res.StatusCode, res.Body)
 	}
-	w.outcomeOf(t, b.PostbackID, "attributed")
+	w.awaitOutcome(t, b.PostbackID, trackly.PostbackAttributed)
 }
 
 func (w *world) postbackPost(t *testing.T) {
 	ev := sample(t, "postback-post.json")
-	setForm(t, ev, map[string]string{"click_id": w.tap(t), "token": w.postbackToken(t), "conversion_id": "rie-post-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+	setForm(t, ev, map[string]string{"click_id": w.tap(t), "token": w.sys.PostbackToken(t), "conversion_id": "rie-post-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
 	res := w.httpAnswer(t, "PostbackFunction", ev)
 	b := decodePostback(t, res)
 	if res.StatusCode != http.StatusOK || b.Status != "accepted" {
 		t.Fatalf("status %d %s, want 200 accepted", res.StatusCode, res.Body)
 	}
-	w.outcomeOf(t, b.PostbackID, "attributed")
+	w.awaitOutcome(t, b.PostbackID, trackly.PostbackAttributed)
 }
 
 func (w *world) invalidPostback(t *testing.T) {
@@ -404,7 +364,7 @@ func (w *world) conversionIs(t *testing.T, conversionID, attribution string) {
 			Attribution  string `json:"attribution"`
 		} `json:"conversions"`
 	}
-	w.adminInvoke(t, "AdminFunction", map[string]any{"action": "list_conversions", "account_id": w.sys.Demo.AccountID, "limit": 1000}, &list)
+	w.sys.MustInvoke(t, "AdminFunction", map[string]any{"action": "list_conversions", "account_id": w.sys.Demo.AccountID, "limit": 1000}, &list)
 	for _, c := range list.Conversions {
 		if c.ConversionID == conversionID {
 			if c.Attribution != attribution {

@@ -9,23 +9,21 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	smithymiddleware "github.com/aws/smithy-go/middleware"
 
+	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/tunesim"
-	"github.com/trackly/tune-integration/internal/app"
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/integrations"
-	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/secrets"
 	"github.com/trackly/tune-integration/internal/store"
@@ -53,6 +51,20 @@ func (c *ddbCounter) count(op string) {
 	c.mu.Unlock()
 }
 
+// setTable names the offers table, whose writes count as "OfferWrite".
+func (c *ddbCounter) setTable(table string) {
+	c.mu.Lock()
+	c.table = table
+	c.mu.Unlock()
+}
+
+// offersTable returns the offers table.
+func (c *ddbCounter) offersTable() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.table
+}
+
 // snapshot returns the counts so far.
 func (c *ddbCounter) snapshot() map[string]int {
 	c.mu.Lock()
@@ -68,17 +80,18 @@ func (c *ddbCounter) snapshot() map[string]int {
 func (c *ddbCounter) middleware(stack *smithymiddleware.Stack) error {
 	return stack.Initialize.Add(smithymiddleware.InitializeMiddlewareFunc("countCalls", func(ctx context.Context, in smithymiddleware.InitializeInput, next smithymiddleware.InitializeHandler) (smithymiddleware.InitializeOutput, smithymiddleware.Metadata, error) {
 		c.count(strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%T", in.Parameters), "*dynamodb."), "Input"))
+		table := c.offersTable()
 		switch p := in.Parameters.(type) {
 		case *dynamodb.BatchWriteItemInput:
-			if _, ok := p.RequestItems[c.table]; ok {
+			if _, ok := p.RequestItems[table]; ok {
 				c.count("OfferWrite")
 			}
 		case *dynamodb.PutItemInput:
-			if aws.ToString(p.TableName) == c.table {
+			if aws.ToString(p.TableName) == table {
 				c.count("OfferWrite")
 			}
 		case *dynamodb.UpdateItemInput:
-			if aws.ToString(p.TableName) == c.table {
+			if aws.ToString(p.TableName) == table {
 				c.count("OfferWrite")
 			}
 		}
@@ -86,9 +99,9 @@ func (c *ddbCounter) middleware(stack *smithymiddleware.Stack) error {
 	}), smithymiddleware.After)
 }
 
-// world is the shared local cloud of this package's tests and benchmarks.
+// world is the shared local system of this package's tests and benchmarks.
 type world struct {
-	cloud   *localcloud.Cloud
+	sys     *localruntest.System
 	store   *store.Store
 	tables  store.Tables
 	secrets *secrets.Store
@@ -97,30 +110,21 @@ type world struct {
 	invokeDDB *ddbCounter
 }
 
-const templatePath = "../../template.yaml"
-
-// functionResource finds the template's functions, which all need a factory.
-var functionResource = regexp.MustCompile(`(?m)^  ([A-Za-z0-9]+):\s*\n    Type: AWS::Serverless::Function\s*$`)
-
 var (
 	worldOnce sync.Once
 	shared    *world
 	worldErr  error
-	dataDir   string
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared != nil {
-		shared.cloud.Close()
-	}
-	if dataDir != "" {
-		os.RemoveAll(dataDir)
+		shared.sys.Close()
 	}
 	os.Exit(code)
 }
 
-// getWorld starts the local cloud (embedded DynamoDB, the template's tables)
+// getWorld starts the local system (embedded DynamoDB, the template's tables)
 // once for the package.
 func getWorld(tb testing.TB) *world {
 	tb.Helper()
@@ -131,52 +135,28 @@ func getWorld(tb testing.TB) *world {
 	return shared
 }
 
+// startWorld starts a local system without the demo account, OfferSyncFunction's DynamoDB calls
+// counted.
 func startWorld() (*world, error) {
-	var err error
-	dataDir, err = os.MkdirTemp("", "offers-test-")
-	if err != nil {
-		return nil, err
-	}
 	w := &world{ddb: &ddbCounter{ops: map[string]int{}}, invokeDDB: &ddbCounter{ops: map[string]int{}}}
-	functions := map[string]localcloud.Factory{}
-	template, err := os.ReadFile(templatePath)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range functionResource.FindAllStringSubmatch(string(template), -1) {
-		id := m[1]
-		functions[id] = func(context.Context, aws.Config, func(string) string) (lambda.Handler, error) {
-			return lambda.NewHandler(func() (string, error) { return "stub", nil }), nil
-		}
-	}
-	// OfferSyncFunction as it runs in AWS, its DynamoDB calls counted.
-	functions["OfferSyncFunction"] = func(ctx context.Context, cfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
-		w.invokeDDB.table = getenv("OFFERS_TABLE")
-		cfg.APIOptions = append(cfg.APIOptions, w.invokeDDB.middleware)
-		return app.OfferSyncFunction(ctx, cfg, getenv)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	w.cloud, err = localcloud.Start(ctx, localcloud.Options{
-		TemplatePath:     templatePath,
-		Functions:        functions,
-		HTTPAddr:         "127.0.0.1:0",
-		InvokeAddr:       "127.0.0.1:0",
-		Env:              map[string]string{"SECRETS_DIR": filepath.Join(dataDir, "secrets"), "PUBLIC_BASE_URL": "http://127.0.0.1:3000"},
-		DisableSchedules: true,
-		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+	sys, err := localruntest.New(localrun.Options{
+		SkipDemo:   true,
+		APIOptions: map[string][]func(*smithymiddleware.Stack) error{"OfferSyncFunction": {w.invokeDDB.middleware}},
 	})
 	if err != nil {
 		return nil, err
 	}
-	env := w.cloud.FunctionEnv("OfferSyncFunction")
+	w.sys = sys
+	env := sys.Cloud.FunctionEnv("OfferSyncFunction")
 	w.tables = store.TablesFromEnv(func(k string) string { return env[k] })
-	w.ddb.table = w.tables.Offers
-	cfg := w.cloud.AWSConfig()
+	w.ddb.setTable(w.tables.Offers)
+	w.invokeDDB.setTable(w.tables.Offers)
+	cfg := sys.Cloud.AWSConfig()
 	cfg.APIOptions = append(cfg.APIOptions, w.ddb.middleware)
 	w.store = store.New(dynamodb.NewFromConfig(cfg), w.tables)
-	dir, err := secrets.NewDir(filepath.Join(dataDir, "secrets"))
+	dir, err := secrets.NewDir(filepath.Join(sys.DataDir, "secrets"))
 	if err != nil {
+		sys.Close()
 		return nil, err
 	}
 	w.secrets = secrets.NewStore(dir)

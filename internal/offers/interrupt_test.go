@@ -444,9 +444,9 @@ func TestOfferSyncFunctionAnswersAnInterruptedAction(t *testing.T) {
 		t.Run(tt.action, func(t *testing.T) {
 			w := getWorld(t)
 			n, id := autoSynced(t, w)
-			env := w.cloud.FunctionEnv("OfferSyncFunction")
+			env := w.sys.Cloud.FunctionEnv("OfferSyncFunction")
 			env["OFFER_PAGE_SIZE"] = "50"
-			h, err := app.OfferSyncFunction(context.Background(), w.cloud.AWSConfig(), func(k string) string { return env[k] })
+			h, err := app.OfferSyncFunction(context.Background(), w.sys.Cloud.AWSConfig(), func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,16 +10,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/integrations"
-	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // invoke invokes OfferSyncFunction as Lambda would, and decodes its answer into out.
 func (w *world) invoke(t *testing.T, payload []byte, out any) *localcloud.FunctionError {
 	t.Helper()
-	res, err := w.cloud.Invoke(context.Background(), "OfferSyncFunction", payload)
+	res, err := w.sys.Cloud.Invoke(context.Background(), "OfferSyncFunction", payload)
 	var fe *localcloud.FunctionError
 	if errors.As(err, &fe) {
 		return fe
@@ -44,7 +44,7 @@ func TestOfferSyncFunctionRunsTheSamplePayloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { w.cloud.Close() })
+	t.Cleanup(func() { w.sys.Close() })
 	n := newNetwork(t, tunesim.Options{Offers: 200})
 	w.integration(t, n, "affiliate", func(s *integrations.Settings) {
 		s.IntegrationID, s.AutoSync, s.SyncFrequency, s.DefaultCurrency, s.RateLimit = ptr("in_demo"), ptr(true), ptr("15m"), ptr("USD"), ptr(50)

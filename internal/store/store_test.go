@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
@@ -20,15 +20,7 @@ import (
 // newStore returns a Store on the local cloud's embedded DynamoDB, with the tables of template.yaml.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
-	sys, err := localrun.Start(context.Background(), localrun.Options{
-		TemplatePath: filepath.Join("..", "..", "template.yaml"),
-		HTTPAddr:     "127.0.0.1:0", InvokeAddr: "127.0.0.1:0", TUNEAddr: "127.0.0.1:0",
-		DataDir: t.TempDir(), DisableSchedules: true, SkipDemo: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sys.Close() })
+	sys := localruntest.Start(t, localrun.Options{SkipDemo: true})
 	env := sys.Cloud.FunctionEnv("AttributionFunction")
 	return store.New(dynamodb.NewFromConfig(sys.Cloud.AWSConfig()), store.TablesFromEnv(func(k string) string { return env[k] }))
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/trackly/tune-integration/dev/localcloud"
+	"github.com/trackly/tune-integration/dev/samtemplate"
 	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
@@ -74,7 +74,7 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 				if ev.Version != "2.0" || ev.RequestContext.HTTP.Method == "" || ev.RequestContext.Stage != "$default" {
 					t.Errorf("not an HTTP API payload 2.0 request: version %q, method %q, stage %q", ev.Version, ev.RequestContext.HTTP.Method, ev.RequestContext.Stage)
 				}
-				i := slices.IndexFunc(f.Routes, func(r localcloud.HTTPAPIRoute) bool { return r.RouteKey() == ev.RouteKey })
+				i := slices.IndexFunc(f.Routes, func(r samtemplate.HTTPAPIRoute) bool { return r.RouteKey() == ev.RouteKey })
 				if i < 0 {
 					t.Fatalf("routeKey %q is none of %s's routes", ev.RouteKey, s.function)
 				}

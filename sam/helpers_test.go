@@ -11,8 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 const root = ".."
@@ -24,16 +24,16 @@ var functionIDs = []string{"PostbackFunction", "ClickFunction", "AttributionFunc
 
 var (
 	loadOnce sync.Once
-	loaded   *localcloud.Template
+	loaded   *samtemplate.Template
 	loadErr  error
 	rawDoc   map[string]any
 )
 
 // template returns template.yaml resolved with its defaults (in account 000000000000).
-func template(t *testing.T) *localcloud.Template {
+func template(t *testing.T) *samtemplate.Template {
 	t.Helper()
 	loadOnce.Do(func() {
-		loaded, loadErr = localcloud.ParseTemplate(templatePath, nil)
+		loaded, loadErr = samtemplate.Parse(templatePath, samtemplate.Options{})
 		if loadErr != nil {
 			return
 		}
@@ -63,7 +63,7 @@ func raw(t *testing.T, keys ...string) any {
 	return v
 }
 
-func resource(t *testing.T, id string) *localcloud.Resource {
+func resource(t *testing.T, id string) *samtemplate.Resource {
 	t.Helper()
 	r, err := template(t).Resource(id)
 	if err != nil {

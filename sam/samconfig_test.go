@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trackly/tune-integration/dev/localcloud"
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // readTOML reads the flat TOML of samconfig.toml: [table.path] headers and key = value lines with
@@ -125,7 +125,7 @@ func TestSamconfigDeploysEachStage(t *testing.T) {
 				t.Errorf("parameter_overrides Stage=%q, want %q", params["Stage"], stage)
 			}
 			// Every override names a template parameter and is one it accepts.
-			if _, err := localcloud.ParseTemplate(templatePath, params); err != nil {
+			if _, err := samtemplate.Parse(templatePath, samtemplate.Options{Parameters: params}); err != nil {
 				t.Errorf("parameter_overrides %q: %v", overrides, err)
 			}
 		})

@@ -27,6 +27,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/trackly/tune-integration/dev/dynamodblocal"
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // defaultPollWait is the long-poll wait of SQS pollers, as Lambda's; maxPollWait is SQS's limit.
@@ -74,16 +75,19 @@ type Options struct {
 // Cloud runs a SAM application in the process: its functions, the events that invoke them, and the
 // DynamoDB tables and SQS queues of its template.
 type Cloud struct {
-	opts        Options
-	log         *slog.Logger
-	region      string
-	template    *Template
+	opts Options
+	log  *slog.Logger
+	// template is the resolved template: its first pass until the tables and queues exist, then the
+	// one with their identities. Its region and account are the Cloud's.
+	template    *samtemplate.Template
 	awsCfg      aws.Config
 	credentials aws.Credentials
 	awsURL      string
-	names       resourceNames
-	functions   map[string]*function
-	routes      []*route
+	// tableNames and queues are the identities of the tables and queues created, by logical ID.
+	tableNames map[string]string
+	queues     map[string]samtemplate.QueueIdentity
+	functions  map[string]*function
+	routes     []*route
 
 	httpURL   string
 	httpPort  string // for the x-forwarded-port header
@@ -126,7 +130,6 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 	c := &Cloud{
 		opts:      opts,
 		log:       log.With("component", "localcloud"),
-		region:    regionFromEnv(),
 		functions: map[string]*function{},
 	}
 	workersCtx, stopWorkers := context.WithCancel(context.Background())
@@ -141,20 +144,25 @@ func Start(ctx context.Context, opts Options) (*Cloud, error) {
 
 func (c *Cloud) start(ctx, workersCtx, awsCtx context.Context) error {
 	// A first pass gives the resources to create; the second resolves references to their identities.
-	t, err := parseTemplate(c.opts.TemplatePath, c.opts.Parameters, c.region, resourceNames{})
-	if err != nil {
+	var err error
+	if c.template, err = samtemplate.Parse(c.opts.TemplatePath, samtemplate.Options{Parameters: c.opts.Parameters}); err != nil {
 		return err
 	}
-	if err := checkFactories(t, c.opts.Functions); err != nil {
+	if err := checkFactories(c.template, c.opts.Functions); err != nil {
 		return err
 	}
 	if err := c.startAWSEndpoint(ctx, awsCtx); err != nil {
 		return err
 	}
-	if err := c.createResources(ctx, t); err != nil {
+	if err := c.createResources(ctx, c.template); err != nil {
 		return err
 	}
-	if c.template, err = parseTemplate(c.opts.TemplatePath, c.opts.Parameters, c.region, c.names); err != nil {
+	c.template, err = samtemplate.Parse(c.opts.TemplatePath, samtemplate.Options{
+		Parameters:      c.opts.Parameters,
+		TableNames:      c.tableNames,
+		QueueIdentities: c.queues,
+	})
+	if err != nil {
 		return err
 	}
 	// The APIs listen before the cold starts, so that Env can name their URLs.
@@ -196,7 +204,7 @@ func (c *Cloud) start(ctx, workersCtx, awsCtx context.Context) error {
 }
 
 // checkFactories checks that the template's functions and the factories match.
-func checkFactories(t *Template, factories map[string]Factory) error {
+func checkFactories(t *samtemplate.Template, factories map[string]Factory) error {
 	var errs []error
 	for id := range t.Functions {
 		if factories[id] == nil {
@@ -228,10 +236,10 @@ func (c *Cloud) startAWSEndpoint(ctx, awsCtx context.Context) error {
 	}
 	c.awsURL = "http://" + ln.Addr().String()
 	if externalEndpoint("SQS") == "" {
-		endpoint.sqs = newSQSEmulator(c.region, c.awsURL)
+		endpoint.sqs = newSQSEmulator(c.template.Region, c.template.AccountID, c.awsURL)
 	}
 	c.awsServer = c.serve(ln, newServer(endpoint, func(net.Listener) context.Context { return awsCtx }))
-	if c.awsCfg, err = loadAWSConfig(ctx, c.region, c.awsURL); err != nil {
+	if c.awsCfg, err = loadAWSConfig(ctx, c.template.Region, c.awsURL); err != nil {
 		return err
 	}
 	if c.credentials, err = c.awsCfg.Credentials.Retrieve(ctx); err != nil {
@@ -261,9 +269,9 @@ func (c *Cloud) startDynamoDB(ctx context.Context) (*url.URL, error) {
 // createResources creates the template's tables and queues, unless they exist. Tables in a shared
 // DynamoDB Local and queues on the embedded goaws, which every Cloud of the process shares, get a name
 // suffix of their own.
-func (c *Cloud) createResources(ctx context.Context, t *Template) error {
+func (c *Cloud) createResources(ctx context.Context, t *samtemplate.Template) error {
 	ddb := dynamodb.NewFromConfig(c.awsCfg)
-	c.names.tables = map[string]string{}
+	c.tableNames = map[string]string{}
 	for id, table := range t.Tables {
 		table.Name += c.tableSuffix
 		created, err := createTable(ctx, ddb, table)
@@ -275,13 +283,13 @@ func (c *Cloud) createResources(ctx context.Context, t *Template) error {
 				return err
 			}
 		}
-		c.names.tables[id] = table.Name
+		c.tableNames[id] = table.Name
 	}
 	qc := &queueCreator{
 		client:  sqs.NewFromConfig(c.awsCfg),
 		queues:  t.Queues,
 		timeout: c.opts.VisibilityTimeout,
-		created: map[string]queueIdentity{},
+		created: map[string]samtemplate.QueueIdentity{},
 		pending: map[string]bool{},
 	}
 	if externalEndpoint("SQS") == "" {
@@ -292,7 +300,7 @@ func (c *Cloud) createResources(ctx context.Context, t *Template) error {
 			return err
 		}
 	}
-	c.names.queues = qc.created
+	c.queues = qc.created
 	return nil
 }
 
@@ -461,7 +469,7 @@ func (c *Cloud) AWSConfig() aws.Config { return c.awsCfg.Copy() }
 
 // Template returns the template as resolved for this Cloud, with the identities of its tables and
 // queues. It is shared and must not be modified.
-func (c *Cloud) Template() *Template { return c.template }
+func (c *Cloud) Template() *samtemplate.Template { return c.template }
 
 // FunctionEnv returns a function's environment: the template's variables and Lambda's, the endpoints
 // and credentials of this Cloud's AWS, and Options.Env. It is nil for an unknown function.
@@ -473,10 +481,10 @@ func (c *Cloud) FunctionEnv(logicalID string) map[string]string {
 }
 
 // QueueURL returns the URL of a template queue, or "".
-func (c *Cloud) QueueURL(logicalID string) string { return c.names.queues[logicalID].URL }
+func (c *Cloud) QueueURL(logicalID string) string { return c.queues[logicalID].URL }
 
 // TableName returns the name of a template table, or "".
-func (c *Cloud) TableName(logicalID string) string { return c.names.tables[logicalID] }
+func (c *Cloud) TableName(logicalID string) string { return c.tableNames[logicalID] }
 
 // Invoke invokes a function synchronously, as the Lambda Invoke API does; the function may be named
 // by logical ID, name or ARN, with an optional ":qualifier". A function's failure is returned as a

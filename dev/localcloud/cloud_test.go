@@ -19,6 +19,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
+// testTemplate is the template of the tests' Cloud; the samtemplate tests resolve it too.
+const testTemplate = "testdata/template.yaml"
+
 // waitTimeout bounds the waits of the tests, generously for a busy machine.
 const waitTimeout = 30 * time.Second
 

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // Factory builds a function's handler from its environment, as the function's main.go does in AWS.
@@ -45,7 +47,7 @@ func (e *FunctionError) Error() string {
 // handler need not be safe for concurrent use (lambda.NewHandler's answers live in a buffer that it
 // reuses, aws/aws-lambda-go#639).
 type function struct {
-	*Function
+	*samtemplate.Function
 	arn     string
 	env     map[string]string
 	factory Factory
@@ -57,7 +59,7 @@ type function struct {
 
 // functionEnv returns the environment Lambda would give a function, plus the endpoints and
 // credentials to reach this Cloud's AWS, plus Options.Env.
-func (c *Cloud) functionEnv(f *Function) map[string]string {
+func (c *Cloud) functionEnv(f *samtemplate.Function) map[string]string {
 	env := maps.Clone(f.Environment)
 	env["AWS_LAMBDA_FUNCTION_NAME"] = f.Name
 	env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
@@ -67,8 +69,8 @@ func (c *Cloud) functionEnv(f *Function) map[string]string {
 	if f.LogFormat == "JSON" && f.ApplicationLogLevel != "" {
 		env["AWS_LAMBDA_LOG_LEVEL"] = f.ApplicationLogLevel
 	}
-	env["AWS_REGION"] = c.region
-	env["AWS_DEFAULT_REGION"] = c.region
+	env["AWS_REGION"] = c.template.Region
+	env["AWS_DEFAULT_REGION"] = c.template.Region
 	env["_HANDLER"] = f.Handler
 	env["AWS_ENDPOINT_URL_DYNAMODB"] = c.serviceEndpoint("DYNAMODB")
 	env["AWS_ENDPOINT_URL_SQS"] = c.serviceEndpoint("SQS")
@@ -84,14 +86,20 @@ func (c *Cloud) functionEnv(f *Function) map[string]string {
 }
 
 // newFunction prepares a function and starts its first instance, so that a failing init shows at Start.
-func (c *Cloud) newFunction(ctx context.Context, f *Function, factory Factory) (*function, error) {
-	fn := &function{Function: f, arn: functionARN(c.region, f.Name), env: c.functionEnv(f), factory: factory, awsCfg: c.awsCfg}
+func (c *Cloud) newFunction(ctx context.Context, f *samtemplate.Function, factory Factory) (*function, error) {
+	fn := &function{Function: f, arn: c.functionARN(f.Name), env: c.functionEnv(f), factory: factory, awsCfg: c.awsCfg}
 	h, err := fn.start(ctx)
 	if err != nil {
 		return nil, err
 	}
 	fn.release(h)
 	return fn, nil
+}
+
+// functionARN returns the ARN of the function of the given name in the template's account.
+func (c *Cloud) functionARN(name string) string {
+	t := c.template
+	return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", t.Partition, t.Region, t.AccountID, name)
 }
 
 // start starts an instance: it builds a handler with the factory, as a cold start does.

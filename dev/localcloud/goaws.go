@@ -29,6 +29,10 @@ const (
 	// replayWindow is how long the emulator keeps a ReceiveMessage answer for a retry of its call: the
 	// SDK's retries of a call come within seconds.
 	replayWindow = time.Minute
+	// sqsVisibilityTimeout and sqsRetentionPeriod are SQS's defaults, for queues created without these
+	// attributes.
+	sqsVisibilityTimeout = 30 * time.Second
+	sqsRetentionPeriod   = 4 * 24 * time.Hour
 )
 
 // goaws keeps its queues in process-wide variables, shared by every Cloud of the process.
@@ -42,9 +46,9 @@ var (
 	goawsGate sync.RWMutex
 )
 
-// startGoAWS configures goaws once per process and starts its sweeper, which runs for the life of
-// the process.
-func startGoAWS(region string) {
+// startGoAWS configures goaws once per process, in the region and account of the first Cloud, and
+// starts its sweeper, which runs for the life of the process.
+func startGoAWS(region, accountID string) {
 	goawsOnce.Do(func() {
 		// goaws logs a warning for every empty receive.
 		logrus.SetLevel(logrus.ErrorLevel)
@@ -54,9 +58,9 @@ func startGoAWS(region string) {
 			Region:    region,
 			AccountID: accountID,
 			QueueAttributeDefaults: models.EnvQueueAttributes{
-				VisibilityTimeout:      int(defaultVisibilityTimeout / time.Second),
+				VisibilityTimeout:      int(sqsVisibilityTimeout / time.Second),
 				MaximumMessageSize:     256 << 10, // SQS's default and limit
-				MessageRetentionPeriod: int(defaultRetentionPeriod / time.Second),
+				MessageRetentionPeriod: int(sqsRetentionPeriod / time.Second),
 			},
 		}
 		goawsURLPrefix = "http://" + region + "." + goawsHost + ":" + goawsPort + "/"
@@ -87,8 +91,10 @@ type receiveAnswer struct {
 	messages []json.RawMessage
 }
 
-func newSQSEmulator(region, baseURL string) *sqsEmulator {
-	startGoAWS(region)
+// newSQSEmulator returns an emulator that answers with queue URLs of baseURL, starting goaws in region
+// and accountID unless it runs already.
+func newSQSEmulator(region, accountID, baseURL string) *sqsEmulator {
+	startGoAWS(region, accountID)
 	return &sqsEmulator{baseURL: baseURL, queues: map[string]bool{}, answers: map[string]receiveAnswer{}}
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // maxHTTPAPIPayload is API Gateway's limit on request bodies.
@@ -26,12 +28,12 @@ const apiGatewayTimeFormat = "02/Jan/2006:15:04:05 -0700"
 
 // route is an HTTP API route and the function it integrates.
 type route struct {
-	HTTPAPIRoute
+	samtemplate.HTTPAPIRoute
 	fn       *function
 	segments []string
 }
 
-func newRoute(r HTTPAPIRoute, fn *function) *route {
+func newRoute(r samtemplate.HTTPAPIRoute, fn *function) *route {
 	return &route{HTTPAPIRoute: r, fn: fn, segments: strings.Split(strings.TrimPrefix(r.Path, "/"), "/")}
 }
 
@@ -204,7 +206,7 @@ func (c *Cloud) apiGatewayEvent(r *http.Request, rt *route, params map[string]st
 		PathParameters:        params,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey:     rt.RouteKey(),
-			AccountID:    accountID,
+			AccountID:    c.template.AccountID,
 			Stage:        "$default",
 			RequestID:    requestID,
 			APIID:        rt.APIID,

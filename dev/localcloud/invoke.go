@@ -25,7 +25,7 @@ func (c *Cloud) invokeAPIHandler() http.Handler {
 func (c *Cloud) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	f, qualifier := c.lookupFunction(r.PathValue("name"))
 	if f == nil {
-		writeLambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+functionARN(c.region, r.PathValue("name")))
+		writeLambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+c.functionARN(r.PathValue("name")))
 		return
 	}
 	if q := r.URL.Query().Get("Qualifier"); q != "" {

@@ -13,6 +13,8 @@ import (
 	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // tableActiveTimeout bounds the wait for a table created on an external endpoint to become active.
@@ -20,7 +22,7 @@ const tableActiveTimeout = 2 * time.Minute
 
 // createTable creates a table unless it exists, and tells whether it did. Tables are created on demand
 // whatever their billing mode, which does not matter locally.
-func createTable(ctx context.Context, client *dynamodb.Client, t *Table) (bool, error) {
+func createTable(ctx context.Context, client *dynamodb.Client, t *samtemplate.Table) (bool, error) {
 	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(t.Name),
 		BillingMode: dynamodbtypes.BillingModePayPerRequest,
@@ -57,7 +59,7 @@ func createTable(ctx context.Context, client *dynamodb.Client, t *Table) (bool, 
 }
 
 // activateTable waits for a table created on an external endpoint to be active and enables its TTL.
-func activateTable(ctx context.Context, client *dynamodb.Client, t *Table) error {
+func activateTable(ctx context.Context, client *dynamodb.Client, t *samtemplate.Table) error {
 	waiter := dynamodb.NewTableExistsWaiter(client)
 	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)}, tableActiveTimeout); err != nil {
 		return fmt.Errorf("wait for table %s: %w", t.Name, err)
@@ -78,7 +80,7 @@ func activateTable(ctx context.Context, client *dynamodb.Client, t *Table) error
 	return nil
 }
 
-func keySchema(elems []KeySchemaElement) []dynamodbtypes.KeySchemaElement {
+func keySchema(elems []samtemplate.KeySchemaElement) []dynamodbtypes.KeySchemaElement {
 	out := make([]dynamodbtypes.KeySchemaElement, 0, len(elems))
 	for _, k := range elems {
 		out = append(out, dynamodbtypes.KeySchemaElement{
@@ -89,7 +91,7 @@ func keySchema(elems []KeySchemaElement) []dynamodbtypes.KeySchemaElement {
 	return out
 }
 
-func projection(p Projection) *dynamodbtypes.Projection {
+func projection(p samtemplate.Projection) *dynamodbtypes.Projection {
 	return &dynamodbtypes.Projection{
 		ProjectionType:   dynamodbtypes.ProjectionType(p.ProjectionType),
 		NonKeyAttributes: p.NonKeyAttributes,
@@ -99,20 +101,20 @@ func projection(p Projection) *dynamodbtypes.Projection {
 // queueCreator creates a template's queues, dead-letter queues first.
 type queueCreator struct {
 	client  *sqs.Client
-	queues  map[string]*Queue
+	queues  map[string]*samtemplate.Queue
 	suffix  string        // appended to queue names, to keep Clouds sharing goaws apart
 	timeout time.Duration // overrides the queues' visibility timeout, if positive
-	created map[string]queueIdentity
+	created map[string]samtemplate.QueueIdentity
 	pending map[string]bool
 }
 
 // create creates a queue unless it exists, and returns its identity.
-func (qc *queueCreator) create(ctx context.Context, q *Queue) (queueIdentity, error) {
+func (qc *queueCreator) create(ctx context.Context, q *samtemplate.Queue) (samtemplate.QueueIdentity, error) {
 	if id, ok := qc.created[q.LogicalID]; ok {
 		return id, nil
 	}
 	if qc.pending[q.LogicalID] {
-		return queueIdentity{}, fmt.Errorf("queue %s is its own dead-letter queue", q.LogicalID)
+		return samtemplate.QueueIdentity{}, fmt.Errorf("queue %s is its own dead-letter queue", q.LogicalID)
 	}
 	qc.pending[q.LogicalID] = true
 	visibility := q.VisibilityTimeout
@@ -128,17 +130,17 @@ func (qc *queueCreator) create(ctx context.Context, q *Queue) (queueIdentity, er
 		if dlq, ok := qc.queues[rp.DeadLetterQueue]; ok {
 			id, err := qc.create(ctx, dlq)
 			if err != nil {
-				return queueIdentity{}, err
+				return samtemplate.QueueIdentity{}, err
 			}
 			target = id.ARN
 		}
 		policy, err := json.Marshal(map[string]any{"deadLetterTargetArn": target, "maxReceiveCount": rp.MaxReceiveCount})
 		if err != nil {
-			return queueIdentity{}, err
+			return samtemplate.QueueIdentity{}, err
 		}
 		attrs[string(sqstypes.QueueAttributeNameRedrivePolicy)] = string(policy)
 	}
-	id := queueIdentity{Name: q.Name + qc.suffix}
+	id := samtemplate.QueueIdentity{Name: q.Name + qc.suffix}
 	out, err := qc.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(id.Name), Attributes: attrs})
 	if _, exists := errors.AsType[*sqstypes.QueueNameExists](err); exists {
 		var got *sqs.GetQueueUrlOutput
@@ -149,14 +151,14 @@ func (qc *queueCreator) create(ctx context.Context, q *Queue) (queueIdentity, er
 		id.URL = aws.ToString(out.QueueUrl)
 	}
 	if err != nil {
-		return queueIdentity{}, fmt.Errorf("create queue %s: %w", id.Name, err)
+		return samtemplate.QueueIdentity{}, fmt.Errorf("create queue %s: %w", id.Name, err)
 	}
 	attrOut, err := qc.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(id.URL),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
 	})
 	if err != nil {
-		return queueIdentity{}, fmt.Errorf("get ARN of queue %s: %w", id.Name, err)
+		return samtemplate.QueueIdentity{}, fmt.Errorf("get ARN of queue %s: %w", id.Name, err)
 	}
 	id.ARN = attrOut.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 	qc.created[q.LogicalID] = id

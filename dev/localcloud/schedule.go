@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // rateExpression matches the rate schedules the local cloud runs.
@@ -84,19 +86,20 @@ func (c *Cloud) TriggerSchedule(ctx context.Context, logicalID string) error {
 }
 
 // deliverSchedule invokes a function with a schedule's constant Input, or else with the Scheduled Event.
-func (c *Cloud) deliverSchedule(ctx context.Context, f *function, s Schedule) error {
+func (c *Cloud) deliverSchedule(ctx context.Context, f *function, s samtemplate.Schedule) error {
 	payload := []byte(s.Input)
 	if s.Input == "" {
+		t := c.template
 		var err error
 		payload, err = json.Marshal(events.EventBridgeEvent{
 			Version:    "0",
 			ID:         newUUID(),
 			DetailType: "Scheduled Event",
 			Source:     "aws.events",
-			AccountID:  accountID,
+			AccountID:  t.AccountID,
 			Time:       time.Now().UTC().Truncate(time.Second),
-			Region:     c.region,
-			Resources:  []string{fmt.Sprintf("arn:%s:events:%s:%s:rule/%s-%s%s", partition, c.region, accountID, stackName, f.LogicalID, s.Event)},
+			Region:     t.Region,
+			Resources:  []string{fmt.Sprintf("arn:%s:events:%s:%s:rule/%s-%s%s", t.Partition, t.Region, t.AccountID, t.StackName, f.LogicalID, s.Event)},
 			Detail:     json.RawMessage("{}"),
 		})
 		if err != nil {

@@ -42,3 +42,21 @@ func TestTriggerSchedule(t *testing.T) {
 		t.Errorf("TriggerSchedule of an unknown function: err = %v", err)
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	for expr, want := range map[string]time.Duration{
+		"rate(1 minute)":  time.Minute,
+		"rate(5 minutes)": 5 * time.Minute,
+		"rate(2 hours)":   2 * time.Hour,
+		"rate(1 day)":     24 * time.Hour,
+	} {
+		if got, err := parseRate(expr); err != nil || got != want {
+			t.Errorf("parseRate(%q) = %v, %v; want %v", expr, got, err, want)
+		}
+	}
+	for _, expr := range []string{"rate(0 minutes)", "cron(0 3 * * ? *)", "rate(5 seconds)"} {
+		if _, err := parseRate(expr); err == nil {
+			t.Errorf("parseRate(%q) succeeded", expr)
+		}
+	}
+}

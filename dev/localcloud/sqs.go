@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 const (
@@ -32,7 +34,7 @@ const (
 type sqsMapping struct {
 	cloud    *Cloud
 	fn       *function
-	src      SQSEventSource
+	src      samtemplate.SQSEventSource
 	client   *sqs.Client
 	queueURL string
 	// maxReceiveCount is the maxReceiveCount of the queue's redrive policy, or 0.
@@ -178,7 +180,7 @@ func (m *sqsMapping) record(msg types.Message) events.SQSMessage {
 		MessageAttributes:      make(map[string]events.SQSMessageAttribute, len(msg.MessageAttributes)),
 		EventSourceARN:         m.src.QueueARN,
 		EventSource:            "aws:sqs",
-		AWSRegion:              m.cloud.region,
+		AWSRegion:              m.cloud.template.Region,
 	}
 	for k, v := range msg.Attributes {
 		r.Attributes[k] = v

@@ -253,7 +253,7 @@ type lossyEndpoint struct {
 func newLossyEndpoint(t *testing.T, lossEvery int) *lossyEndpoint {
 	e := &lossyEndpoint{t: t, lossEvery: lossEvery, lost: map[string]bool{}}
 	e.Server = httptest.NewUnstartedServer(e)
-	e.emulator = newSQSEmulator("us-east-1", "http://"+e.Listener.Addr().String())
+	e.emulator = newSQSEmulator("us-east-1", "000000000000", "http://"+e.Listener.Addr().String())
 	e.Start()
 	t.Cleanup(e.Close)
 	return e
@@ -454,9 +454,9 @@ func sqsCall(t *testing.T, h http.Handler, action, call string, in, out any) {
 // messages of the call's earlier answer while they are in flight under its receipt handles, and as a
 // new call once they are not.
 func TestSQSReceiveRetry(t *testing.T) {
-	e := newSQSEmulator("us-east-1", "http://sqs.test")
+	e := newSQSEmulator("us-east-1", "000000000000", "http://sqs.test")
 	name := "Retry-" + randomHex(4)
-	queueURL := "http://sqs.test/" + accountID + "/" + name
+	queueURL := "http://sqs.test/000000000000/" + name
 	sqsCall(t, e, "CreateQueue", "create", map[string]any{"QueueName": name, "Attributes": map[string]string{"VisibilityTimeout": "1"}}, nil)
 	t.Cleanup(func() { sqsCall(t, e, "DeleteQueue", "delete", map[string]string{"QueueUrl": queueURL}, nil) })
 	sqsCall(t, e, "SendMessage", "send", map[string]string{"QueueUrl": queueURL, "MessageBody": "x"}, nil)

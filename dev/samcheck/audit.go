@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trackly/tune-integration/dev/localcloud"
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // dataServices are the services whose actions read or write data (as opposed to logs and traces).
@@ -152,7 +152,7 @@ func confinedByDeny(action string, all []Statement) bool {
 
 // EventSourceRequests returns what the event sources of a function ask of its role: Lambda polls
 // an SQS event source's queue with the function's own permissions.
-func EventSourceRequests(t *localcloud.Template, logicalID string) ([]Request, error) {
+func EventSourceRequests(t *samtemplate.Template, logicalID string) ([]Request, error) {
 	r, err := t.Resource(logicalID)
 	if err != nil {
 		return nil, err

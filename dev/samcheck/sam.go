@@ -6,13 +6,13 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/trackly/tune-integration/dev/localcloud"
+	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
 // arns builds ARNs in a template's partition, region and account.
 type arns struct{ partition, region, account string }
 
-func arnsOf(t *localcloud.Template) arns { return arns{t.Partition, t.Region, t.AccountID} }
+func arnsOf(t *samtemplate.Template) arns { return arns{t.Partition, t.Region, t.AccountID} }
 
 func (a arns) of(service, resource string) string {
 	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", a.partition, service, a.region, a.account, resource)
@@ -92,7 +92,7 @@ func managed(name, why string) []Statement {
 // FunctionPolicies returns every statement of a function's execution role as SAM creates it: the
 // managed policies SAM attaches by itself (basic execution; X-Ray with Tracing: Active; the SQS
 // poller policy for each SQS event) and the function's Policies, policy templates expanded.
-func FunctionPolicies(t *localcloud.Template, logicalID string) ([]Statement, error) {
+func FunctionPolicies(t *samtemplate.Template, logicalID string) ([]Statement, error) {
 	r, err := t.Resource(logicalID)
 	if err != nil {
 		return nil, err

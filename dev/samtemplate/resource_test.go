@@ -1,4 +1,4 @@
-package localcloud
+package samtemplate
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestTemplateResourceAndOutputs(t *testing.T) {
-	tmpl, err := ParseTemplate("../../template.yaml", nil)
+	tmpl, err := Parse("../../template.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestTemplateResourceAndOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An attribute the local cloud cannot know resolves to a placeholder.
+	// An attribute the evaluator cannot know resolves to a placeholder.
 	if got := api.Properties["AccessLogSettings"].(map[string]any)["DestinationArn"]; got != "HttpApiAccessLogs.Arn" {
 		t.Errorf("DestinationArn = %v", got)
 	}
@@ -50,7 +50,7 @@ func TestTemplateResourceAndOutputs(t *testing.T) {
 		t.Errorf("outputs = %v", outputs)
 	}
 
-	test, err := ParseTemplate(testTemplate, nil)
+	test, err := Parse(testTemplate, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package localcloud
+package samtemplate
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 )
 
 // Resource is any resource of a template, resolved: what checks of a template (policies, alarms,
-// build metadata) read beyond what the local cloud runs.
+// build metadata) read beyond the functions, tables and queues of a Template.
 type Resource struct {
 	LogicalID string
 	Type      string
@@ -19,7 +19,7 @@ type Resource struct {
 	UpdateReplacePolicy string
 	// Metadata and Properties are resolved as the template's parameters and this Template's resource
 	// identities give them; a function's Properties have the template's Globals applied. Fn::GetAtt
-	// of an attribute the local cloud does not know (such as the ARN of a log group) resolves to
+	// of an attribute the evaluator does not know (such as the ARN of a log group) resolves to
 	// "<LogicalID>.<Attribute>".
 	Metadata   map[string]any
 	Properties map[string]any

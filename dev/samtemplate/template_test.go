@@ -1,4 +1,4 @@
-package localcloud
+package samtemplate
 
 import (
 	"reflect"
@@ -7,10 +7,12 @@ import (
 	"time"
 )
 
-const testTemplate = "testdata/template.yaml"
+// testTemplate is the template the localcloud tests run, which exercises parameters, conditions
+// and most intrinsic functions.
+const testTemplate = "../localcloud/testdata/template.yaml"
 
-func TestParseTemplateProjectTemplate(t *testing.T) {
-	tmpl, err := ParseTemplate("../../template.yaml", nil)
+func TestParseProjectTemplate(t *testing.T) {
+	tmpl, err := Parse("../../template.yaml", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestParseTemplateProjectTemplate(t *testing.T) {
 		t.Errorf("ConversionsTable = %+v", conversions)
 	}
 
-	overridden, err := ParseTemplate("../../template.yaml", map[string]string{"PublicBaseURL": "https://t.example.com", "Stage": "prod"})
+	overridden, err := Parse("../../template.yaml", Options{Parameters: map[string]string{"PublicBaseURL": "https://t.example.com", "Stage": "prod"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +84,8 @@ func TestParseTemplateProjectTemplate(t *testing.T) {
 	}
 }
 
-func TestParseTemplateIntrinsics(t *testing.T) {
-	tmpl, err := ParseTemplate(testTemplate, nil)
+func TestParseIntrinsics(t *testing.T) {
+	tmpl, err := Parse(testTemplate, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestParseTemplateIntrinsics(t *testing.T) {
 		t.Errorf("ItemsTable = %+v", items)
 	}
 
-	prod, err := ParseTemplate(testTemplate, map[string]string{"Stage": "prod", "Banner": "news"})
+	prod, err := Parse(testTemplate, Options{Parameters: map[string]string{"Stage": "prod", "Banner": "news"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestParseTemplateIntrinsics(t *testing.T) {
 	}
 }
 
-func TestParseTemplateErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	for name, params := range map[string]map[string]string{
 		"value not allowed": {"Stage": "staging"},
 		"below MinValue":    {"MaxReceiveCount": "0"},
@@ -143,30 +145,12 @@ func TestParseTemplateErrors(t *testing.T) {
 		"undeclared":        {"Nope": "x"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := ParseTemplate(testTemplate, params); err == nil {
-				t.Errorf("ParseTemplate(%v) succeeded", params)
+			if _, err := Parse(testTemplate, Options{Parameters: params}); err == nil {
+				t.Errorf("Parse(%v) succeeded", params)
 			}
 		})
 	}
-	if _, err := ParseTemplate("testdata/missing.yaml", nil); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+	if _, err := Parse("testdata/missing.yaml", Options{}); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing template: err = %v", err)
-	}
-}
-
-func TestParseRate(t *testing.T) {
-	for expr, want := range map[string]time.Duration{
-		"rate(1 minute)":  time.Minute,
-		"rate(5 minutes)": 5 * time.Minute,
-		"rate(2 hours)":   2 * time.Hour,
-		"rate(1 day)":     24 * time.Hour,
-	} {
-		if got, err := parseRate(expr); err != nil || got != want {
-			t.Errorf("parseRate(%q) = %v, %v; want %v", expr, got, err, want)
-		}
-	}
-	for _, expr := range []string{"rate(0 minutes)", "cron(0 3 * * ? *)", "rate(5 seconds)"} {
-		if _, err := parseRate(expr); err == nil {
-			t.Errorf("parseRate(%q) succeeded", expr)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package localcloud
+package samtemplate
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Resource types the local cloud understands.
+// Resource types the evaluator resolves.
 const (
 	typeFunction = "AWS::Serverless::Function"
 	typeHTTPAPI  = "AWS::Serverless::HttpApi"
@@ -34,8 +34,9 @@ const (
 
 // Template is a SAM template with its parameters, conditions and intrinsic functions resolved.
 type Template struct {
-	// Partition, Region and AccountID are the pseudo parameters the template was resolved with.
-	Partition, Region, AccountID string
+	// Partition, Region, AccountID and StackName are the pseudo parameters the template was resolved
+	// with.
+	Partition, Region, AccountID, StackName string
 	// Parameters holds every parameter's value, from its default or an override.
 	Parameters map[string]string
 	// Conditions holds the value of every condition.
@@ -70,7 +71,8 @@ type Function struct {
 	Routes     []HTTPAPIRoute
 	SQSSources []SQSEventSource
 	Schedules  []Schedule
-	// OtherEvents maps the names of events of other types, which the local cloud does not deliver, to their types.
+	// OtherEvents maps the names of events of other types (neither HttpApi, SQS nor Schedule) to their
+	// types.
 	OtherEvents map[string]string
 }
 
@@ -162,8 +164,8 @@ type Projection struct {
 // Queue is an AWS::SQS::Queue.
 type Queue struct {
 	LogicalID string
-	// Name, URL and ARN identify the queue: the created one in a Cloud, else the one AWS would create
-	// in account 000000000000 from QueueName or the logical ID.
+	// Name, URL and ARN identify the queue: the one Options.QueueIdentities gives, else the one AWS
+	// would create in account 000000000000 from QueueName or the logical ID.
 	Name                   string
 	URL                    string
 	ARN                    string
@@ -180,21 +182,26 @@ type RedrivePolicy struct {
 	MaxReceiveCount int
 }
 
-// ParseTemplate reads a SAM template and resolves it with parameter overrides, in the region of
-// AWS_REGION (default us-east-1).
-func ParseTemplate(path string, params map[string]string) (*Template, error) {
-	return parseTemplate(path, params, regionFromEnv(), resourceNames{})
+// QueueIdentity is what a queue's Ref and Fn::GetAtt resolve to.
+type QueueIdentity struct {
+	Name string
+	URL  string
+	ARN  string
 }
 
-// regionFromEnv returns AWS_REGION, or us-east-1.
-func regionFromEnv() string {
-	if r := os.Getenv("AWS_REGION"); r != "" {
-		return r
-	}
-	return "us-east-1"
+// Options configure Parse.
+type Options struct {
+	// Parameters overrides template parameters.
+	Parameters map[string]string
+	// TableNames and QueueIdentities hold, by logical ID, the physical identities of the tables and
+	// queues that already exist (such as those a local cloud created under names of its own). The
+	// others resolve to the identities AWS would give them in account 000000000000.
+	TableNames      map[string]string
+	QueueIdentities map[string]QueueIdentity
 }
 
-func parseTemplate(path string, params map[string]string, region string, names resourceNames) (*Template, error) {
+// Parse reads a SAM template and resolves it in the region of AWS_REGION (default us-east-1).
+func Parse(path string, opts Options) (*Template, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
@@ -207,32 +214,42 @@ func parseTemplate(path string, params map[string]string, region string, names r
 		return nil, fmt.Errorf("parse template %s: not a YAML mapping", path)
 	}
 	root := doc.Content[0]
-	t, err := resolveTemplate(root, params, region, names)
+	t, err := resolveTemplate(root, opts, regionFromEnv())
 	if err != nil {
 		return nil, fmt.Errorf("template %s: %w", path, err)
 	}
 	return t, nil
 }
 
-func resolveTemplate(root *yaml.Node, overrides map[string]string, region string, names resourceNames) (*Template, error) {
-	values, params, err := resolveParameters(child(root, "Parameters"), overrides)
+// regionFromEnv returns AWS_REGION, or us-east-1.
+func regionFromEnv() string {
+	if r := os.Getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	return "us-east-1"
+}
+
+func resolveTemplate(root *yaml.Node, opts Options, region string) (*Template, error) {
+	values, params, err := resolveParameters(child(root, "Parameters"), opts.Parameters)
 	if err != nil {
 		return nil, err
 	}
 	e := &evaluator{
-		region:         region,
-		params:         params,
-		conditionNodes: map[string]*yaml.Node{},
-		conditions:     map[string]bool{},
-		resources:      map[string]*resource{},
-		names:          names,
-		resolving:      map[string]bool{},
+		region:          region,
+		params:          params,
+		conditionNodes:  map[string]*yaml.Node{},
+		conditions:      map[string]bool{},
+		resources:       map[string]*resource{},
+		tableNames:      opts.TableNames,
+		queueIdentities: opts.QueueIdentities,
+		resolving:       map[string]bool{},
 	}
 	maps.Insert(e.conditionNodes, pairs(child(root, "Conditions")))
 	t := &Template{
 		Partition:  partition,
 		Region:     region,
 		AccountID:  accountID,
+		StackName:  stackName,
 		Parameters: values,
 		Conditions: map[string]bool{},
 		Functions:  map[string]*Function{},
@@ -414,7 +431,7 @@ func isPlain(n *yaml.Node, kind yaml.Kind) bool {
 }
 
 // props evaluates the given properties of a properties mapping, leaving the others alone (such as
-// Policies, which may use functions the local cloud does not support).
+// Policies, which may use functions the evaluator does not support).
 func (e *evaluator) props(n *yaml.Node, keys ...string) (map[string]any, error) {
 	out := map[string]any{}
 	for _, k := range keys {

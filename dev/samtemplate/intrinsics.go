@@ -1,4 +1,4 @@
-package localcloud
+package samtemplate
 
 import (
 	"errors"
@@ -17,7 +17,8 @@ const (
 	partition = "aws"
 	urlSuffix = "amazonaws.com"
 	stackName = "local"
-	// localAPIID is what Ref of an AWS::Serverless::HttpApi resolves to, and the apiId of local requests.
+	// localAPIID is what Ref of an AWS::Serverless::HttpApi resolves to, and the APIID of the routes
+	// of the implicit API.
 	localAPIID = "local"
 )
 
@@ -50,20 +51,6 @@ type resource struct {
 	node       *yaml.Node // the whole resource, for Template.Resource
 }
 
-// queueIdentity is what a queue's Ref and Fn::GetAtt resolve to.
-type queueIdentity struct {
-	Name string
-	URL  string
-	ARN  string
-}
-
-// resourceNames holds the physical identities of resources that are already known (created); the
-// others resolve to the names AWS would give them in account 000000000000.
-type resourceNames struct {
-	tables map[string]string
-	queues map[string]queueIdentity
-}
-
 // evaluator resolves CloudFormation intrinsic functions over YAML nodes.
 //
 // Scalars evaluate to what yaml.v3 decodes them to (string, int, float64, bool or nil), sequences to
@@ -74,9 +61,11 @@ type evaluator struct {
 	conditionNodes map[string]*yaml.Node
 	conditions     map[string]bool
 	resources      map[string]*resource
-	names          resourceNames
-	resolving      map[string]bool // conditions and resource names being evaluated, to report cycles
-	// placeholders makes Fn::GetAtt of attributes the local cloud cannot know resolve to
+	// tableNames and queueIdentities are Options.TableNames and Options.QueueIdentities.
+	tableNames      map[string]string
+	queueIdentities map[string]QueueIdentity
+	resolving       map[string]bool // conditions and resource names being evaluated, to report cycles
+	// placeholders makes Fn::GetAtt of attributes the evaluator cannot know resolve to
 	// "<LogicalID>.<Attribute>" instead of failing (Template.Resource).
 	placeholders bool
 }
@@ -534,24 +523,24 @@ func (e *evaluator) subVariable(name string, vars map[string]any) (string, error
 	return asString(v)
 }
 
-// tableName returns a table's physical name: the created one, else TableName or the logical ID.
+// tableName returns a table's physical name: the existing one, else TableName or the logical ID.
 func (e *evaluator) tableName(r *resource) (string, error) {
-	if name, ok := e.names.tables[r.logicalID]; ok {
+	if name, ok := e.tableNames[r.logicalID]; ok {
 		return name, nil
 	}
 	return e.nameProperty(r, "TableName")
 }
 
-// queue returns a queue's identity: the created one, else the one AWS would give it.
-func (e *evaluator) queue(r *resource) (queueIdentity, error) {
-	if q, ok := e.names.queues[r.logicalID]; ok {
+// queue returns a queue's identity: the existing one, else the one AWS would give it.
+func (e *evaluator) queue(r *resource) (QueueIdentity, error) {
+	if q, ok := e.queueIdentities[r.logicalID]; ok {
 		return q, nil
 	}
 	name, err := e.nameProperty(r, "QueueName")
 	if err != nil {
-		return queueIdentity{}, err
+		return QueueIdentity{}, err
 	}
-	return queueIdentity{
+	return QueueIdentity{
 		Name: name,
 		URL:  fmt.Sprintf("https://sqs.%s.%s/%s/%s", e.region, urlSuffix, accountID, name),
 		ARN:  queueARN(e.region, name),

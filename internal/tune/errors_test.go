@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/tune"
 )
 
 // closedPort returns an endpoint on 127.0.0.1 where nothing listens.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/tune"
 )
 
 // Keys with characters that URLs escape, to check that scrubbing catches

@@ -9,8 +9,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/tune"
 )
 
 func TestTestConnection(t *testing.T) {

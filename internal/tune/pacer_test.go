@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/tune"
 )
 
 // TestPacerKeepsWithinTheRateLimit makes calls from several goroutines

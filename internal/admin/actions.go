@@ -8,15 +8,14 @@ import (
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/links"
 	"github.com/trackly/tune-integration/internal/reports"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
 // Records lists stored conversions and logged postbacks.
 type Records interface {
-	ListConversions(ctx context.Context, f store.ConversionFilter) ([]trackly.Conversion, string, error)
-	ListPostbacks(ctx context.Context, f store.PostbackFilter) ([]trackly.PostbackLogEntry, string, error)
+	ListConversions(ctx context.Context, f trackly.ConversionFilter) ([]trackly.Conversion, string, error)
+	ListPostbacks(ctx context.Context, f trackly.PostbackFilter) ([]trackly.PostbackLogEntry, string, error)
 }
 
 // AdminServices are what AdminFunction's actions use.
@@ -61,7 +60,7 @@ func NewAdminRouter(s AdminServices) *Router {
 		if in.AccountID == "" {
 			return adminapi.ConversionList{}, validate.Field("account_id", "is required")
 		}
-		f := store.ConversionFilter{AccountID: in.AccountID, Attribution: in.Attribution, Limit: in.Limit, Cursor: in.Cursor}
+		f := trackly.ConversionFilter{AccountID: in.AccountID, Attribution: in.Attribution, Limit: in.Limit, Cursor: in.Cursor}
 		if in.Orphans {
 			f.Attribution = trackly.ConversionOrphan
 		}
@@ -81,7 +80,7 @@ func NewAdminRouter(s AdminServices) *Router {
 		if _, err := time.Parse(time.DateOnly, in.Day); err != nil {
 			return adminapi.PostbackList{}, validate.Field("day", "must be a date like 2026-01-31, not %q", in.Day)
 		}
-		list, next, err := s.Records.ListPostbacks(ctx, store.PostbackFilter{Day: in.Day, Outcome: in.Outcome, Limit: in.Limit, Cursor: in.Cursor})
+		list, next, err := s.Records.ListPostbacks(ctx, trackly.PostbackFilter{Day: in.Day, Outcome: in.Outcome, Limit: in.Limit, Cursor: in.Cursor})
 		if err != nil {
 			return adminapi.PostbackList{}, err
 		}

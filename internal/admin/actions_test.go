@@ -13,7 +13,6 @@ import (
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/links"
 	"github.com/trackly/tune-integration/internal/reports"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
@@ -26,8 +25,8 @@ type adminStore struct {
 	integrations      map[string]trackly.Integration
 	offers            map[[2]string]trackly.Offer
 	links             map[string]trackly.Link
-	conversionFilters []store.ConversionFilter
-	postbackFilters   []store.PostbackFilter
+	conversionFilters []trackly.ConversionFilter
+	postbackFilters   []trackly.PostbackFilter
 }
 
 func newAdminStore() *adminStore {
@@ -50,7 +49,7 @@ func (s *adminStore) CreateIntegration(_ context.Context, in trackly.Integration
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, taken := s.integrations[in.IntegrationID]; taken {
-		return store.ErrConflict
+		return trackly.ErrConflict
 	}
 	s.integrations[in.IntegrationID] = in
 	return nil
@@ -61,7 +60,7 @@ func (s *adminStore) GetIntegration(_ context.Context, id string) (trackly.Integ
 	defer s.mu.Unlock()
 	in, ok := s.integrations[id]
 	if !ok {
-		return in, store.ErrNotFound
+		return in, trackly.ErrNotFound
 	}
 	return in, nil
 }
@@ -82,7 +81,7 @@ func (s *adminStore) UpdateIntegrationSettings(_ context.Context, in trackly.Int
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.integrations[in.IntegrationID]; !ok {
-		return store.ErrNotFound
+		return trackly.ErrNotFound
 	}
 	s.integrations[in.IntegrationID] = in
 	return nil
@@ -92,7 +91,7 @@ func (s *adminStore) CreateLink(_ context.Context, l trackly.Link) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, taken := s.links[l.LinkID]; taken {
-		return store.ErrConflict
+		return trackly.ErrConflict
 	}
 	s.links[l.LinkID] = l
 	return nil
@@ -103,7 +102,7 @@ func (s *adminStore) GetLink(_ context.Context, id string) (trackly.Link, error)
 	defer s.mu.Unlock()
 	l, ok := s.links[id]
 	if !ok {
-		return l, store.ErrNotFound
+		return l, trackly.ErrNotFound
 	}
 	return l, nil
 }
@@ -113,7 +112,7 @@ func (s *adminStore) GetOffer(_ context.Context, integrationID, offerID string) 
 	defer s.mu.Unlock()
 	o, ok := s.offers[[2]string{integrationID, offerID}]
 	if !ok {
-		return o, store.ErrNotFound
+		return o, trackly.ErrNotFound
 	}
 	return o, nil
 }
@@ -122,14 +121,14 @@ func (s *adminStore) ReportRows(context.Context, string, trackly.Dimension, stri
 	return nil, nil
 }
 
-func (s *adminStore) ListConversions(_ context.Context, f store.ConversionFilter) ([]trackly.Conversion, string, error) {
+func (s *adminStore) ListConversions(_ context.Context, f trackly.ConversionFilter) ([]trackly.Conversion, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.conversionFilters = append(s.conversionFilters, f)
 	return []trackly.Conversion{{IntegrationID: "in_demo", ConversionID: "tx-k1", GoalID: "0", AccountID: f.AccountID}}, "next-page", nil
 }
 
-func (s *adminStore) ListPostbacks(_ context.Context, f store.PostbackFilter) ([]trackly.PostbackLogEntry, string, error) {
+func (s *adminStore) ListPostbacks(_ context.Context, f trackly.PostbackFilter) ([]trackly.PostbackLogEntry, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.postbackFilters = append(s.postbackFilters, f)
@@ -147,7 +146,7 @@ func (s *memorySecrets) Get(_ context.Context, name string) (string, error) {
 	defer s.mu.Unlock()
 	v, ok := s.values[name]
 	if !ok {
-		return "", fmt.Errorf("secret %s: %w", name, store.ErrNotFound)
+		return "", fmt.Errorf("secret %s: %w", name, trackly.ErrNotFound)
 	}
 	return v, nil
 }
@@ -316,7 +315,7 @@ func TestAdminListings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := store.ConversionFilter{AccountID: "demo", Attribution: trackly.ConversionAttributed, Limit: 20, Cursor: "c1"}
+		want := trackly.ConversionFilter{AccountID: "demo", Attribution: trackly.ConversionAttributed, Limit: 20, Cursor: "c1"}
 		if len(a.store.conversionFilters) != 1 || a.store.conversionFilters[0] != want {
 			t.Errorf("filters %+v, want %+v", a.store.conversionFilters, want)
 		}
@@ -339,7 +338,7 @@ func TestAdminListings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := store.PostbackFilter{Day: "2026-03-15", Outcome: "rejected", Limit: 5}
+		want := trackly.PostbackFilter{Day: "2026-03-15", Outcome: "rejected", Limit: 5}
 		if len(a.store.postbackFilters) != 1 || a.store.postbackFilters[0] != want {
 			t.Errorf("filters %+v, want %+v", a.store.postbackFilters, want)
 		}

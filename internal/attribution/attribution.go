@@ -17,7 +17,6 @@ import (
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
 	"github.com/trackly/tune-integration/internal/reports"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -222,7 +221,7 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 	result.Conversion = c.Ref()
 
 	err := p.store.RecordConversion(ctx, c, increments, result)
-	if errors.Is(err, store.ErrDuplicate) {
+	if errors.Is(err, trackly.ErrDuplicate) {
 		result.Outcome, result.Reason = trackly.PostbackDuplicate, "this conversion (integration, conversion id, goal id) was already recorded"
 		if err := p.store.SetPostbackOutcome(ctx, result); err != nil {
 			return "", err

@@ -17,7 +17,6 @@ import (
 	"github.com/trackly/tune-integration/internal/attribution"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -173,7 +172,7 @@ func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion
 		return err
 	}
 	if _, taken := st.conversions[c.Ref()]; taken {
-		return store.ErrDuplicate
+		return trackly.ErrDuplicate
 	}
 	st.conversions[c.Ref()] = c
 	for _, inc := range increments {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/reports"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -56,7 +55,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	link, integration, offer, err := h.lookup(ctx, linkID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, trackly.ErrNotFound) {
 		page(w, http.StatusNotFound, "Link not found", "This link does not exist or is no longer available.")
 		return
 	}

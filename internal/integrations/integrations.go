@@ -14,7 +14,6 @@ import (
 
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -182,7 +181,7 @@ func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 		return View{}, err
 	}
 	err := svc.store.CreateIntegration(ctx, in)
-	if errors.Is(err, store.ErrConflict) {
+	if errors.Is(err, trackly.ErrConflict) {
 		return View{}, validate.Field("integration_id", "%q is taken", in.IntegrationID)
 	}
 	if err != nil {
@@ -234,7 +233,7 @@ func (svc *Service) Get(ctx context.Context, integrationID string) (trackly.Inte
 		return trackly.Integration{}, validate.Field("integration_id", "is required")
 	}
 	in, err := svc.store.GetIntegration(ctx, integrationID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, trackly.ErrNotFound) {
 		return in, validate.Field("integration_id", "no integration %q", integrationID)
 	}
 	if err != nil {

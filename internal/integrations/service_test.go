@@ -11,7 +11,6 @@ import (
 
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -26,7 +25,7 @@ type integrationTable struct {
 
 func (s *integrationTable) CreateIntegration(_ context.Context, in trackly.Integration) error {
 	if _, taken := s.rows[in.IntegrationID]; taken {
-		return store.ErrConflict
+		return trackly.ErrConflict
 	}
 	s.rows[in.IntegrationID] = in
 	return nil
@@ -35,7 +34,7 @@ func (s *integrationTable) CreateIntegration(_ context.Context, in trackly.Integ
 func (s *integrationTable) GetIntegration(_ context.Context, id string) (trackly.Integration, error) {
 	in, ok := s.rows[id]
 	if !ok {
-		return in, store.ErrNotFound
+		return in, trackly.ErrNotFound
 	}
 	return in, nil
 }
@@ -53,7 +52,7 @@ func (s *integrationTable) ListIntegrations(_ context.Context, accountID string)
 func (s *integrationTable) UpdateIntegrationSettings(_ context.Context, in trackly.Integration) error {
 	old, ok := s.rows[in.IntegrationID]
 	if !ok {
-		return store.ErrNotFound
+		return trackly.ErrNotFound
 	}
 	in.AccountID, in.CreatedAt = old.AccountID, old.CreatedAt
 	in.LastSyncAt, in.SyncLeaseUntil, in.SyncLeaseOwner, in.SyncCursorPage = old.LastSyncAt, old.SyncLeaseUntil, old.SyncLeaseOwner, old.SyncCursorPage

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/ids"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
@@ -78,14 +77,14 @@ func (s *Service) Create(ctx context.Context, r Request) (View, error) {
 		return View{}, validate.Field("campaign_id", "must be 1 to 128 letters, digits or . _ : -, not %q", r.CampaignID)
 	}
 	in, err := s.store.GetIntegration(ctx, r.IntegrationID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && in.AccountID != r.AccountID) {
+	if errors.Is(err, trackly.ErrNotFound) || (err == nil && in.AccountID != r.AccountID) {
 		return View{}, validate.Field("integration_id", "account %q has no integration %q", r.AccountID, r.IntegrationID)
 	}
 	if err != nil {
 		return View{}, fmt.Errorf("read integration: %w", err)
 	}
 	offer, err := s.store.GetOffer(ctx, r.IntegrationID, r.OfferID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, trackly.ErrNotFound) {
 		return View{}, validate.Field("offer_id", "offer %q is not imported into integration %q; import it first", r.OfferID, r.IntegrationID)
 	}
 	if err != nil {
@@ -98,13 +97,13 @@ func (s *Service) Create(ctx context.Context, r Request) (View, error) {
 	if r.LinkID != "" {
 		l.LinkID = r.LinkID
 		err = s.store.CreateLink(ctx, l)
-		if errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, trackly.ErrConflict) {
 			return View{}, validate.Field("link_id", "%q is taken", r.LinkID)
 		}
 	} else {
 		for range 3 {
 			l.LinkID = ids.New("", linkIDLength)
-			if err = s.store.CreateLink(ctx, l); !errors.Is(err, store.ErrConflict) {
+			if err = s.store.CreateLink(ctx, l); !errors.Is(err, trackly.ErrConflict) {
 				break
 			}
 		}
@@ -118,7 +117,7 @@ func (s *Service) Create(ctx context.Context, r Request) (View, error) {
 // Get reads a link.
 func (s *Service) Get(ctx context.Context, linkID string) (View, error) {
 	l, err := s.store.GetLink(ctx, linkID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, trackly.ErrNotFound) {
 		return View{}, validate.Field("link_id", "no link %q", linkID)
 	}
 	if err != nil {
@@ -127,7 +126,7 @@ func (s *Service) Get(ctx context.Context, linkID string) (View, error) {
 	v := View{Link: l, URL: s.URL(l.LinkID)}
 	// An offer removed since the link was made leaves the name out.
 	offer, err := s.store.GetOffer(ctx, l.IntegrationID, l.OfferID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, trackly.ErrNotFound) {
 		return View{}, fmt.Errorf("read offer: %w", err)
 	}
 	v.OfferName = offer.Name

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/links"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
@@ -51,10 +50,10 @@ func (s *linkTables) CreateLink(_ context.Context, l trackly.Link) error {
 	}
 	if s.collisions > 0 {
 		s.collisions--
-		return store.ErrConflict
+		return trackly.ErrConflict
 	}
 	if _, taken := s.links[l.LinkID]; taken {
-		return store.ErrConflict
+		return trackly.ErrConflict
 	}
 	s.links[l.LinkID] = l
 	return nil
@@ -66,7 +65,7 @@ func (s *linkTables) GetLink(_ context.Context, linkID string) (trackly.Link, er
 	}
 	l, ok := s.links[linkID]
 	if !ok {
-		return trackly.Link{}, store.ErrNotFound
+		return trackly.Link{}, trackly.ErrNotFound
 	}
 	return l, nil
 }
@@ -77,7 +76,7 @@ func (s *linkTables) GetIntegration(_ context.Context, id string) (trackly.Integ
 	}
 	in, ok := s.integrations[id]
 	if !ok {
-		return trackly.Integration{}, store.ErrNotFound
+		return trackly.Integration{}, trackly.ErrNotFound
 	}
 	return in, nil
 }
@@ -88,7 +87,7 @@ func (s *linkTables) GetOffer(_ context.Context, integrationID, offerID string) 
 	}
 	o, ok := s.offers[[2]string{integrationID, offerID}]
 	if !ok {
-		return trackly.Offer{}, store.ErrNotFound
+		return trackly.Offer{}, trackly.ErrNotFound
 	}
 	return o, nil
 }
@@ -160,7 +159,7 @@ func TestCreate(t *testing.T) {
 		st := tables()
 		st.collisions = 3
 		_, err := newService(st).Create(context.Background(), request())
-		if err == nil || !errors.Is(err, store.ErrConflict) {
+		if err == nil || !errors.Is(err, trackly.ErrConflict) {
 			t.Fatalf("error %v, want a conflict", err)
 		}
 		if _, ok := validate.AsFieldError(err); ok {

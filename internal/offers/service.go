@@ -159,7 +159,7 @@ func (s *Service) integration(ctx context.Context, integrationID string) (trackl
 		return trackly.Integration{}, validate.Field("integration_id", "is required")
 	}
 	in, err := s.store.GetIntegration(ctx, integrationID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, trackly.ErrNotFound) {
 		return in, validate.Field("integration_id", "no integration %q", integrationID)
 	}
 	if err != nil {

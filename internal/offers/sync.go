@@ -102,7 +102,7 @@ func (s *Service) sync(ctx context.Context, integrationID string, trigger trackl
 	}
 	in, err := s.store.AcquireSyncLease(ctx, integrationID, j.run.RunID, j.started, until)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, trackly.ErrNotFound):
 		return trackly.SyncRun{}, validate.Field("integration_id", "no integration %q", integrationID)
 	case errors.Is(err, store.ErrLeaseHeld):
 		j.run.Status = trackly.SyncSkipped

@@ -392,14 +392,14 @@ func TestLeaseStore(t *testing.T) {
 	if !errors.Is(err, store.ErrLeaseHeld) || in.SyncLeaseOwner != "a" {
 		t.Fatalf("second acquire: %v, owner %q", err, in.SyncLeaseOwner)
 	}
-	if err := w.store.ReleaseSyncLease(ctx, id, "b", store.SyncRelease{NextSyncAt: now}); !errors.Is(err, store.ErrConflict) {
+	if err := w.store.ReleaseSyncLease(ctx, id, "b", store.SyncRelease{NextSyncAt: now}); !errors.Is(err, trackly.ErrConflict) {
 		t.Errorf("release by a non-owner: %v", err)
 	}
 	// An expired lease can be taken over, to the millisecond.
 	if _, err := w.store.AcquireSyncLease(ctx, id, "b", now.Add(time.Minute+time.Millisecond), now.Add(3*time.Minute)); err != nil {
 		t.Fatalf("take over an expired lease: %v", err)
 	}
-	if err := w.store.ReleaseSyncLease(ctx, id, "a", store.SyncRelease{NextSyncAt: now}); !errors.Is(err, store.ErrConflict) {
+	if err := w.store.ReleaseSyncLease(ctx, id, "a", store.SyncRelease{NextSyncAt: now}); !errors.Is(err, trackly.ErrConflict) {
 		t.Errorf("release by the former owner: %v", err)
 	}
 	next := now.Add(time.Hour)
@@ -413,7 +413,7 @@ func TestLeaseStore(t *testing.T) {
 	if in.SyncLeaseOwner != "" || !in.SyncLeaseUntil.IsZero() || !in.NextSyncAt.Equal(next) || in.SyncCursorPage != 4 || in.Name == "" {
 		t.Errorf("after release: %+v", in)
 	}
-	if _, err := w.store.AcquireSyncLease(ctx, "in_missing", "c", now, now); !errors.Is(err, store.ErrNotFound) {
+	if _, err := w.store.AcquireSyncLease(ctx, "in_missing", "c", now, now); !errors.Is(err, trackly.ErrNotFound) {
 		t.Errorf("lease of a missing integration: %v", err)
 	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
 )
@@ -126,7 +125,7 @@ func (h *Handler) tokenOwner(ctx context.Context, token string) (string, error) 
 		return "", errBadToken
 	}
 	in, err := h.store.GetIntegration(ctx, integrationID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, trackly.ErrNotFound) {
 		return "", errBadToken
 	}
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/internal/postbacks"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -73,7 +72,7 @@ func (s *postbackTables) GetIntegration(_ context.Context, id string) (trackly.I
 	}
 	in, ok := s.integrations[id]
 	if !ok {
-		return trackly.Integration{}, store.ErrNotFound
+		return trackly.Integration{}, trackly.ErrNotFound
 	}
 	return in, nil
 }

@@ -14,13 +14,9 @@ import (
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// ErrDuplicate is returned when a conversion with the same integration,
-// conversion id and goal id is already recorded.
-var ErrDuplicate = errors.New("conversion already recorded")
-
 // RecordConversion writes a new conversion, its report increments and what
 // became of its postback in one transaction that requires the conversion not
-// to exist yet. It returns ErrDuplicate when it does.
+// to exist yet. It returns trackly.ErrDuplicate when it does.
 func (s *Store) RecordConversion(ctx context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error {
 	row := conversionRowOf(c)
 	item, err := attributevalue.MarshalMap(row)
@@ -52,7 +48,7 @@ func (s *Store) RecordConversion(ctx context.Context, c trackly.Conversion, incr
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		return ErrDuplicate
+		return trackly.ErrDuplicate
 	}
 	if err != nil {
 		return fmt.Errorf("record conversion %s: %w", row.ConversionKey, err)
@@ -67,16 +63,8 @@ func (s *Store) GetConversion(ctx context.Context, ref trackly.ConversionRef) (t
 	return r.conversion(), err
 }
 
-// ConversionFilter selects an account's conversions, newest first.
-type ConversionFilter struct {
-	AccountID   string
-	Attribution trackly.Attribution // "" for attributed conversions and orphans alike
-	Limit       int
-	Cursor      string
-}
-
 // ListConversions lists an account's conversions newest first, a page at a time.
-func (s *Store) ListConversions(ctx context.Context, f ConversionFilter) ([]trackly.Conversion, string, error) {
+func (s *Store) ListConversions(ctx context.Context, f trackly.ConversionFilter) ([]trackly.Conversion, string, error) {
 	q := listQuery{
 		table: s.tables.Conversions, index: "by_account", newestFirst: true, cursor: f.Cursor, limit: f.Limit,
 		key: expression.Key("account_id").Equal(expression.Value(f.AccountID)),

@@ -15,7 +15,7 @@ import (
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// CreateIntegration stores a new integration; ErrConflict means its id is taken.
+// CreateIntegration stores a new integration; trackly.ErrConflict means its id is taken.
 func (s *Store) CreateIntegration(ctx context.Context, in trackly.Integration) error {
 	return s.putNew(ctx, s.tables.Integrations, "integration_id", integrationRow(in))
 }
@@ -115,7 +115,7 @@ func (s *Store) UpdateIntegrationSettings(ctx context.Context, in trackly.Integr
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return ErrNotFound
+		return trackly.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("update integration: %w", err)

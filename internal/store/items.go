@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // key is a DynamoDB primary key.
@@ -23,14 +25,14 @@ func stringKey(pairs ...string) key {
 	return k
 }
 
-// get reads one item strongly consistently into out, or returns ErrNotFound.
+// get reads one item strongly consistently into out, or returns trackly.ErrNotFound.
 func (s *Store) get(ctx context.Context, table string, k key, out any) error {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return fmt.Errorf("get from %s: %w", table, err)
 	}
 	if res.Item == nil {
-		return ErrNotFound
+		return trackly.ErrNotFound
 	}
 	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
 		return fmt.Errorf("decode item of %s: %w", table, err)
@@ -56,7 +58,7 @@ func (s *Store) putNew(ctx context.Context, table, keyAttr string, item any) err
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return ErrConflict
+		return trackly.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("put into %s: %w", table, err)

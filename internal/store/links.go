@@ -6,7 +6,7 @@ import (
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// CreateLink stores a new link; ErrConflict means its id is taken.
+// CreateLink stores a new link; trackly.ErrConflict means its id is taken.
 func (s *Store) CreateLink(ctx context.Context, l trackly.Link) error {
 	return s.putNew(ctx, s.tables.Links, "link_id", linkRow(l))
 }

@@ -59,16 +59,8 @@ func (s *Store) resultUpdate(r trackly.PostbackResult) (*types.Update, error) {
 	}, nil
 }
 
-// PostbackFilter selects one day's logged postbacks, newest first.
-type PostbackFilter struct {
-	Day     string // YYYY-MM-DD, UTC
-	Outcome trackly.PostbackOutcome
-	Limit   int
-	Cursor  string
-}
-
 // ListPostbacks lists one day's logged postbacks newest first, a page at a time.
-func (s *Store) ListPostbacks(ctx context.Context, f PostbackFilter) ([]trackly.PostbackLogEntry, string, error) {
+func (s *Store) ListPostbacks(ctx context.Context, f trackly.PostbackFilter) ([]trackly.PostbackLogEntry, string, error) {
 	q := listQuery{
 		table: s.tables.PostbackLog, newestFirst: true, cursor: f.Cursor, limit: f.Limit,
 		key: expression.Key("day").Equal(expression.Value(f.Day)),

@@ -5,16 +5,8 @@
 package store
 
 import (
-	"errors"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
-
-// ErrNotFound is returned when a record does not exist.
-var ErrNotFound = errors.New("not found")
-
-// ErrConflict is returned when a conditional write finds the record in an unexpected state.
-var ErrConflict = errors.New("conflict")
 
 // Tables holds the physical table names, as the template passes them to the functions.
 type Tables struct {

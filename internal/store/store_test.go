@@ -67,8 +67,8 @@ func TestRecordConversionOnceWithItsCounters(t *testing.T) {
 	if err := s.RecordConversion(ctx, c, inc, outcome); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordConversion(ctx, c, inc, outcome); !errors.Is(err, store.ErrDuplicate) {
-		t.Fatalf("second record: %v, want ErrDuplicate", err)
+	if err := s.RecordConversion(ctx, c, inc, outcome); !errors.Is(err, trackly.ErrDuplicate) {
+		t.Fatalf("second record: %v, want trackly.ErrDuplicate", err)
 	}
 	rows, err := s.ReportRows(ctx, "acct", "message", "m1", "2026-11-01", "2026-11-30")
 	if err != nil {
@@ -101,7 +101,7 @@ func TestListConversionsPagesNewestFirst(t *testing.T) {
 	var seen []string
 	cursor := ""
 	for page := 0; page < 10; page++ {
-		list, next, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Limit: 3, Cursor: cursor})
+		list, next, err := s.ListConversions(ctx, trackly.ConversionFilter{AccountID: "acct", Limit: 3, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,11 +116,11 @@ func TestListConversionsPagesNewestFirst(t *testing.T) {
 	if fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Errorf("pages = %v, want %v", seen, want)
 	}
-	orphans, _, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Attribution: trackly.ConversionOrphan, Limit: 10})
+	orphans, _, err := s.ListConversions(ctx, trackly.ConversionFilter{AccountID: "acct", Attribution: trackly.ConversionOrphan, Limit: 10})
 	if err != nil || len(orphans) != 4 {
 		t.Errorf("orphans = %d (%v), want 4", len(orphans), err)
 	}
-	if _, _, err := s.ListConversions(ctx, store.ConversionFilter{AccountID: "acct", Cursor: "garbage!"}); err == nil {
+	if _, _, err := s.ListConversions(ctx, trackly.ConversionFilter{AccountID: "acct", Cursor: "garbage!"}); err == nil {
 		t.Error("a garbage cursor was accepted")
 	} else if _, ok := validate.AsFieldError(err); !ok {
 		t.Errorf("garbage cursor error %v does not name the field", err)

@@ -17,8 +17,8 @@ import (
 )
 
 // ErrLeaseHeld is returned by AcquireSyncLease when another run holds the
-// integration's sync lease. It wraps ErrConflict.
-var ErrLeaseHeld = fmt.Errorf("%w: another sync holds the lease", ErrConflict)
+// integration's sync lease. It wraps trackly.ErrConflict.
+var ErrLeaseHeld = fmt.Errorf("%w: another sync holds the lease", trackly.ErrConflict)
 
 // AcquireSyncLease takes an integration's sync lease for owner until the
 // given time, with one conditional write that succeeds only when no lease is
@@ -26,7 +26,7 @@ var ErrLeaseHeld = fmt.Errorf("%w: another sync holds the lease", ErrConflict)
 // sync the same integration at once. It returns the integration as stored
 // after the write. When the lease is held it returns ErrLeaseHeld and the
 // integration as it is (its SyncLeaseOwner and SyncLeaseUntil say who holds
-// it and until when); ErrNotFound when there is no such integration.
+// it and until when); trackly.ErrNotFound when there is no such integration.
 func (s *Store) AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (trackly.Integration, error) {
 	free := expression.AttributeNotExists(expression.Name("sync_lease_until")).
 		Or(expression.Name("sync_lease_until").LessThan(expression.Value(sortableTime(now))))
@@ -75,7 +75,7 @@ type SyncRelease struct {
 }
 
 // ReleaseSyncLease gives owner's lease back and records the run's
-// bookkeeping, only if owner still holds the lease (ErrConflict otherwise).
+// bookkeeping, only if owner still holds the lease (trackly.ErrConflict otherwise).
 // It leaves the admin's settings alone.
 func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner string, r SyncRelease) error {
 	update := expression.Remove(expression.Name("sync_lease_until")).
@@ -100,7 +100,7 @@ func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner strin
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return fmt.Errorf("%w: sync lease of %s is no longer held by %s", ErrConflict, integrationID, owner)
+		return fmt.Errorf("%w: sync lease of %s is no longer held by %s", trackly.ErrConflict, integrationID, owner)
 	}
 	if err != nil {
 		return fmt.Errorf("release sync lease of %s: %w", integrationID, err)

@@ -1,0 +1,13 @@
+package trackly
+
+import "errors"
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a conditional write finds the record in an unexpected state.
+var ErrConflict = errors.New("conflict")
+
+// ErrDuplicate is returned when a conversion with the same integration,
+// conversion id and goal id is already recorded.
+var ErrDuplicate = errors.New("conversion already recorded")

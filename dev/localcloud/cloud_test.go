@@ -25,6 +25,9 @@ const testTemplate = "testdata/template.yaml"
 // waitTimeout bounds the waits of the tests, generously for a busy machine.
 const waitTimeout = 30 * time.Second
 
+// startTimeout bounds a Cloud's start, which on a new machine includes fetching DynamoDB Local.
+const startTimeout = 5 * time.Minute
+
 // handlerFunc is a lambda.Handler made of a function.
 type handlerFunc func(ctx context.Context, payload []byte) ([]byte, error)
 
@@ -63,7 +66,7 @@ func startCloud(t *testing.T, factories map[string]Factory, configure func(*Opti
 	if configure != nil {
 		configure(&opts)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	c, err := Start(ctx, opts)
 	if err != nil {

@@ -351,7 +351,7 @@ func TestSQSLostReceiveAnswers(t *testing.T) {
 		}
 		return nil, nil
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	c, err := Start(ctx, Options{
 		TemplatePath: "testdata/burst.yaml",

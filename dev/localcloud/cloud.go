@@ -447,7 +447,8 @@ func (c *Cloud) HTTPURL() string { return c.httpURL }
 // InvokeURL returns the endpoint of the Lambda Invoke API, for `aws lambda invoke --endpoint-url`.
 func (c *Cloud) InvokeURL() string { return c.invokeURL }
 
-// AWSEndpoint returns the URL of the embedded DynamoDB and SQS endpoint.
+// AWSEndpoint returns the URL of the local AWS endpoint, which serves DynamoDB (passing requests on to
+// DynamoDB Local) and SQS.
 func (c *Cloud) AWSEndpoint() string { return c.awsURL }
 
 // Engines says what serves DynamoDB and SQS, such as "DynamoDB Local + goaws SQS".

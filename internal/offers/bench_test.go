@@ -16,7 +16,7 @@ import (
 // BenchmarkImportAndResync10k imports the 10,000 offers of a network into an
 // integration with an affiliate key (tracking links in bulk), then re-syncs
 // them unchanged, with TUNE's default pacing (50 calls per 10 s) and the
-// default page size, against the simulator and the embedded DynamoDB. It
+// default page size, against the simulator and DynamoDB Local. It
 // reports per iteration the TUNE calls and DynamoDB BatchWriteItem calls of
 // the import, the TUNE calls and offer writes of the re-sync, and the time
 // of each. Goals: ceil(10,000/500) = 20 list calls, no generateTrackingLink,

@@ -124,7 +124,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// getWorld starts the local system (embedded DynamoDB, the template's tables)
+// getWorld starts the local system (DynamoDB Local, the template's tables)
 // once for the package.
 func getWorld(tb testing.TB) *world {
 	tb.Helper()

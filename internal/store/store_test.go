@@ -17,7 +17,7 @@ import (
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
-// newStore returns a Store on the local cloud's embedded DynamoDB, with the tables of template.yaml.
+// newStore returns a Store on the local cloud's DynamoDB Local, with the tables of template.yaml.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
 	sys := localruntest.Start(t, localrun.Options{SkipDemo: true})

@@ -1,8 +1,10 @@
-// Package ids makes random identifiers that are unique, URL-safe and unguessable.
+// Package ids makes random identifiers and secret values that are unique,
+// URL-safe and unguessable.
 package ids
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 )
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -23,4 +25,12 @@ func New(prefix string, n int) string {
 		}
 	}
 	return string(out)
+}
+
+// Secret returns n random bytes encoded as unpadded base64url: the value of
+// a token or a key.
+func Secret(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // crypto/rand.Read never returns an error.
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -19,10 +19,15 @@ import (
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
+// Reader reads integrations by id.
+type Reader interface {
+	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
+}
+
 // Store is the storage integrations need.
 type Store interface {
+	Reader
 	CreateIntegration(ctx context.Context, in trackly.Integration) error
-	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
 	ListIntegrations(ctx context.Context, accountID string) ([]trackly.Integration, error)
 	UpdateIntegrationSettings(ctx context.Context, in trackly.Integration) error
 }
@@ -69,28 +74,13 @@ type Settings struct {
 	RequirePostbackToken  *bool   `json:"require_postback_token,omitempty"`
 }
 
-// View is an integration as admins see it: everything but secrets.
+// View is an integration as admins see it: the integration without its
+// secrets and sync bookkeeping (trackly.Integration leaves them out of JSON),
+// with whether an API key is set and how often it syncs.
 type View struct {
-	IntegrationID         string    `json:"integration_id"`
-	AccountID             string    `json:"account_id"`
-	Name                  string    `json:"name"`
-	NetworkID             string    `json:"network_id"`
-	APIDomain             string    `json:"api_domain"`
-	APIBaseURL            string    `json:"api_base_url,omitempty"`
-	KeyKind               string    `json:"key_kind"`
-	APIKeySet             bool      `json:"api_key_set"`
-	AffiliateID           string    `json:"affiliate_id,omitempty"`
-	ClickParam            string    `json:"click_param"`
-	DefaultCurrency       string    `json:"default_currency"`
-	AttributionWindowDays int       `json:"attribution_window_days"`
-	RateLimit             int       `json:"rate_limit"`
-	AutoSync              bool      `json:"auto_sync"`
-	SyncFrequency         string    `json:"sync_frequency"`
-	RequirePostbackToken  bool      `json:"require_postback_token"`
-	LastSyncAt            time.Time `json:"last_sync_at,omitzero"`
-	NextSyncAt            time.Time `json:"next_sync_at,omitzero"`
-	CreatedAt             time.Time `json:"created_at"`
-	UpdatedAt             time.Time `json:"updated_at"`
+	trackly.Integration
+	APIKeySet     bool   `json:"api_key_set"`
+	SyncFrequency string `json:"sync_frequency"`
 }
 
 // Defaults for new integrations.
@@ -229,10 +219,16 @@ func (svc *Service) Update(ctx context.Context, integrationID string, s Settings
 
 // Get reads an integration, answering a field error when it does not exist.
 func (svc *Service) Get(ctx context.Context, integrationID string) (trackly.Integration, error) {
+	return Read(ctx, svc.store, integrationID)
+}
+
+// Read reads an integration from r for an admin action, answering a field
+// error when integrationID is empty or names no integration.
+func Read(ctx context.Context, r Reader, integrationID string) (trackly.Integration, error) {
 	if integrationID == "" {
 		return trackly.Integration{}, validate.Field("integration_id", "is required")
 	}
-	in, err := svc.store.GetIntegration(ctx, integrationID)
+	in, err := r.GetIntegration(ctx, integrationID)
 	if errors.Is(err, trackly.ErrNotFound) {
 		return in, validate.Field("integration_id", "no integration %q", integrationID)
 	}
@@ -417,14 +413,7 @@ func FrequencyName(minutes int) string {
 
 // ViewOf returns what admins may see of an integration.
 func ViewOf(in trackly.Integration) View {
-	return View{
-		IntegrationID: in.IntegrationID, AccountID: in.AccountID, Name: in.Name, NetworkID: in.NetworkID,
-		APIDomain: in.APIDomain, APIBaseURL: in.APIBaseURL, KeyKind: in.KeyKind, APIKeySet: in.APIKeySecret != "",
-		AffiliateID: in.AffiliateID, ClickParam: in.ClickParam, DefaultCurrency: in.DefaultCurrency,
-		AttributionWindowDays: in.AttributionWindowDays, RateLimit: in.RateLimit, AutoSync: in.AutoSync,
-		SyncFrequency: FrequencyName(in.SyncEveryMinutes), RequirePostbackToken: in.RequirePostbackToken,
-		LastSyncAt: in.LastSyncAt, NextSyncAt: in.NextSyncAt, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
-	}
+	return View{Integration: in, APIKeySet: in.APIKeySecret != "", SyncFrequency: FrequencyName(in.SyncEveryMinutes)}
 }
 
 func match(re *regexp.Regexp, msg string) func(string) error {

@@ -2,9 +2,11 @@ package integrations_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +107,16 @@ func newFixture() *fixture {
 	return f
 }
 
+// create creates an integration with settings s; an error fails the test.
+func (f *fixture) create(t *testing.T, s integrations.Settings) integrations.View {
+	t.Helper()
+	v, err := f.svc.Create(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func affiliateSettings() integrations.Settings {
@@ -114,10 +126,7 @@ func affiliateSettings() integrations.Settings {
 func TestCreate(t *testing.T) {
 	t.Run("defaults of a new integration", func(t *testing.T) {
 		f := newFixture()
-		v, err := f.svc.Create(context.Background(), affiliateSettings())
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := f.create(t, affiliateSettings())
 		checks := []struct {
 			field     string
 			got, want any
@@ -145,10 +154,7 @@ func TestCreate(t *testing.T) {
 
 	t.Run("the postback token names its integration and matches the stored hash", func(t *testing.T) {
 		f := newFixture()
-		v, err := f.svc.Create(context.Background(), affiliateSettings())
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := f.create(t, affiliateSettings())
 		in := f.table.rows[v.IntegrationID]
 		token := f.secrets.values[in.PostbackTokenSecret]
 		if id, ok := postbacktoken.IntegrationID(token); !ok || id != v.IntegrationID {
@@ -169,10 +175,7 @@ func TestCreate(t *testing.T) {
 		f := newFixture()
 		s := affiliateSettings()
 		s.AutoSync, s.SyncFrequency = ptr(true), ptr("15m")
-		v, err := f.svc.Create(context.Background(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := f.create(t, s)
 		if !v.NextSyncAt.Equal(now) || v.SyncFrequency != "15m" {
 			t.Errorf("next sync %v every %s, want now every 15m", v.NextSyncAt, v.SyncFrequency)
 		}
@@ -192,9 +195,7 @@ func TestCreate(t *testing.T) {
 		f := newFixture()
 		s := affiliateSettings()
 		s.KeyKind, s.AffiliateID = ptr("network"), ptr("1007")
-		if _, err := f.svc.Create(context.Background(), s); err != nil {
-			t.Fatal(err)
-		}
+		f.create(t, s)
 	})
 
 	t.Run("a secret store that fails stores no integration", func(t *testing.T) {
@@ -218,9 +219,7 @@ func TestUpdate(t *testing.T) {
 		if edit != nil {
 			edit(&s)
 		}
-		if _, err := f.svc.Create(context.Background(), s); err != nil {
-			t.Fatal(err)
-		}
+		f.create(t, s)
 		return f.table.rows["in_a"]
 	}
 
@@ -305,10 +304,7 @@ func TestPostbackURL(t *testing.T) {
 			f := newFixture()
 			s := affiliateSettings()
 			s.ClickParam = tt.clickParam
-			v, err := f.svc.Create(context.Background(), s)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := f.create(t, s)
 			got, err := f.svc.PostbackURL(context.Background(), v.IntegrationID)
 			if err != nil {
 				t.Fatal(err)
@@ -337,10 +333,7 @@ func TestPostbackURL(t *testing.T) {
 
 	t.Run("rotating the token stops the old one at once", func(t *testing.T) {
 		f := newFixture()
-		v, err := f.svc.Create(context.Background(), affiliateSettings())
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := f.create(t, affiliateSettings())
 		before := f.table.rows[v.IntegrationID]
 		oldToken := f.secrets.values[before.PostbackTokenSecret]
 		got, err := f.svc.RotatePostbackToken(context.Background(), v.IntegrationID)
@@ -359,4 +352,42 @@ func TestPostbackURL(t *testing.T) {
 			t.Errorf("rotation answered %s, want the new token in it", got.URL)
 		}
 	})
+}
+
+func TestViewShowsNoSecretsNorSyncBookkeeping(t *testing.T) {
+	in := trackly.Integration{
+		IntegrationID: "in_a", AccountID: "acc1", Name: "My network", NetworkID: "mynet", APIDomain: "api.hasoffers.com",
+		APIBaseURL: "https://mynet.example/Apiv3/json", KeyKind: "network", APIKeySecret: "integrations/in_a/api-key-k1",
+		AffiliateID: "1007", ClickParam: "aff_sub", DefaultCurrency: "USD", AttributionWindowDays: 30, RateLimit: 50,
+		AutoSync: true, SyncEveryMinutes: 360, PostbackTokenHash: "hash-h1", PostbackTokenSecret: "integrations/in_a/postback-token-t1",
+		RequirePostbackToken: true, LastSyncAt: now, NextSyncAt: now, SyncLeaseUntil: now, SyncLeaseOwner: "sr_owner",
+		SyncCursorPage: 4, CreatedAt: now, UpdatedAt: now,
+	}
+	b, err := json.Marshal(integrations.ViewOf(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range got {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"account_id", "affiliate_id", "api_base_url", "api_domain", "api_key_set", "attribution_window_days",
+		"auto_sync", "click_param", "created_at", "default_currency", "integration_id", "key_kind", "last_sync_at", "name",
+		"network_id", "next_sync_at", "rate_limit", "require_postback_token", "sync_frequency", "updated_at"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("view fields %v, want %v", keys, want)
+	}
+	for _, hidden := range []string{"k1", "h1", "t1", "sr_owner"} {
+		if strings.Contains(string(b), hidden) {
+			t.Errorf("the view shows %q: %s", hidden, b)
+		}
+	}
+	if got["api_key_set"] != true || got["sync_frequency"] != "6h" {
+		t.Errorf("api_key_set %v, sync_frequency %v; want true and 6h", got["api_key_set"], got["sync_frequency"])
+	}
 }

@@ -1,5 +1,6 @@
 // Package money holds exact decimal amounts: parsed from postbacks and TUNE,
-// stored as DynamoDB numbers and sent in JSON as strings, never as float64.
+// stored as DynamoDB numbers (package store maps them) and sent in JSON as
+// strings, never as float64.
 package money
 
 import (
@@ -7,7 +8,6 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/shopspring/decimal"
 )
 
@@ -54,35 +54,3 @@ func Parse(s string) (Amount, error) {
 
 // Add returns a+b exactly.
 func (a Amount) Add(b Amount) Amount { return Amount{Decimal: a.Decimal.Add(b.Decimal)} }
-
-// AttributeValue returns the amount as a DynamoDB number.
-func (a Amount) AttributeValue() types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: a.Decimal.String()}
-}
-
-// MarshalDynamoDBAttributeValue stores the amount as a DynamoDB number, which is an exact decimal.
-func (a Amount) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
-	return a.AttributeValue(), nil
-}
-
-// UnmarshalDynamoDBAttributeValue reads a DynamoDB number (or a string holding one).
-func (a *Amount) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
-	var s string
-	switch v := av.(type) {
-	case *types.AttributeValueMemberN:
-		s = v.Value
-	case *types.AttributeValueMemberS:
-		s = v.Value
-	case *types.AttributeValueMemberNULL:
-		*a = Amount{}
-		return nil
-	default:
-		return fmt.Errorf("money: cannot read %T as an amount", av)
-	}
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return fmt.Errorf("money: %q: %w", s, err)
-	}
-	a.Decimal = d
-	return nil
-}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/tune"
 )
 
@@ -35,7 +36,7 @@ type ConnectionResult struct {
 // reports success or the cause of the failure. A failure of the call is an
 // answer, not an error: the error is for bad input and our own failures.
 func (s *Service) TestConnection(ctx context.Context, q ConnectionQuery) (ConnectionResult, error) {
-	in, err := s.integration(ctx, q.IntegrationID)
+	in, err := integrations.Read(ctx, s.store, q.IntegrationID)
 	if err != nil {
 		return ConnectionResult{}, err
 	}

@@ -229,6 +229,25 @@ func (w *world) integration(tb testing.TB, n *network, kind string, settings fun
 	return id
 }
 
+// connect creates an integration of kind on a new simulated network of
+// count offers that sets no rate limit.
+func (w *world) connect(tb testing.TB, count int, kind string) (*network, string) {
+	tb.Helper()
+	n := newNetwork(tb, tunesim.Options{Offers: count, RateLimit: -1})
+	return n, w.integration(tb, n, kind, nil)
+}
+
+// imported creates an integration with a network key, which sees every
+// offer, on a new simulated network of count offers, and imports them all
+// with a service of opts, which it returns.
+func (w *world) imported(t *testing.T, count int, opts offers.Options) (*network, string, *offers.Service) {
+	t.Helper()
+	n, id := w.connect(t, count, "network")
+	svc := w.service(opts)
+	importAll(t, svc, id)
+	return n, id, svc
+}
+
 // service returns an offer service on the shared store with fast retries.
 func (w *world) service(opts offers.Options) *offers.Service {
 	if opts.BackoffBase == 0 {
@@ -252,14 +271,6 @@ func (w *world) stored(tb testing.TB, integrationID string) map[string]trackly.O
 	out := map[string]trackly.Offer{}
 	for _, o := range list {
 		out[o.OfferID] = o
-	}
-	return out
-}
-
-func idRange(from, to int) []string {
-	var out []string
-	for i := from; i <= to; i++ {
-		out = append(out, fmt.Sprint(i))
 	}
 	return out
 }

@@ -69,11 +69,7 @@ func (s *Service) Import(ctx context.Context, r ImportRequest) (ImportResult, er
 	if err != nil {
 		return ImportResult{}, err
 	}
-	in, err := s.integration(ctx, r.IntegrationID)
-	if err != nil {
-		return ImportResult{}, err
-	}
-	c, err := s.clientOrFieldError(ctx, in)
+	in, c, err := s.integrationClient(ctx, r.IntegrationID)
 	if err != nil {
 		return ImportResult{}, err
 	}

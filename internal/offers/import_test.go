@@ -166,8 +166,7 @@ func TestImportDecodesEveryQuirk(t *testing.T) {
 func TestImportWithFilterAndListRemote(t *testing.T) {
 	w := getWorld(t)
 	ctx := context.Background()
-	n := newNetwork(t, tunesim.Options{Offers: 120, RateLimit: -1})
-	id := w.integration(t, n, "network", nil)
+	n, id := w.connect(t, 120, "network")
 	svc := w.service(offers.Options{PageSize: 7})
 
 	page, err := svc.ListRemote(ctx, offers.RemoteQuery{IntegrationID: id, Status: []string{"paused"}, Page: 2, Limit: 5})
@@ -234,8 +233,7 @@ func TestImportWithFilterAndListRemote(t *testing.T) {
 func TestImportRefusesBadInput(t *testing.T) {
 	w := getWorld(t)
 	ctx := context.Background()
-	n := newNetwork(t, tunesim.Options{Offers: 3, RateLimit: -1})
-	id := w.integration(t, n, "affiliate", nil)
+	_, id := w.connect(t, 3, "affiliate")
 	svc := w.service(offers.Options{})
 	for name, req := range map[string]offers.ImportRequest{
 		"nothing":      {IntegrationID: id},

@@ -3,7 +3,7 @@ package offers
 import (
 	"context"
 
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -24,11 +24,11 @@ type OfferList struct {
 
 // List lists an integration's imported offers, removed ones only when asked.
 func (s *Service) List(ctx context.Context, q ListQuery) (OfferList, error) {
-	in, err := s.integration(ctx, q.IntegrationID)
+	in, err := integrations.Read(ctx, s.store, q.IntegrationID)
 	if err != nil {
 		return OfferList{}, err
 	}
-	list, next, err := s.store.ListOffers(ctx, store.OfferFilter{IntegrationID: in.IntegrationID, IncludeRemoved: q.IncludeRemoved, Limit: q.Limit, Cursor: q.Cursor})
+	list, next, err := s.store.ListOffers(ctx, trackly.OfferFilter{IntegrationID: in.IntegrationID, IncludeRemoved: q.IncludeRemoved, Limit: q.Limit, Cursor: q.Cursor})
 	if err != nil {
 		return OfferList{}, err
 	}
@@ -57,11 +57,11 @@ func (s *Service) ListRuns(ctx context.Context, q RunsQuery) (RunList, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultRunsLimit
 	}
-	in, err := s.integration(ctx, q.IntegrationID)
+	in, err := integrations.Read(ctx, s.store, q.IntegrationID)
 	if err != nil {
 		return RunList{}, err
 	}
-	runs, next, err := s.store.ListSyncRuns(ctx, store.SyncRunFilter{IntegrationID: in.IntegrationID, Limit: q.Limit, Cursor: q.Cursor})
+	runs, next, err := s.store.ListSyncRuns(ctx, trackly.SyncRunFilter{IntegrationID: in.IntegrationID, Limit: q.Limit, Cursor: q.Cursor})
 	if err != nil {
 		return RunList{}, err
 	}

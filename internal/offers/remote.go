@@ -4,9 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -34,18 +32,10 @@ type RemoteQuery struct {
 	Limit int `json:"limit,omitempty"`
 }
 
-// RemoteOffer is a network offer as list_remote_offers shows it.
+// RemoteOffer is a network offer as list_remote_offers shows it: the offer
+// as an import would store it, and whether it is imported.
 type RemoteOffer struct {
-	OfferID        string        `json:"offer_id"`
-	Name           string        `json:"name"`
-	Status         string        `json:"status"`
-	DefaultPayout  money.Amount  `json:"default_payout"`
-	PercentPayout  *money.Amount `json:"percent_payout,omitempty"`
-	PayoutType     string        `json:"payout_type,omitempty"`
-	Currency       string        `json:"currency"`
-	AdvertiserName string        `json:"advertiser_name,omitempty"`
-	ExpirationDate time.Time     `json:"expiration_date,omitzero"`
-	PreviewURL     string        `json:"preview_url,omitempty"`
+	trackly.Offer
 	// Imported is true when the offer is imported into the integration (and not removed).
 	Imported bool `json:"imported"`
 }
@@ -75,11 +65,7 @@ func (s *Service) ListRemote(ctx context.Context, q RemoteQuery) (RemotePage, er
 	if q.Limit == 0 {
 		q.Limit = DefaultRemoteLimit
 	}
-	in, err := s.integration(ctx, q.IntegrationID)
-	if err != nil {
-		return RemotePage{}, err
-	}
-	c, err := s.clientOrFieldError(ctx, in)
+	in, c, err := s.integrationClient(ctx, q.IntegrationID)
 	if err != nil {
 		return RemotePage{}, err
 	}
@@ -97,13 +83,8 @@ func (s *Service) ListRemote(ctx context.Context, q RemoteQuery) (RemotePage, er
 	}
 	out := RemotePage{IntegrationID: in.IntegrationID, Offers: make([]RemoteOffer, len(p.Offers)), Page: p.Page, PageCount: p.PageCount, Count: p.Count}
 	for i, o := range p.Offers {
-		m := mapOffer(in, o, "")
 		stored, ok := imported[refs[i]]
-		out.Offers[i] = RemoteOffer{
-			OfferID: o.ID, Name: m.Name, Status: m.Status, DefaultPayout: m.DefaultPayout, PercentPayout: m.PercentPayout,
-			PayoutType: m.PayoutType, Currency: m.Currency, AdvertiserName: m.AdvertiserName,
-			ExpirationDate: m.ExpirationDate, PreviewURL: m.PreviewURL, Imported: ok && !stored.Removed,
-		}
+		out.Offers[i] = RemoteOffer{Offer: mapOffer(in, o, ""), Imported: ok && !stored.Removed}
 	}
 	return out, nil
 }

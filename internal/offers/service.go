@@ -23,7 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/store"
+	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -31,16 +31,16 @@ import (
 
 // Store is the storage the offer service needs.
 type Store interface {
-	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
+	integrations.Reader
 	DueIntegrations(ctx context.Context, now time.Time) ([]trackly.Integration, error)
 	AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (trackly.Integration, error)
-	ReleaseSyncLease(ctx context.Context, integrationID, owner string, r store.SyncRelease) error
+	ReleaseSyncLease(ctx context.Context, integrationID, owner string, r trackly.SyncRelease) error
 	IntegrationOffers(ctx context.Context, integrationID string) ([]trackly.Offer, error)
 	GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[trackly.OfferRef]trackly.Offer, error)
 	PutOffers(ctx context.Context, offers []trackly.Offer) (int, error)
-	ListOffers(ctx context.Context, f store.OfferFilter) ([]trackly.Offer, string, error)
+	ListOffers(ctx context.Context, f trackly.OfferFilter) ([]trackly.Offer, string, error)
 	PutSyncRun(ctx context.Context, r trackly.SyncRun) error
-	ListSyncRuns(ctx context.Context, f store.SyncRunFilter) ([]trackly.SyncRun, string, error)
+	ListSyncRuns(ctx context.Context, f trackly.SyncRunFilter) ([]trackly.SyncRun, string, error)
 }
 
 // Secrets reads secret values by name.
@@ -153,21 +153,6 @@ func NewService(st Store, sec Secrets, opts Options) *Service {
 	}
 }
 
-// integration reads an integration, answering a field error when it does not exist.
-func (s *Service) integration(ctx context.Context, integrationID string) (trackly.Integration, error) {
-	if integrationID == "" {
-		return trackly.Integration{}, validate.Field("integration_id", "is required")
-	}
-	in, err := s.store.GetIntegration(ctx, integrationID)
-	if errors.Is(err, trackly.ErrNotFound) {
-		return in, validate.Field("integration_id", "no integration %q", integrationID)
-	}
-	if err != nil {
-		return in, fmt.Errorf("read integration: %w", err)
-	}
-	return in, nil
-}
-
 // settingsError is an integration whose settings cannot make a TUNE client:
 // no API key stored, or a setting the client refuses.
 type settingsError struct {
@@ -228,14 +213,20 @@ func (s *Service) client(ctx context.Context, in trackly.Integration) (*tune.Cli
 	return c, nil
 }
 
-// clientOrFieldError is client for actions: settings problems are the admin's to fix.
-func (s *Service) clientOrFieldError(ctx context.Context, in trackly.Integration) (*tune.Client, error) {
+// integrationClient reads an integration for an action, answering a field
+// error when it does not exist, and returns it with its TUNE client. Settings
+// that cannot make a client are a field error too: the admin's to fix.
+func (s *Service) integrationClient(ctx context.Context, integrationID string) (trackly.Integration, *tune.Client, error) {
+	in, err := integrations.Read(ctx, s.store, integrationID)
+	if err != nil {
+		return in, nil, err
+	}
 	c, err := s.client(ctx, in)
 	var se *settingsError
 	if errors.As(err, &se) {
-		return nil, validate.Field("integration_id", "%s", se.message)
+		return in, nil, validate.Field("integration_id", "%s", se.message)
 	}
-	return c, err
+	return in, c, err
 }
 
 // countingTransport counts the HTTP requests made under a context that

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -104,7 +103,7 @@ func (s *Service) sync(ctx context.Context, integrationID string, trigger trackl
 	switch {
 	case errors.Is(err, trackly.ErrNotFound):
 		return trackly.SyncRun{}, validate.Field("integration_id", "no integration %q", integrationID)
-	case errors.Is(err, store.ErrLeaseHeld):
+	case errors.Is(err, trackly.ErrLeaseHeld):
 		j.run.Status = trackly.SyncSkipped
 		j.run.Error = fmt.Sprintf("another sync of this integration is running (lease held until %s)", in.SyncLeaseUntil.UTC().Format(time.RFC3339))
 		return j.run, nil
@@ -129,7 +128,7 @@ func (s *Service) sync(ctx context.Context, integrationID string, trigger trackl
 	if in.SyncEveryMinutes > 0 {
 		every = time.Duration(in.SyncEveryMinutes) * time.Minute
 	}
-	release := store.SyncRelease{LastSyncAt: now, NextSyncAt: now.Add(every)}
+	release := trackly.SyncRelease{LastSyncAt: now, NextSyncAt: now.Add(every)}
 	switch j.run.Status {
 	case trackly.SyncPartial, trackly.SyncInterrupted:
 		release.NextSyncAt = now // resume at the next scheduled run
@@ -236,7 +235,7 @@ func (s *Service) resumeState(ctx context.Context, in trackly.Integration) (*res
 	if in.SyncCursorPage <= 0 {
 		return nil, nil
 	}
-	runs, _, err := s.store.ListSyncRuns(ctx, store.SyncRunFilter{IntegrationID: in.IntegrationID, Limit: 20})
+	runs, _, err := s.store.ListSyncRuns(ctx, trackly.SyncRunFilter{IntegrationID: in.IntegrationID, Limit: 20})
 	if err != nil {
 		return nil, err
 	}

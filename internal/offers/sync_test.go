@@ -15,7 +15,6 @@ import (
 	"github.com/trackly/tune-integration/dev/tunesim"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
-	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -43,9 +42,8 @@ func syncNow(t *testing.T, svc *offers.Service, id string) trackly.SyncRun {
 
 func TestPaginationIsCompleteAndResyncOfUnchangedOffersWritesNothing(t *testing.T) {
 	w := getWorld(t)
-	n := newNetwork(t, tunesim.Options{Offers: 1234, RateLimit: -1})
+	n, id := w.connect(t, 1234, "affiliate")
 	n.activateAll(1234)
-	id := w.integration(t, n, "affiliate", nil)
 	svc := w.service(offers.Options{PageSize: 100})
 
 	before := w.ddb.snapshot()
@@ -86,10 +84,7 @@ func TestPaginationIsCompleteAndResyncOfUnchangedOffersWritesNothing(t *testing.
 func TestSyncWritesChangesMarksRemovedAndRestores(t *testing.T) {
 	w := getWorld(t)
 	ctx := context.Background()
-	n := newNetwork(t, tunesim.Options{Offers: 300, RateLimit: -1})
-	id := w.integration(t, n, "network", nil)
-	svc := w.service(offers.Options{PageSize: 40})
-	importAll(t, svc, id) // a network key sees all 300
+	n, id, svc := w.imported(t, 300, offers.Options{PageSize: 40})
 	if got := n.calls("generateTrackingLink"); got != 300 {
 		t.Fatalf("generateTrackingLink calls = %d, want one per new offer", got)
 	}
@@ -171,9 +166,8 @@ func TestSyncWritesChangesMarksRemovedAndRestores(t *testing.T) {
 func TestFailedSyncKeepsProgressAndRemovesNothing(t *testing.T) {
 	w := getWorld(t)
 	ctx := context.Background()
-	n := newNetwork(t, tunesim.Options{Offers: 200, RateLimit: -1})
+	n, id := w.connect(t, 200, "affiliate")
 	n.activateAll(200)
-	id := w.integration(t, n, "affiliate", nil)
 	svc := w.service(offers.Options{PageSize: 50, MaxRetries: 2})
 	importAll(t, svc, id)
 
@@ -248,9 +242,8 @@ func TestSyncStopsBeforeTheDeadlineAndResumes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := getWorld(t)
 			ctx := context.Background()
-			n := newNetwork(t, tunesim.Options{Offers: 300, RateLimit: -1})
+			n, id := w.connect(t, 300, "affiliate")
 			n.activateAll(300)
-			id := w.integration(t, n, "affiliate", nil)
 
 			// The service's clock jumps past the work deadline once the third page is served.
 			var skew atomic.Int64
@@ -323,12 +316,7 @@ func idsFrom(from, to int) []int {
 func TestLeaseBlocksASecondConcurrentSync(t *testing.T) {
 	w := getWorld(t)
 	ctx := context.Background()
-	n := newNetwork(t, tunesim.Options{Offers: 20, RateLimit: -1})
-	id := w.integration(t, n, "network", nil)
-	svc := w.service(offers.Options{})
-	if _, err := svc.Import(ctx, offers.ImportRequest{IntegrationID: id, OfferIDs: idRange(1, 20)}); err != nil {
-		t.Fatal(err)
-	}
+	n, id, svc := w.imported(t, 20, offers.Options{})
 	n.sim.ResetCalls()
 
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -382,28 +370,27 @@ func TestLeaseBlocksASecondConcurrentSync(t *testing.T) {
 func TestLeaseStore(t *testing.T) {
 	w := getWorld(t)
 	ctx := context.Background()
-	n := newNetwork(t, tunesim.Options{Offers: 1, RateLimit: -1})
-	id := w.integration(t, n, "affiliate", nil)
+	_, id := w.connect(t, 1, "affiliate")
 	now := time.Now().UTC()
 	if _, err := w.store.AcquireSyncLease(ctx, id, "a", now, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	in, err := w.store.AcquireSyncLease(ctx, id, "b", now.Add(30*time.Second), now.Add(2*time.Minute))
-	if !errors.Is(err, store.ErrLeaseHeld) || in.SyncLeaseOwner != "a" {
+	if !errors.Is(err, trackly.ErrLeaseHeld) || in.SyncLeaseOwner != "a" {
 		t.Fatalf("second acquire: %v, owner %q", err, in.SyncLeaseOwner)
 	}
-	if err := w.store.ReleaseSyncLease(ctx, id, "b", store.SyncRelease{NextSyncAt: now}); !errors.Is(err, trackly.ErrConflict) {
+	if err := w.store.ReleaseSyncLease(ctx, id, "b", trackly.SyncRelease{NextSyncAt: now}); !errors.Is(err, trackly.ErrConflict) {
 		t.Errorf("release by a non-owner: %v", err)
 	}
 	// An expired lease can be taken over, to the millisecond.
 	if _, err := w.store.AcquireSyncLease(ctx, id, "b", now.Add(time.Minute+time.Millisecond), now.Add(3*time.Minute)); err != nil {
 		t.Fatalf("take over an expired lease: %v", err)
 	}
-	if err := w.store.ReleaseSyncLease(ctx, id, "a", store.SyncRelease{NextSyncAt: now}); !errors.Is(err, trackly.ErrConflict) {
+	if err := w.store.ReleaseSyncLease(ctx, id, "a", trackly.SyncRelease{NextSyncAt: now}); !errors.Is(err, trackly.ErrConflict) {
 		t.Errorf("release by the former owner: %v", err)
 	}
 	next := now.Add(time.Hour)
-	if err := w.store.ReleaseSyncLease(ctx, id, "b", store.SyncRelease{LastSyncAt: now, NextSyncAt: next, CursorPage: 4}); err != nil {
+	if err := w.store.ReleaseSyncLease(ctx, id, "b", trackly.SyncRelease{LastSyncAt: now, NextSyncAt: next, CursorPage: 4}); err != nil {
 		t.Fatal(err)
 	}
 	in, err = w.store.GetIntegration(ctx, id)
@@ -449,12 +436,7 @@ func TestPacingNeverExceedsTheRateLimitAndRetriesItsError(t *testing.T) {
 func TestSettingsChangesReachTheTrackingURLs(t *testing.T) {
 	w := getWorld(t)
 	ctx := context.Background()
-	n := newNetwork(t, tunesim.Options{Offers: 30, RateLimit: -1})
-	id := w.integration(t, n, "network", nil)
-	svc := w.service(offers.Options{})
-	if _, err := svc.Import(ctx, offers.ImportRequest{IntegrationID: id, OfferIDs: idRange(1, 30)}); err != nil {
-		t.Fatal(err)
-	}
+	n, id, svc := w.imported(t, 30, offers.Options{})
 	admin := integrations.NewService(w.store, w.secrets, "http://127.0.0.1:3000", 30, time.Now)
 
 	// A new click parameter: the stored links are reused, the tracking URLs rewritten.

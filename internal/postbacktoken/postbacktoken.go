@@ -10,12 +10,12 @@ import (
 	"encoding/hex"
 	"strings"
 
-	"github.com/trackly/tune-integration/internal/secrets"
+	"github.com/trackly/tune-integration/internal/ids"
 )
 
 // New returns a fresh postback token for an integration and the hash to store with it.
 func New(integrationID string) (token, hash string) {
-	token = integrationID + "." + secrets.Random(24)
+	token = integrationID + "." + ids.Secret(24)
 	return token, hashOf(token)
 }
 

@@ -6,11 +6,11 @@ package secrets
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/trackly/tune-integration/internal/ids"
 )
 
 // ErrNotFound is returned when a secret does not exist.
@@ -86,7 +86,7 @@ func (s *Store) GetOrCreate(ctx context.Context, name string, n int) (string, er
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return v, err
 	}
-	fresh := Random(n)
+	fresh := ids.Secret(n)
 	switch err := s.backend.Create(ctx, name, fresh); {
 	case err == nil:
 		s.remember(name, fresh)
@@ -102,13 +102,6 @@ func (s *Store) remember(name, value string) {
 	s.mu.Lock()
 	s.cache[name] = value
 	s.mu.Unlock()
-}
-
-// Random returns n random bytes encoded as unpadded base64url.
-func Random(n int) string {
-	b := make([]byte, n)
-	rand.Read(b) // crypto/rand.Read never returns an error.
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func notFound(name string) error { return fmt.Errorf("%w: %s", ErrNotFound, name) }

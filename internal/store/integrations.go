@@ -2,34 +2,29 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // CreateIntegration stores a new integration; trackly.ErrConflict means its id is taken.
 func (s *Store) CreateIntegration(ctx context.Context, in trackly.Integration) error {
-	return s.putNew(ctx, s.tables.Integrations, "integration_id", integrationRow(in))
+	return s.putNew(ctx, s.tables.Integrations, "integration_id", integrationRow(&in))
 }
 
 // GetIntegration reads an integration by id.
 func (s *Store) GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error) {
-	var r integrationRow
-	err := s.get(ctx, s.tables.Integrations, stringKey("integration_id", integrationID), &r)
-	return r.integration(), err
+	return get(ctx, s, s.tables.Integrations, stringKey("integration_id", integrationID), integrationRow)
 }
 
 // GetIntegrations reads several integrations in batches; missing ids are absent from the result.
 func (s *Store) GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]trackly.Integration, error) {
-	return batchGet(ctx, s, s.tables.Integrations, stringKeys("integration_id", integrationIDs), integrationRow.integration, func(in trackly.Integration) string { return in.IntegrationID })
+	return batchGet(ctx, s, s.tables.Integrations, stringKeys("integration_id", integrationIDs), integrationRow, func(in trackly.Integration) string { return in.IntegrationID })
 }
 
 // ListIntegrations lists integrations, of one account when accountID is set.
@@ -62,12 +57,12 @@ func (s *Store) scanIntegrations(ctx context.Context, filter *expression.Conditi
 		if err != nil {
 			return nil, fmt.Errorf("scan integrations: %w", err)
 		}
-		var rows []integrationRow
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rows); err != nil {
-			return nil, fmt.Errorf("decode integrations: %w", err)
-		}
-		for _, r := range rows {
-			out = append(out, r.integration())
+		for _, item := range page.Items {
+			in, err := decode(item, integrationRow)
+			if err != nil {
+				return nil, fmt.Errorf("decode integration: %w", err)
+			}
+			out = append(out, in)
 		}
 	}
 	return out, nil
@@ -85,8 +80,9 @@ var integrationSettings = map[string]bool{
 // UpdateIntegrationSettings writes the admin-editable attributes of an existing
 // integration without touching what a running sync writes (its lease, progress
 // and next sync time). A non-zero NextSyncAt reschedules the next sync.
+// trackly.ErrNotFound means there is no such integration.
 func (s *Store) UpdateIntegrationSettings(ctx context.Context, in trackly.Integration) error {
-	item, err := attributevalue.MarshalMap(integrationRow(in))
+	item, err := integrationRow(&in).item()
 	if err != nil {
 		return fmt.Errorf("encode integration: %w", err)
 	}
@@ -101,24 +97,7 @@ func (s *Store) UpdateIntegrationSettings(ctx context.Context, in trackly.Integr
 	if !in.NextSyncAt.IsZero() {
 		update = update.Set(expression.Name("next_sync_at"), expression.Value(item["next_sync_at"]))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(expression.AttributeExists(expression.Name("integration_id"))).Build()
-	if err != nil {
-		return fmt.Errorf("build integration update: %w", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.tables.Integrations),
-		Key:                       stringKey("integration_id", in.IntegrationID),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return trackly.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("update integration: %w", err)
-	}
-	return nil
+	exists := expression.AttributeExists(expression.Name("integration_id"))
+	_, err = s.update(ctx, s.tables.Integrations, stringKey("integration_id", in.IntegrationID), update, &exists, trackly.ErrNotFound)
+	return err
 }

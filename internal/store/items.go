@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -25,39 +24,37 @@ func stringKey(pairs ...string) key {
 	return k
 }
 
-// get reads one item strongly consistently into out, or returns trackly.ErrNotFound.
-func (s *Store) get(ctx context.Context, table string, k key, out any) error {
+// get reads the record with key k from table strongly consistently, through
+// the layout rowOf binds, or returns trackly.ErrNotFound.
+func get[T any](ctx context.Context, s *Store, table string, k key, rowOf func(*T) row) (T, error) {
+	var v T
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return fmt.Errorf("get from %s: %w", table, err)
+		return v, fmt.Errorf("get from %s: %w", table, err)
 	}
 	if res.Item == nil {
-		return trackly.ErrNotFound
+		return v, trackly.ErrNotFound
 	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return fmt.Errorf("decode item of %s: %w", table, err)
+	if err := rowOf(&v).read(res.Item); err != nil {
+		return v, fmt.Errorf("decode item of %s: %w", table, err)
 	}
-	return nil
+	return v, nil
 }
 
-// putNew writes item only if no item with the same key attribute exists.
-func (s *Store) putNew(ctx context.Context, table, keyAttr string, item any) error {
-	av, err := attributevalue.MarshalMap(item)
-	if err != nil {
-		return fmt.Errorf("encode item for %s: %w", table, err)
-	}
-	cond, err := notExists(keyAttr)
+// putNew writes r's record only if no item with the same key attribute exists;
+// trackly.ErrConflict means one does.
+func (s *Store) putNew(ctx context.Context, table, keyAttr string, r row) error {
+	p, err := newItemPut(table, keyAttr, r)
 	if err != nil {
 		return err
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(table),
-		Item:                     av,
-		ConditionExpression:      cond.Condition(),
-		ExpressionAttributeNames: cond.Names(),
+		TableName:                p.TableName,
+		Item:                     p.Item,
+		ConditionExpression:      p.ConditionExpression,
+		ExpressionAttributeNames: p.ExpressionAttributeNames,
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
+	if conditionFailed(err) {
 		return trackly.ErrConflict
 	}
 	if err != nil {
@@ -66,21 +63,119 @@ func (s *Store) putNew(ctx context.Context, table, keyAttr string, item any) err
 	return nil
 }
 
-// put writes item, replacing any item with the same key.
-func (s *Store) put(ctx context.Context, table string, item any) error {
-	av, err := attributevalue.MarshalMap(item)
+// newItemPut is the put of r's record into table on the condition that no
+// item with the same key attribute exists.
+func newItemPut(table, keyAttr string, r row) (*types.Put, error) {
+	item, err := r.item()
+	if err != nil {
+		return nil, fmt.Errorf("encode item for %s: %w", table, err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(keyAttr))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	return &types.Put{
+		TableName:                aws.String(table),
+		Item:                     item,
+		ConditionExpression:      cond.Condition(),
+		ExpressionAttributeNames: cond.Names(),
+	}, nil
+}
+
+// putNewCounted writes r's record with its report increments, and the further
+// writes, in one transaction on the condition that no item with the same key
+// attribute exists; trackly.ErrConflict means one does, and nothing is written.
+func (s *Store) putNewCounted(ctx context.Context, table, keyAttr string, r row, increments []trackly.ReportIncrement, more ...types.TransactWriteItem) error {
+	if len(increments) == 0 && len(more) == 0 {
+		return s.putNew(ctx, table, keyAttr, r)
+	}
+	p, err := newItemPut(table, keyAttr, r)
+	if err != nil {
+		return err
+	}
+	updates, err := s.incrementItems(increments)
+	if err != nil {
+		return err
+	}
+	items := append([]types.TransactWriteItem{{Put: p}}, updates...)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, more...)})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return trackly.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("write to %s: %w", table, err)
+	}
+	return nil
+}
+
+// put writes r's record, replacing any item with the same key.
+func (s *Store) put(ctx context.Context, table string, r row) error {
+	item, err := r.item()
 	if err != nil {
 		return fmt.Errorf("encode item for %s: %w", table, err)
 	}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: av}); err != nil {
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
 		return fmt.Errorf("put into %s: %w", table, err)
 	}
 	return nil
 }
 
-// batchGet reads the rows with the given keys from one table, 100 keys per
-// call, retrying unprocessed keys, and returns what each maps to, by keyOf.
-func batchGet[K comparable, R, T any](ctx context.Context, s *Store, table string, keys []key, toDomain func(R) T, keyOf func(T) K) (map[K]T, error) {
+// update applies u to the item with key k of table and returns the item as
+// updated. A non-nil cond makes the update conditional: when cond does not
+// hold, nothing changes and update returns ifNot.
+func (s *Store) update(ctx context.Context, table string, k key, u expression.UpdateBuilder, cond *expression.ConditionBuilder, ifNot error) (map[string]types.AttributeValue, error) {
+	b := expression.NewBuilder().WithUpdate(u)
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build update of %s: %w", table, err)
+	}
+	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       k,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if conditionFailed(err) {
+		return nil, ifNot
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update %s: %w", table, err)
+	}
+	return res.Attributes, nil
+}
+
+// updateItem is the transaction item that applies u to the item with key k of table.
+func updateItem(table string, k key, u expression.UpdateBuilder) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithUpdate(u).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build update of %s: %w", table, err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(table),
+		Key:                       k,
+		UpdateExpression:          expr.Update(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// conditionFailed reports whether err is a write refused because its condition failed.
+func conditionFailed(err error) bool {
+	var failed *types.ConditionalCheckFailedException
+	return errors.As(err, &failed)
+}
+
+// batchGet reads the records with the given keys from one table, 100 keys
+// per call, retrying unprocessed keys, through the layout rowOf binds, and
+// returns them by keyOf.
+func batchGet[K comparable, T any](ctx context.Context, s *Store, table string, keys []key, rowOf func(*T) row, keyOf func(T) K) (map[K]T, error) {
 	out := make(map[K]T, len(keys))
 	for start := 0; start < len(keys); start += 100 {
 		chunk := keys[start:min(start+100, len(keys))]
@@ -99,11 +194,10 @@ func batchGet[K comparable, R, T any](ctx context.Context, s *Store, table strin
 				return nil, fmt.Errorf("batch get from %s: %w", table, err)
 			}
 			for _, item := range res.Responses[table] {
-				var r R
-				if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+				v, err := decode(item, rowOf)
+				if err != nil {
 					return nil, fmt.Errorf("decode item of %s: %w", table, err)
 				}
-				v := toDomain(r)
 				out[keyOf(v)] = v
 			}
 			req = res.UnprocessedKeys
@@ -121,19 +215,22 @@ func stringKeys(keyAttr string, ids []string) []key {
 	return keys
 }
 
+func unique(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func toKeys(ks []key) []map[string]types.AttributeValue {
 	out := make([]map[string]types.AttributeValue, len(ks))
 	for i, k := range ks {
 		out[i] = k
 	}
 	return out
-}
-
-// notExists builds the condition that no item with the key attribute exists.
-func notExists(keyAttr string) (expression.Expression, error) {
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(keyAttr))).Build()
-	if err != nil {
-		return cond, fmt.Errorf("build condition: %w", err)
-	}
-	return cond, nil
 }

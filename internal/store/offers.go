@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -18,7 +16,7 @@ const batchWriteSize = 25
 
 // PutOffer stores an offer, replacing the previous version.
 func (s *Store) PutOffer(ctx context.Context, o trackly.Offer) error {
-	return s.put(ctx, s.tables.Offers, offerRow(o))
+	return s.put(ctx, s.tables.Offers, offerRow(&o))
 }
 
 // PutOffers stores offers, replacing previous versions, 25 per BatchWriteItem
@@ -31,7 +29,7 @@ func (s *Store) PutOffers(ctx context.Context, offers []trackly.Offer) (int, err
 		chunk := offers[start:min(start+batchWriteSize, len(offers))]
 		writes := make([]types.WriteRequest, 0, len(chunk))
 		for _, o := range chunk {
-			item, err := attributevalue.MarshalMap(offerRow(o))
+			item, err := offerRow(&o).item()
 			if err != nil {
 				return calls, fmt.Errorf("encode offer %s: %w", o.OfferID, err)
 			}
@@ -72,9 +70,7 @@ func (s *Store) batchWrite(ctx context.Context, table string, writes []types.Wri
 
 // GetOffer reads one imported offer.
 func (s *Store) GetOffer(ctx context.Context, integrationID, offerID string) (trackly.Offer, error) {
-	var r offerRow
-	err := s.get(ctx, s.tables.Offers, stringKey("integration_id", integrationID, "offer_id", offerID), &r)
-	return r.offer(), err
+	return get(ctx, s, s.tables.Offers, stringKey("integration_id", integrationID, "offer_id", offerID), offerRow)
 }
 
 // GetOffers reads several offers in batches; missing ones are absent from the result.
@@ -88,7 +84,7 @@ func (s *Store) GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[tra
 		seen[r] = true
 		keys = append(keys, stringKey("integration_id", r.IntegrationID, "offer_id", r.OfferID))
 	}
-	return batchGet(ctx, s, s.tables.Offers, keys, offerRow.offer, func(o trackly.Offer) trackly.OfferRef {
+	return batchGet(ctx, s, s.tables.Offers, keys, offerRow, func(o trackly.Offer) trackly.OfferRef {
 		return trackly.OfferRef{IntegrationID: o.IntegrationID, OfferID: o.OfferID}
 	})
 }
@@ -96,45 +92,15 @@ func (s *Store) GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[tra
 // IntegrationOffers reads every offer imported into an integration, removed
 // ones included, with one strongly consistent Query (paged by DynamoDB).
 func (s *Store) IntegrationOffers(ctx context.Context, integrationID string) ([]trackly.Offer, error) {
-	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key("integration_id").Equal(expression.Value(integrationID))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build offers query: %w", err)
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Offers),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
-	})
-	var out []trackly.Offer
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query offers of %s: %w", integrationID, err)
-		}
-		for _, item := range page.Items {
-			var r offerRow
-			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return nil, fmt.Errorf("decode offer: %w", err)
-			}
-			out = append(out, r.offer())
-		}
-	}
-	return out, nil
-}
-
-// OfferFilter selects an integration's imported offers, in offer id order
-// (as strings).
-type OfferFilter struct {
-	IntegrationID  string
-	IncludeRemoved bool
-	Limit          int
-	Cursor         string
+	offers, _, err := query(ctx, s, listQuery{
+		table: s.tables.Offers,
+		key:   expression.Key("integration_id").Equal(expression.Value(integrationID)),
+	}, decoder(offerRow))
+	return offers, err
 }
 
 // ListOffers lists an integration's imported offers a page at a time.
-func (s *Store) ListOffers(ctx context.Context, f OfferFilter) ([]trackly.Offer, string, error) {
+func (s *Store) ListOffers(ctx context.Context, f trackly.OfferFilter) ([]trackly.Offer, string, error) {
 	q := listQuery{
 		table: s.tables.Offers, cursor: f.Cursor, limit: f.Limit,
 		key: expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)),
@@ -143,5 +109,5 @@ func (s *Store) ListOffers(ctx context.Context, f OfferFilter) ([]trackly.Offer,
 		filter := expression.Name("removed").NotEqual(expression.Value(true))
 		q.filter = &filter
 	}
-	return queryList(ctx, s, q, offerRow.offer)
+	return queryList(ctx, s, q, offerRow)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -21,7 +20,8 @@ const DefaultPageSize = 50
 // MaxPageSize is the largest page a list read returns.
 const MaxPageSize = 1000
 
-// listQuery describes one page of a list read.
+// listQuery describes a Query: the items under one partition key, filtered,
+// from a cursor on, at most limit of them.
 type listQuery struct {
 	table       string
 	index       string // "" for the table itself
@@ -32,9 +32,22 @@ type listQuery struct {
 	limit       int
 }
 
-// queryList reads one page of rows of type R and returns what they map to
-// (never nil) with the cursor of what follows.
-func queryList[R, T any](ctx context.Context, s *Store, q listQuery, toDomain func(R) T) ([]T, string, error) {
+// queryList reads one page of records through the layout rowOf binds and
+// returns them (never nil) with the cursor of what follows. q.limit is the
+// page size the caller asked for: 0 takes DefaultPageSize.
+func queryList[T any](ctx context.Context, s *Store, q listQuery, rowOf func(*T) row) ([]T, string, error) {
+	if q.limit < 0 || q.limit > MaxPageSize {
+		return nil, "", validate.Field("limit", "must be between 1 and %d, not %d", MaxPageSize, q.limit)
+	}
+	if q.limit == 0 {
+		q.limit = DefaultPageSize
+	}
+	return query(ctx, s, q, decoder(rowOf))
+}
+
+// query reads what q selects, at most q.limit records (0: all), decoding
+// each item, and returns the records (never nil) with the cursor of what follows.
+func query[T any](ctx context.Context, s *Store, q listQuery, decodeItem func(map[string]types.AttributeValue) (T, error)) ([]T, string, error) {
 	b := expression.NewBuilder().WithKeyCondition(q.key)
 	if q.filter != nil {
 		b = b.WithFilter(*q.filter)
@@ -56,50 +69,33 @@ func queryList[R, T any](ctx context.Context, s *Store, q listQuery, toDomain fu
 	} else {
 		in.ConsistentRead = aws.Bool(true)
 	}
-	out := []T{}
-	cursor, err := s.queryPages(ctx, in, q.cursor, q.limit, func(item map[string]types.AttributeValue) error {
-		var r R
-		if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-			return err
-		}
-		out = append(out, toDomain(r))
-		return nil
-	})
-	return out, cursor, err
-}
-
-// queryPages runs in from the position cursor names, passing items to each
-// until limit items were seen, and returns the cursor of what follows ("" at the end).
-func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, cursor string, limit int, each func(map[string]types.AttributeValue) error) (string, error) {
-	if limit < 0 || limit > MaxPageSize {
-		return "", validate.Field("limit", "must be between 1 and %d, not %d", MaxPageSize, limit)
-	}
-	if limit == 0 {
-		limit = DefaultPageSize
-	}
-	start, err := decodeCursor(cursor)
+	start, err := decodeCursor(q.cursor)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	in.ExclusiveStartKey = start
-	seen := 0
+	out := []T{}
 	for {
-		in.Limit = aws.Int32(int32(limit - seen))
+		if q.limit > 0 {
+			in.Limit = aws.Int32(int32(q.limit - len(out)))
+		}
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
-			return "", fmt.Errorf("query %s: %w", aws.ToString(in.TableName), err)
+			return nil, "", fmt.Errorf("query %s: %w", q.table, err)
 		}
 		for _, item := range page.Items {
-			if err := each(item); err != nil {
-				return "", fmt.Errorf("decode item of %s: %w", aws.ToString(in.TableName), err)
+			v, err := decodeItem(item)
+			if err != nil {
+				return nil, "", fmt.Errorf("decode item of %s: %w", q.table, err)
 			}
+			out = append(out, v)
 		}
-		seen += len(page.Items)
 		if len(page.LastEvaluatedKey) == 0 {
-			return "", nil
+			return out, "", nil
 		}
-		if seen >= limit {
-			return encodeCursor(page.LastEvaluatedKey)
+		if q.limit > 0 && len(out) >= q.limit {
+			cursor, err := encodeCursor(page.LastEvaluatedKey)
+			return out, cursor, err
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}

@@ -5,17 +5,12 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
-
-var rowAttributes = map[string]bool{"report_key": true, "row_key": true, "account_id": true, "dimension": true, "dimension_id": true, "day": true}
 
 func reportKey(accountID string, dimension trackly.Dimension) string {
 	return accountID + "#" + string(dimension)
@@ -37,19 +32,13 @@ func (s *Store) incrementItems(increments []trackly.ReportIncrement) ([]types.Tr
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			update = update.Add(expression.Name(name), expression.Value(inc.Counters[name].AttributeValue()))
+			update = update.Add(expression.Name(name), expression.Value(amountValue(inc.Counters[name])))
 		}
-		expr, err := expression.NewBuilder().WithUpdate(update).Build()
+		item, err := updateItem(s.tables.Reports, stringKey("report_key", reportKey(inc.AccountID, inc.Dimension), "row_key", rowKey(inc.DimensionID, inc.Day)), update)
 		if err != nil {
-			return nil, fmt.Errorf("build report update: %w", err)
+			return nil, err
 		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.tables.Reports),
-			Key:                       stringKey("report_key", reportKey(inc.AccountID, inc.Dimension), "row_key", rowKey(inc.DimensionID, inc.Day)),
-			UpdateExpression:          expr.Update(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		}})
+		items = append(items, item)
 	}
 	return items, nil
 }
@@ -62,51 +51,27 @@ func (s *Store) ReportRows(ctx context.Context, accountID string, dimension trac
 		keyCond = keyCond.And(expression.Key("row_key").Between(expression.Value(rowKey(dimensionID, fromDay)), expression.Value(rowKey(dimensionID, toDay))))
 	}
 	filter := expression.Name("day").Between(expression.Value(fromDay), expression.Value(toDay))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).WithFilter(filter).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build report query: %w", err)
-	}
-	var rows []trackly.ReportRow
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.tables.Reports),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("query reports: %w", err)
-		}
-		for _, item := range page.Items {
-			row, err := decodeReportRow(item)
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, row)
-		}
-	}
-	return rows, nil
+	rows, _, err := query(ctx, s, listQuery{table: s.tables.Reports, key: keyCond, filter: &filter}, decodeReportRow)
+	return rows, err
 }
 
+// decodeReportRow reads a report row: its keys, and its other attributes as counters.
 func decodeReportRow(item map[string]types.AttributeValue) (trackly.ReportRow, error) {
-	var r reportRow
-	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-		return trackly.ReportRow{}, fmt.Errorf("decode report row: %w", err)
+	var r trackly.ReportRow
+	layout := reportRow(&r)
+	if err := layout.read(item); err != nil {
+		return r, fmt.Errorf("decode report row: %w", err)
 	}
-	row := trackly.ReportRow(r)
-	row.Counters = map[string]money.Amount{}
+	r.Counters = map[string]money.Amount{}
 	for name, av := range item {
-		if rowAttributes[name] {
+		if layout.has(name) {
 			continue
 		}
-		var a money.Amount
-		if err := a.UnmarshalDynamoDBAttributeValue(av); err != nil {
-			return row, fmt.Errorf("decode report counter %s: %w", name, err)
+		a, err := amountOf(av)
+		if err != nil {
+			return r, fmt.Errorf("decode report counter %s: %w", name, err)
 		}
-		row.Counters[name] = a
+		r.Counters[name] = a
 	}
-	return row, nil
+	return r, nil
 }

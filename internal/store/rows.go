@@ -5,13 +5,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/money"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// This file declares the rows the tables hold and maps them to and from the
-// product's types. Attribute names never change: rows written before must
-// still read. Storage keys and expiry times never leave this package.
+// This file declares the rows the tables hold: each table's attributes and
+// the fields of the product's type that they store. Attribute names never
+// change: rows written before must still read. Storage keys and expiry times
+// never leave this package.
 
 // sortableLayout is a UTC time layout of fixed width, so that its strings
 // sort as the times do (RFC 3339 with trimmed fractions does not).
@@ -27,151 +30,72 @@ const (
 	postbackLogRetention = 90 * 24 * time.Hour
 )
 
-// integrationRow is an item of the integrations table.
-type integrationRow struct {
-	IntegrationID         string    `dynamodbav:"integration_id"`
-	AccountID             string    `dynamodbav:"account_id"`
-	Name                  string    `dynamodbav:"name"`
-	NetworkID             string    `dynamodbav:"network_id"`
-	APIDomain             string    `dynamodbav:"api_domain"`
-	APIBaseURL            string    `dynamodbav:"api_base_url,omitempty"`
-	KeyKind               string    `dynamodbav:"key_kind"`
-	APIKeySecret          string    `dynamodbav:"api_key_secret,omitempty"`
-	AffiliateID           string    `dynamodbav:"affiliate_id,omitempty"`
-	ClickParam            string    `dynamodbav:"click_param"`
-	DefaultCurrency       string    `dynamodbav:"default_currency"`
-	AttributionWindowDays int       `dynamodbav:"attribution_window_days"`
-	RateLimit             int       `dynamodbav:"rate_limit,omitempty"`
-	AutoSync              bool      `dynamodbav:"auto_sync"`
-	SyncEveryMinutes      int       `dynamodbav:"sync_every_minutes,omitempty"`
-	PostbackTokenHash     string    `dynamodbav:"postback_token_hash"`
-	PostbackTokenSecret   string    `dynamodbav:"postback_token_secret"`
-	RequirePostbackToken  bool      `dynamodbav:"require_postback_token"`
-	LastSyncAt            time.Time `dynamodbav:"last_sync_at,omitempty"`
-	NextSyncAt            time.Time `dynamodbav:"next_sync_at,omitempty"`
-	SyncLeaseUntil        time.Time `dynamodbav:"sync_lease_until,omitempty"`
-	SyncLeaseOwner        string    `dynamodbav:"sync_lease_owner,omitempty"`
-	SyncCursorPage        int       `dynamodbav:"sync_cursor_page,omitempty"`
-	CreatedAt             time.Time `dynamodbav:"created_at"`
-	UpdatedAt             time.Time `dynamodbav:"updated_at"`
-}
-
-func (r integrationRow) integration() trackly.Integration { return trackly.Integration(r) }
-
-// offerRow is an item of the offers table.
-type offerRow struct {
-	IntegrationID    string        `dynamodbav:"integration_id"`
-	OfferID          string        `dynamodbav:"offer_id"`
-	Name             string        `dynamodbav:"name"`
-	TrackingURL      string        `dynamodbav:"tracking_url"`
-	TUNETrackingLink string        `dynamodbav:"tune_tracking_link,omitempty"`
-	TrackingLinkFor  string        `dynamodbav:"tracking_link_for,omitempty"`
-	PreviewURL       string        `dynamodbav:"preview_url,omitempty"`
-	DefaultPayout    money.Amount  `dynamodbav:"default_payout"`
-	PercentPayout    *money.Amount `dynamodbav:"percent_payout,omitempty"`
-	PayoutType       string        `dynamodbav:"payout_type,omitempty"`
-	Currency         string        `dynamodbav:"currency"`
-	Status           string        `dynamodbav:"status"`
-	AdvertiserName   string        `dynamodbav:"advertiser_name,omitempty"`
-	ExpirationDate   time.Time     `dynamodbav:"expiration_date,omitempty"`
-	SessionHours     int           `dynamodbav:"session_hours,omitempty"`
-	Removed          bool          `dynamodbav:"removed"`
-	RemovedAt        time.Time     `dynamodbav:"removed_at,omitempty"`
-	Fingerprint      string        `dynamodbav:"fingerprint,omitempty"`
-	ImportedAt       time.Time     `dynamodbav:"imported_at"`
-	UpdatedAt        time.Time     `dynamodbav:"updated_at"`
-}
-
-func (r offerRow) offer() trackly.Offer { return trackly.Offer(r) }
-
-// linkRow is an item of the links table.
-type linkRow struct {
-	LinkID        string    `dynamodbav:"link_id"`
-	AccountID     string    `dynamodbav:"account_id"`
-	IntegrationID string    `dynamodbav:"integration_id"`
-	OfferID       string    `dynamodbav:"offer_id"`
-	MessageID     string    `dynamodbav:"message_id"`
-	CampaignID    string    `dynamodbav:"campaign_id,omitempty"`
-	CreatedAt     time.Time `dynamodbav:"created_at"`
-}
-
-func (r linkRow) link() trackly.Link { return trackly.Link(r) }
-
-// clickRow is an item of the clicks table. It expires (TTL) at the end of
-// the click's attribution window.
-type clickRow struct {
-	ClickID       string    `dynamodbav:"click_id"`
-	LinkID        string    `dynamodbav:"link_id"`
-	AccountID     string    `dynamodbav:"account_id"`
-	IntegrationID string    `dynamodbav:"integration_id"`
-	OfferID       string    `dynamodbav:"offer_id"`
-	MessageID     string    `dynamodbav:"message_id"`
-	CampaignID    string    `dynamodbav:"campaign_id,omitempty"`
-	Bot           bool      `dynamodbav:"bot"`
-	UserAgent     string    `dynamodbav:"user_agent,omitempty"`
-	CreatedAt     time.Time `dynamodbav:"created_at"`
-	ExpiresAt     int64     `dynamodbav:"expires_at"`
-}
-
-func clickRowOf(c trackly.Click) clickRow {
-	return clickRow{
-		ClickID: c.ClickID, LinkID: c.LinkID, AccountID: c.AccountID, IntegrationID: c.IntegrationID,
-		OfferID: c.OfferID, MessageID: c.MessageID, CampaignID: c.CampaignID, Bot: c.Bot, UserAgent: c.UserAgent,
-		CreatedAt: c.CreatedAt, ExpiresAt: c.AttributableUntil.Unix(),
+// integrationRow binds an item of the integrations table to in.
+func integrationRow(in *trackly.Integration) row {
+	return row{
+		field("integration_id", &in.IntegrationID), field("account_id", &in.AccountID), field("name", &in.Name),
+		field("network_id", &in.NetworkID), field("api_domain", &in.APIDomain), optional("api_base_url", &in.APIBaseURL),
+		field("key_kind", &in.KeyKind), optional("api_key_secret", &in.APIKeySecret), optional("affiliate_id", &in.AffiliateID),
+		field("click_param", &in.ClickParam), field("default_currency", &in.DefaultCurrency),
+		field("attribution_window_days", &in.AttributionWindowDays), optional("rate_limit", &in.RateLimit),
+		field("auto_sync", &in.AutoSync), optional("sync_every_minutes", &in.SyncEveryMinutes),
+		field("postback_token_hash", &in.PostbackTokenHash), field("postback_token_secret", &in.PostbackTokenSecret),
+		field("require_postback_token", &in.RequirePostbackToken),
+		field("last_sync_at", &in.LastSyncAt), field("next_sync_at", &in.NextSyncAt),
+		field("sync_lease_until", &in.SyncLeaseUntil), optional("sync_lease_owner", &in.SyncLeaseOwner),
+		optional("sync_cursor_page", &in.SyncCursorPage),
+		field("created_at", &in.CreatedAt), field("updated_at", &in.UpdatedAt),
 	}
 }
 
-func (r clickRow) click() trackly.Click {
-	return trackly.Click{
-		ClickID: r.ClickID, LinkID: r.LinkID, AccountID: r.AccountID, IntegrationID: r.IntegrationID,
-		OfferID: r.OfferID, MessageID: r.MessageID, CampaignID: r.CampaignID, Bot: r.Bot, UserAgent: r.UserAgent,
-		CreatedAt: r.CreatedAt, AttributableUntil: time.Unix(r.ExpiresAt, 0).UTC(),
+// offerRow binds an item of the offers table to o.
+func offerRow(o *trackly.Offer) row {
+	return row{
+		field("integration_id", &o.IntegrationID), field("offer_id", &o.OfferID), field("name", &o.Name),
+		field("tracking_url", &o.TrackingURL), optional("tune_tracking_link", &o.TUNETrackingLink),
+		optional("tracking_link_for", &o.TrackingLinkFor), optional("preview_url", &o.PreviewURL),
+		amount("default_payout", &o.DefaultPayout), optionalAmount("percent_payout", &o.PercentPayout),
+		optional("payout_type", &o.PayoutType), field("currency", &o.Currency), field("status", &o.Status),
+		optional("advertiser_name", &o.AdvertiserName), field("expiration_date", &o.ExpirationDate),
+		optional("session_hours", &o.SessionHours), field("removed", &o.Removed), field("removed_at", &o.RemovedAt),
+		optional("fingerprint", &o.Fingerprint), field("imported_at", &o.ImportedAt), field("updated_at", &o.UpdatedAt),
 	}
 }
 
-// conversionRow is an item of the conversions table, keyed by conversion
-// (conversion_key) and listed by account newest first (received_key).
-type conversionRow struct {
-	ConversionKey string                   `dynamodbav:"conversion_key"`
-	AccountID     string                   `dynamodbav:"account_id"`
-	ReceivedKey   string                   `dynamodbav:"received_key"`
-	IntegrationID string                   `dynamodbav:"integration_id"`
-	ConversionID  string                   `dynamodbav:"conversion_id"`
-	GoalID        string                   `dynamodbav:"goal_id"`
-	ClickID       string                   `dynamodbav:"click_id"`
-	LinkID        string                   `dynamodbav:"link_id,omitempty"`
-	MessageID     string                   `dynamodbav:"message_id,omitempty"`
-	CampaignID    string                   `dynamodbav:"campaign_id,omitempty"`
-	OfferID       string                   `dynamodbav:"offer_id,omitempty"`
-	Attribution   trackly.Attribution      `dynamodbav:"attribution"`
-	Status        trackly.ConversionStatus `dynamodbav:"status"`
-	Payout        money.Amount             `dynamodbav:"payout"`
-	Currency      string                   `dynamodbav:"currency"`
-	SaleAmount    *money.Amount            `dynamodbav:"sale_amount,omitempty"`
-	Source        string                   `dynamodbav:"source,omitempty"`
-	PostbackID    string                   `dynamodbav:"postback_id"`
-	ReceivedAt    time.Time                `dynamodbav:"received_at"`
-	ClickedAt     time.Time                `dynamodbav:"clicked_at,omitempty"`
-	Extra         map[string]string        `dynamodbav:"extra,omitempty"`
+// linkRow binds an item of the links table to l.
+func linkRow(l *trackly.Link) row {
+	return row{
+		field("link_id", &l.LinkID), field("account_id", &l.AccountID), field("integration_id", &l.IntegrationID),
+		field("offer_id", &l.OfferID), field("message_id", &l.MessageID), optional("campaign_id", &l.CampaignID),
+		field("created_at", &l.CreatedAt),
+	}
 }
 
-func conversionRowOf(c trackly.Conversion) conversionRow {
+// clickRow binds an item of the clicks table to c. The item expires (TTL)
+// at the end of the click's attribution window.
+func clickRow(c *trackly.Click) row {
+	return row{
+		field("click_id", &c.ClickID), field("link_id", &c.LinkID), field("account_id", &c.AccountID),
+		field("integration_id", &c.IntegrationID), field("offer_id", &c.OfferID), field("message_id", &c.MessageID),
+		optional("campaign_id", &c.CampaignID), field("bot", &c.Bot), optional("user_agent", &c.UserAgent),
+		field("created_at", &c.CreatedAt), unixTime("expires_at", &c.AttributableUntil),
+	}
+}
+
+// conversionRow binds an item of the conversions table to c: keyed by
+// conversion (conversion_key) and listed by account newest first (received_key).
+func conversionRow(c *trackly.Conversion) row {
 	key := conversionKey(c.Ref())
-	return conversionRow{
-		ConversionKey: key, AccountID: c.AccountID, ReceivedKey: sortableTime(c.ReceivedAt) + "#" + key,
-		IntegrationID: c.IntegrationID, ConversionID: c.ConversionID, GoalID: c.GoalID, ClickID: c.ClickID,
-		LinkID: c.LinkID, MessageID: c.MessageID, CampaignID: c.CampaignID, OfferID: c.OfferID,
-		Attribution: c.Attribution, Status: c.Status, Payout: c.Payout, Currency: c.Currency, SaleAmount: c.SaleAmount,
-		Source: c.Source, PostbackID: c.PostbackID, ReceivedAt: c.ReceivedAt, ClickedAt: c.ClickedAt, Extra: c.Extra,
-	}
-}
-
-func (r conversionRow) conversion() trackly.Conversion {
-	return trackly.Conversion{
-		IntegrationID: r.IntegrationID, ConversionID: r.ConversionID, GoalID: r.GoalID, AccountID: r.AccountID,
-		ClickID: r.ClickID, LinkID: r.LinkID, MessageID: r.MessageID, CampaignID: r.CampaignID, OfferID: r.OfferID,
-		Attribution: r.Attribution, Status: r.Status, Payout: r.Payout, Currency: r.Currency, SaleAmount: r.SaleAmount,
-		Source: r.Source, PostbackID: r.PostbackID, ReceivedAt: r.ReceivedAt, ClickedAt: r.ClickedAt, Extra: r.Extra,
+	return row{
+		derived("conversion_key", key), field("account_id", &c.AccountID),
+		derived("received_key", sortableTime(c.ReceivedAt)+"#"+key),
+		field("integration_id", &c.IntegrationID), field("conversion_id", &c.ConversionID), field("goal_id", &c.GoalID),
+		field("click_id", &c.ClickID), optional("link_id", &c.LinkID), optional("message_id", &c.MessageID),
+		optional("campaign_id", &c.CampaignID), optional("offer_id", &c.OfferID),
+		field("attribution", &c.Attribution), field("status", &c.Status), amount("payout", &c.Payout),
+		field("currency", &c.Currency), optionalAmount("sale_amount", &c.SaleAmount), optional("source", &c.Source),
+		field("postback_id", &c.PostbackID), field("received_at", &c.ReceivedAt), field("clicked_at", &c.ClickedAt),
+		optional("extra", &c.Extra),
 	}
 }
 
@@ -208,24 +132,19 @@ func unescape(s string) string {
 	return s
 }
 
-// postbackLogRow is an item of the postback log: one day's postbacks under
-// that day, newest last (received_key). It expires (TTL) after postbackLogRetention.
-type postbackLogRow struct {
-	Day           string                  `dynamodbav:"day"`
-	ReceivedKey   string                  `dynamodbav:"received_key"`
-	PostbackID    string                  `dynamodbav:"postback_id"`
-	ReceivedAt    time.Time               `dynamodbav:"received_at"`
-	Method        string                  `dynamodbav:"method"`
-	Query         string                  `dynamodbav:"query"`
-	Params        map[string]string       `dynamodbav:"params,omitempty"`
-	SourceIP      string                  `dynamodbav:"source_ip,omitempty"`
-	UserAgent     string                  `dynamodbav:"user_agent,omitempty"`
-	Outcome       trackly.PostbackOutcome `dynamodbav:"outcome"`
-	Reason        string                  `dynamodbav:"reason,omitempty"`
-	HTTPStatus    int                     `dynamodbav:"http_status"`
-	ConversionKey string                  `dynamodbav:"conversion_key,omitempty"`
-	UpdatedAt     time.Time               `dynamodbav:"updated_at"`
-	ExpiresAt     int64                   `dynamodbav:"expires_at"`
+// postbackLogRow binds an item of the postback log to e: one day's
+// postbacks under that day, newest last (received_key). The item expires
+// (TTL) after postbackLogRetention.
+func postbackLogRow(e *trackly.PostbackLogEntry) row {
+	return row{
+		derived("day", postbackDay(e.ReceivedAt)), derived("received_key", postbackReceivedKey(e.PostbackID, e.ReceivedAt)),
+		field("postback_id", &e.PostbackID), field("received_at", &e.ReceivedAt),
+		field("method", &e.Method), field("query", &e.Query), optional("params", &e.Params),
+		optional("source_ip", &e.SourceIP), optional("user_agent", &e.UserAgent),
+		field("outcome", &e.Outcome), optional("reason", &e.Reason), field("http_status", &e.HTTPStatus),
+		conversionRef("conversion_key", &e.Conversion), field("updated_at", &e.UpdatedAt),
+		derived("expires_at", e.ReceivedAt.Add(postbackLogRetention).Unix()),
+	}
 }
 
 // postbackDay is the postback log's partition of a postback received at t.
@@ -236,56 +155,24 @@ func postbackReceivedKey(postbackID string, receivedAt time.Time) string {
 	return sortableTime(receivedAt) + "#" + postbackID
 }
 
-func postbackLogRowOf(e trackly.PostbackLogEntry) postbackLogRow {
-	r := postbackLogRow{
-		Day: postbackDay(e.ReceivedAt), ReceivedKey: postbackReceivedKey(e.PostbackID, e.ReceivedAt),
-		PostbackID: e.PostbackID, ReceivedAt: e.ReceivedAt, Method: e.Method, Query: e.Query, Params: e.Params,
-		SourceIP: e.SourceIP, UserAgent: e.UserAgent, Outcome: e.Outcome, Reason: e.Reason, HTTPStatus: e.HTTPStatus,
-		UpdatedAt: e.UpdatedAt, ExpiresAt: e.ReceivedAt.Add(postbackLogRetention).Unix(),
+// syncRunRow binds an item of the sync runs table to r: an integration's
+// runs in the order they started (run_key). The item expires (TTL) after
+// syncRunRetention.
+func syncRunRow(r *trackly.SyncRun) row {
+	return row{
+		field("integration_id", &r.IntegrationID), derived("run_key", syncRunKey(r.StartedAt, r.RunID)),
+		field("run_id", &r.RunID), field("trigger", &r.Trigger), field("status", &r.Status),
+		field("started_at", &r.StartedAt), field("ended_at", &r.EndedAt),
+		optional("first_page", &r.FirstPage), optional("last_page", &r.LastPage), optional("page_count", &r.PageCount),
+		field("pages", &r.Pages), field("offers_seen", &r.OffersSeen), field("offers_new", &r.OffersNew),
+		field("offers_changed", &r.OffersChanged), field("offers_unchanged", &r.OffersUnchanged),
+		field("offers_removed", &r.OffersRemoved), optional("offers_restored", &r.OffersRestored),
+		optional("offers_failed", &r.OffersFailed), field("tune_calls", &r.TUNECalls), field("complete", &r.Complete),
+		resumedFrom("resumed_from", &r.ResumedFrom), optional("resume_after_id", &r.ResumeAfterID),
+		optional("removal_candidates", &r.RemovalCandidates),
+		optional("error", &r.Error), optional("error_kind", &r.ErrorKind),
+		derived("expires_at", r.StartedAt.Add(syncRunRetention).Unix()),
 	}
-	if e.Conversion != (trackly.ConversionRef{}) {
-		r.ConversionKey = conversionKey(e.Conversion)
-	}
-	return r
-}
-
-func (r postbackLogRow) entry() trackly.PostbackLogEntry {
-	return trackly.PostbackLogEntry{
-		PostbackID: r.PostbackID, ReceivedAt: r.ReceivedAt, Method: r.Method, Query: r.Query, Params: r.Params,
-		SourceIP: r.SourceIP, UserAgent: r.UserAgent, Outcome: r.Outcome, Reason: r.Reason, HTTPStatus: r.HTTPStatus,
-		Conversion: conversionRefOf(r.ConversionKey), UpdatedAt: r.UpdatedAt,
-	}
-}
-
-// syncRunRow is an item of the sync runs table: an integration's runs in
-// the order they started (run_key). It expires (TTL) after syncRunRetention.
-type syncRunRow struct {
-	IntegrationID     string              `dynamodbav:"integration_id"`
-	RunKey            string              `dynamodbav:"run_key"`
-	RunID             string              `dynamodbav:"run_id"`
-	Trigger           trackly.SyncTrigger `dynamodbav:"trigger"`
-	Status            trackly.SyncStatus  `dynamodbav:"status"`
-	StartedAt         time.Time           `dynamodbav:"started_at"`
-	EndedAt           time.Time           `dynamodbav:"ended_at,omitempty"`
-	FirstPage         int                 `dynamodbav:"first_page,omitempty"`
-	LastPage          int                 `dynamodbav:"last_page,omitempty"`
-	PageCount         int                 `dynamodbav:"page_count,omitempty"`
-	Pages             int                 `dynamodbav:"pages"`
-	OffersSeen        int                 `dynamodbav:"offers_seen"`
-	OffersNew         int                 `dynamodbav:"offers_new"`
-	OffersChanged     int                 `dynamodbav:"offers_changed"`
-	OffersUnchanged   int                 `dynamodbav:"offers_unchanged"`
-	OffersRemoved     int                 `dynamodbav:"offers_removed"`
-	OffersRestored    int                 `dynamodbav:"offers_restored,omitempty"`
-	OffersFailed      int                 `dynamodbav:"offers_failed,omitempty"`
-	TUNECalls         int                 `dynamodbav:"tune_calls"`
-	Complete          bool                `dynamodbav:"complete"`
-	ResumedFrom       string              `dynamodbav:"resumed_from,omitempty"`
-	ResumeAfterID     string              `dynamodbav:"resume_after_id,omitempty"`
-	RemovalCandidates []string            `dynamodbav:"removal_candidates,omitempty"`
-	Error             string              `dynamodbav:"error,omitempty"`
-	ErrorKind         string              `dynamodbav:"error_kind,omitempty"`
-	ExpiresAt         int64               `dynamodbav:"expires_at"`
 }
 
 // syncRunKey is the sort key of a sync run: its start, then its id, so that
@@ -294,41 +181,29 @@ func syncRunKey(startedAt time.Time, runID string) string {
 	return sortableTime(startedAt) + "#" + runID
 }
 
-func syncRunRowOf(r trackly.SyncRun) syncRunRow {
-	return syncRunRow{
-		IntegrationID: r.IntegrationID, RunKey: syncRunKey(r.StartedAt, r.RunID), RunID: r.RunID,
-		Trigger: r.Trigger, Status: r.Status, StartedAt: r.StartedAt, EndedAt: r.EndedAt,
-		FirstPage: r.FirstPage, LastPage: r.LastPage, PageCount: r.PageCount, Pages: r.Pages,
-		OffersSeen: r.OffersSeen, OffersNew: r.OffersNew, OffersChanged: r.OffersChanged, OffersUnchanged: r.OffersUnchanged,
-		OffersRemoved: r.OffersRemoved, OffersRestored: r.OffersRestored, OffersFailed: r.OffersFailed,
-		TUNECalls: r.TUNECalls, Complete: r.Complete, ResumedFrom: r.ResumedFrom,
-		ResumeAfterID: r.ResumeAfterID, RemovalCandidates: r.RemovalCandidates, Error: r.Error, ErrorKind: r.ErrorKind,
-		ExpiresAt: r.StartedAt.Add(syncRunRetention).Unix(),
+// resumedFrom stores *p, the id of the run a run resumed, left out when
+// empty. Runs written before held that run's key ("<start>#<run id>"),
+// which reads back as its id.
+func resumedFrom(name string, p *string) attr {
+	a := optional(name, p)
+	a.get = func(av types.AttributeValue) error {
+		var stored string
+		if err := attributevalue.Unmarshal(av, &stored); err != nil {
+			return err
+		}
+		_, *p = cutLast(stored, "#")
+		return nil
 	}
+	return a
 }
 
-func (r syncRunRow) syncRun() trackly.SyncRun {
-	// resumed_from holds the resumed run's id; runs written before it did
-	// hold that run's key ("<start>#<run id>").
-	_, resumedFrom := cutLast(r.ResumedFrom, "#")
-	return trackly.SyncRun{
-		IntegrationID: r.IntegrationID, RunID: r.RunID, Trigger: r.Trigger, Status: r.Status,
-		StartedAt: r.StartedAt, EndedAt: r.EndedAt,
-		FirstPage: r.FirstPage, LastPage: r.LastPage, PageCount: r.PageCount, Pages: r.Pages,
-		OffersSeen: r.OffersSeen, OffersNew: r.OffersNew, OffersChanged: r.OffersChanged, OffersUnchanged: r.OffersUnchanged,
-		OffersRemoved: r.OffersRemoved, OffersRestored: r.OffersRestored, OffersFailed: r.OffersFailed,
-		TUNECalls: r.TUNECalls, Complete: r.Complete, ResumedFrom: resumedFrom,
-		ResumeAfterID: r.ResumeAfterID, RemovalCandidates: r.RemovalCandidates, Error: r.Error, ErrorKind: r.ErrorKind,
+// reportRow binds the keys of an item of the reports table to r: keyed by
+// account and dimension (report_key), then dimension id and day (row_key).
+// Its counters are the item's other attributes, one per counter.
+func reportRow(r *trackly.ReportRow) row {
+	return row{
+		derived("report_key", reportKey(r.AccountID, r.Dimension)), derived("row_key", rowKey(r.DimensionID, r.Day)),
+		field("account_id", &r.AccountID), field("dimension", &r.Dimension),
+		field("dimension_id", &r.DimensionID), field("day", &r.Day),
 	}
-}
-
-// reportRow is an item of the reports table, keyed by account and dimension
-// (report_key), then dimension id and day (row_key). Its counters are the
-// item's other attributes, one per counter.
-type reportRow struct {
-	AccountID   string                  `dynamodbav:"account_id"`
-	Dimension   trackly.Dimension       `dynamodbav:"dimension"`
-	DimensionID string                  `dynamodbav:"dimension_id"`
-	Day         string                  `dynamodbav:"day"`
-	Counters    map[string]money.Amount `dynamodbav:"-"`
 }

@@ -1,12 +1,17 @@
 package store
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/shopspring/decimal"
 
+	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -41,11 +46,11 @@ func TestConversionKey(t *testing.T) {
 func TestConversionRowsAreListedByReceipt(t *testing.T) {
 	at := time.Date(2026, 3, 14, 15, 4, 5, 0, time.UTC)
 	c := trackly.Conversion{IntegrationID: "in_a", ConversionID: "tx 1", GoalID: "7", AccountID: "acc1", ReceivedAt: at}
-	r := conversionRowOf(c)
-	if key := conversionKey(c.Ref()); r.ConversionKey != key || r.ReceivedKey != sortableTime(at)+"#"+key {
-		t.Errorf("row conversion key %q, received key %q", r.ConversionKey, r.ReceivedKey)
+	item := itemOf(t, conversionRow(&c))
+	if key := conversionKey(c.Ref()); stringAttr(item, "conversion_key") != key || stringAttr(item, "received_key") != sortableTime(at)+"#"+key {
+		t.Errorf("row conversion key %q, received key %q", stringAttr(item, "conversion_key"), stringAttr(item, "received_key"))
 	}
-	if got := r.conversion(); got.Ref() != c.Ref() || got.AccountID != "acc1" || !got.ReceivedAt.Equal(at) {
+	if got := readBack(t, item, conversionRow); got.Ref() != c.Ref() || got.AccountID != "acc1" || !got.ReceivedAt.Equal(at) {
 		t.Errorf("conversion reads back as %+v", got)
 	}
 }
@@ -70,49 +75,167 @@ func TestPostbackLogRowsKeepTheirKeys(t *testing.T) {
 	at := time.Date(2026, 11, 24, 23, 59, 59, 5, time.FixedZone("UTC-5", -5*3600))
 	e := trackly.PostbackLogEntry{PostbackID: "pb_1", ReceivedAt: at, Outcome: trackly.PostbackDuplicate,
 		Conversion: trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx 1", GoalID: "0"}}
-	r := postbackLogRowOf(e)
-	if r.Day != "2026-11-25" || r.ReceivedKey != "2026-11-25T04:59:59.000000005Z#pb_1" || r.ConversionKey != "in_a#tx+1#0" {
-		t.Errorf("row day %q, received key %q, conversion key %q", r.Day, r.ReceivedKey, r.ConversionKey)
+	item := itemOf(t, postbackLogRow(&e))
+	day, receivedKey, conversionKey := stringAttr(item, "day"), stringAttr(item, "received_key"), stringAttr(item, "conversion_key")
+	if day != "2026-11-25" || receivedKey != "2026-11-25T04:59:59.000000005Z#pb_1" || conversionKey != "in_a#tx+1#0" {
+		t.Errorf("row day %q, received key %q, conversion key %q", day, receivedKey, conversionKey)
 	}
-	if r.ExpiresAt != at.Add(postbackLogRetention).Unix() {
-		t.Errorf("row expires at %d, want %d", r.ExpiresAt, at.Add(postbackLogRetention).Unix())
+	if got := numberAttr(item, "expires_at"); got != fmt.Sprint(at.Add(postbackLogRetention).Unix()) {
+		t.Errorf("row expires at %s, want %d", got, at.Add(postbackLogRetention).Unix())
 	}
-	if got := r.entry(); got.Conversion != e.Conversion || got.PostbackID != e.PostbackID || !got.ReceivedAt.Equal(at) {
+	if got := readBack(t, item, postbackLogRow); got.Conversion != e.Conversion || got.PostbackID != e.PostbackID || !got.ReceivedAt.Equal(at) {
 		t.Errorf("entry reads back as %+v", got)
 	}
 	// Attribution names the entry by the postback's id and receipt time alone.
-	u, err := (&Store{}).resultUpdate(trackly.PostbackResult{PostbackID: e.PostbackID, ReceivedAt: at.UTC()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := stringKey("day", r.Day, "received_key", r.ReceivedKey); !reflect.DeepEqual(u.Key, map[string]types.AttributeValue(want)) {
-		t.Errorf("outcome update key %v, want the row's %v", u.Key, want)
+	k, _ := postbackOutcome(trackly.PostbackResult{PostbackID: e.PostbackID, ReceivedAt: at.UTC()})
+	if want := stringKey("day", day, "received_key", receivedKey); !reflect.DeepEqual(k, want) {
+		t.Errorf("outcome update key %v, want the row's %v", k, want)
 	}
 }
 
 func TestSyncRunsReadTheRunTheyResumed(t *testing.T) {
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	r := syncRunRowOf(trackly.SyncRun{IntegrationID: "in_a", RunID: "sr_2", StartedAt: start, ResumedFrom: "sr_1"})
-	if r.RunKey != "2026-03-01T12:00:00.000000000Z#sr_2" || r.ExpiresAt != start.Add(syncRunRetention).Unix() {
-		t.Errorf("row key %q, expires at %d", r.RunKey, r.ExpiresAt)
+	item := itemOf(t, syncRunRow(&trackly.SyncRun{IntegrationID: "in_a", RunID: "sr_2", StartedAt: start, ResumedFrom: "sr_1"}))
+	if runKey, expires := stringAttr(item, "run_key"), numberAttr(item, "expires_at"); runKey != "2026-03-01T12:00:00.000000000Z#sr_2" || expires != fmt.Sprint(start.Add(syncRunRetention).Unix()) {
+		t.Errorf("row key %q, expires at %s", runKey, expires)
 	}
-	if got := r.syncRun().ResumedFrom; got != "sr_1" {
+	if got := readBack(t, item, syncRunRow).ResumedFrom; got != "sr_1" {
 		t.Errorf("resumed from %q, want sr_1", got)
 	}
 	// Runs written before kept the resumed run's key.
-	r.ResumedFrom = "2026-03-01T11:00:00.000000000Z#sr_1"
-	if got := r.syncRun().ResumedFrom; got != "sr_1" {
+	item["resumed_from"] = &types.AttributeValueMemberS{Value: "2026-03-01T11:00:00.000000000Z#sr_1"}
+	if got := readBack(t, item, syncRunRow).ResumedFrom; got != "sr_1" {
 		t.Errorf("resumed from a stored run key reads as %q, want sr_1", got)
 	}
 }
 
 func TestClicksExpireAtTheEndOfTheirWindow(t *testing.T) {
 	until := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
-	r := clickRowOf(trackly.Click{ClickID: "c", AttributableUntil: until.Add(400 * time.Millisecond)})
-	if r.ExpiresAt != until.Unix() {
-		t.Errorf("expires_at %d, want %d", r.ExpiresAt, until.Unix())
+	item := itemOf(t, clickRow(&trackly.Click{ClickID: "c", AttributableUntil: until.Add(400 * time.Millisecond)}))
+	if got := numberAttr(item, "expires_at"); got != fmt.Sprint(until.Unix()) {
+		t.Errorf("expires_at %s, want %d", got, until.Unix())
 	}
-	if got := r.click().AttributableUntil; !got.Equal(until) {
+	if got := readBack(t, item, clickRow).AttributableUntil; !got.Equal(until) {
 		t.Errorf("attributable until %v, want %v", got, until)
 	}
+}
+
+func TestAmountsAreStoredExactly(t *testing.T) {
+	// More digits than a float64 holds.
+	payout := money.FromDecimal(decimal.RequireFromString("1234567890123.12345678"))
+	percent, err := money.Parse("0.10000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := trackly.Offer{DefaultPayout: payout, PercentPayout: &percent}
+	item := itemOf(t, offerRow(&o))
+	if got := numberAttr(item, "default_payout"); got != "1234567890123.12345678" {
+		t.Fatalf("default_payout = %s, want the number 1234567890123.12345678", got)
+	}
+	back := readBack(t, item, offerRow)
+	if !back.DefaultPayout.Equal(payout.Decimal) || back.PercentPayout == nil || !back.PercentPayout.Equal(percent.Decimal) {
+		t.Fatalf("round trip = %s and %v, want %s and %s", back.DefaultPayout, back.PercentPayout, payout, percent)
+	}
+	if _, ok := itemOf(t, offerRow(&trackly.Offer{}))["percent_payout"]; ok {
+		t.Error("an offer without a percent payout stores one")
+	}
+}
+
+// itemOf returns the item that stores a row's record.
+func itemOf(t *testing.T, r row) map[string]types.AttributeValue {
+	t.Helper()
+	item, err := r.item()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return item
+}
+
+// readBack returns the record an item stores.
+func readBack[T any](t *testing.T, item map[string]types.AttributeValue, rowOf func(*T) row) T {
+	t.Helper()
+	v, err := decode(item, rowOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// stringAttr returns an item's string attribute, "" when it has none.
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	s, _ := item[name].(*types.AttributeValueMemberS)
+	if s == nil {
+		return ""
+	}
+	return s.Value
+}
+
+// numberAttr returns an item's number attribute, "" when it has none.
+func numberAttr(item map[string]types.AttributeValue, name string) string {
+	n, _ := item[name].(*types.AttributeValueMemberN)
+	if n == nil {
+		return ""
+	}
+	return n.Value
+}
+
+// The attribute names and types of the items are a contract: rows written
+// before must still read.
+func TestItemsKeepTheirLayout(t *testing.T) {
+	at := time.Date(2026, 3, 14, 15, 4, 5, 0, time.UTC)
+	amount := money.FromDecimal(decimal.RequireFromString("1.5"))
+	ref := trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx", GoalID: "0"}
+	tests := []struct {
+		table string
+		row   row
+		want  string
+	}{
+		{"integrations", integrationRow(&trackly.Integration{
+			APIBaseURL: "u", APIKeySecret: "k", AffiliateID: "7", RateLimit: 50, SyncEveryMinutes: 60, SyncLeaseOwner: "sr", SyncCursorPage: 2,
+		}), "account_id:S affiliate_id:S api_base_url:S api_domain:S api_key_secret:S attribution_window_days:N auto_sync:BOOL " +
+			"click_param:S created_at:S default_currency:S integration_id:S key_kind:S last_sync_at:S name:S network_id:S next_sync_at:S " +
+			"postback_token_hash:S postback_token_secret:S rate_limit:N require_postback_token:BOOL sync_cursor_page:N " +
+			"sync_every_minutes:N sync_lease_owner:S sync_lease_until:S updated_at:S"},
+		{"offers", offerRow(&trackly.Offer{
+			TUNETrackingLink: "l", TrackingLinkFor: "affiliate", PreviewURL: "p", PercentPayout: &amount, PayoutType: "cpa_flat",
+			AdvertiserName: "a", SessionHours: 24, Fingerprint: "f",
+		}), "advertiser_name:S currency:S default_payout:N expiration_date:S fingerprint:S imported_at:S integration_id:S name:S " +
+			"offer_id:S payout_type:S percent_payout:N preview_url:S removed:BOOL removed_at:S session_hours:N status:S " +
+			"tracking_link_for:S tracking_url:S tune_tracking_link:S updated_at:S"},
+		{"links", linkRow(&trackly.Link{Placement: trackly.Placement{CampaignID: "c"}}),
+			"account_id:S campaign_id:S created_at:S integration_id:S link_id:S message_id:S offer_id:S"},
+		{"clicks", clickRow(&trackly.Click{Placement: trackly.Placement{CampaignID: "c"}, UserAgent: "ua"}),
+			"account_id:S bot:BOOL campaign_id:S click_id:S created_at:S expires_at:N integration_id:S link_id:S message_id:S " +
+				"offer_id:S user_agent:S"},
+		{"conversions", conversionRow(&trackly.Conversion{
+			LinkID: "l", MessageID: "m", CampaignID: "c", OfferID: "o", SaleAmount: &amount, Source: "s", Extra: map[string]string{"k": "v"},
+		}), "account_id:S attribution:S campaign_id:S click_id:S clicked_at:S conversion_id:S conversion_key:S currency:S extra:M " +
+			"goal_id:S integration_id:S link_id:S message_id:S offer_id:S payout:N postback_id:S received_at:S received_key:S " +
+			"sale_amount:N source:S status:S"},
+		{"postback log", postbackLogRow(&trackly.PostbackLogEntry{
+			Params: map[string]string{"k": "v"}, SourceIP: "ip", UserAgent: "ua", Reason: "r", Conversion: ref,
+		}), "conversion_key:S day:S expires_at:N http_status:N method:S outcome:S params:M postback_id:S query:S reason:S " +
+			"received_at:S received_key:S source_ip:S updated_at:S user_agent:S"},
+		{"sync runs", syncRunRow(&trackly.SyncRun{
+			StartedAt: at, FirstPage: 1, LastPage: 2, PageCount: 3, OffersRestored: 1, OffersFailed: 1, ResumedFrom: "sr",
+			ResumeAfterID: "9", RemovalCandidates: []string{"1"}, Error: "e", ErrorKind: "k",
+		}), "complete:BOOL ended_at:S error:S error_kind:S expires_at:N first_page:N integration_id:S last_page:N offers_changed:N " +
+			"offers_failed:N offers_new:N offers_removed:N offers_restored:N offers_seen:N offers_unchanged:N page_count:N pages:N " +
+			"removal_candidates:L resume_after_id:S resumed_from:S run_id:S run_key:S started_at:S status:S trigger:S tune_calls:N"},
+	}
+	for _, tt := range tests {
+		if got := layout(itemOf(t, tt.row)); got != tt.want {
+			t.Errorf("%s items hold\n%s\nwant\n%s", tt.table, got, tt.want)
+		}
+	}
+}
+
+// layout lists an item's attributes, sorted, each with its DynamoDB type.
+func layout(item map[string]types.AttributeValue) string {
+	var attrs []string
+	for name, av := range item {
+		attrs = append(attrs, name+":"+strings.TrimPrefix(fmt.Sprintf("%T", av), "*types.AttributeValueMember"))
+	}
+	slices.Sort(attrs)
+	return strings.Join(attrs, " ")
 }

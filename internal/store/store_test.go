@@ -36,7 +36,7 @@ func TestGetClicksReadsMoreThanOneBatch(t *testing.T) {
 		if i%3 == 0 {
 			continue // not stored
 		}
-		if err := s.RecordClick(ctx, trackly.Click{ClickID: id, LinkID: "l", AccountID: "a", CreatedAt: now, AttributableUntil: now.Add(time.Hour)}, nil); err != nil {
+		if err := s.RecordClick(ctx, trackly.Click{ClickID: id, LinkID: "l", Placement: trackly.Placement{AccountID: "a"}, CreatedAt: now, AttributableUntil: now.Add(time.Hour)}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

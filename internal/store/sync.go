@@ -7,77 +7,47 @@ import (
 	"sort"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/trackly/tune-integration/internal/trackly"
 )
-
-// ErrLeaseHeld is returned by AcquireSyncLease when another run holds the
-// integration's sync lease. It wraps trackly.ErrConflict.
-var ErrLeaseHeld = fmt.Errorf("%w: another sync holds the lease", trackly.ErrConflict)
 
 // AcquireSyncLease takes an integration's sync lease for owner until the
 // given time, with one conditional write that succeeds only when no lease is
 // held or the held one expired before now; so two overlapping runs never
 // sync the same integration at once. It returns the integration as stored
-// after the write. When the lease is held it returns ErrLeaseHeld and the
-// integration as it is (its SyncLeaseOwner and SyncLeaseUntil say who holds
-// it and until when); trackly.ErrNotFound when there is no such integration.
+// after the write. When the lease is held it returns trackly.ErrLeaseHeld
+// and the integration as it is (its SyncLeaseOwner and SyncLeaseUntil say
+// who holds it and until when); trackly.ErrNotFound when there is no such
+// integration.
 func (s *Store) AcquireSyncLease(ctx context.Context, integrationID, owner string, now, until time.Time) (trackly.Integration, error) {
 	free := expression.AttributeNotExists(expression.Name("sync_lease_until")).
 		Or(expression.Name("sync_lease_until").LessThan(expression.Value(sortableTime(now))))
 	cond := expression.AttributeExists(expression.Name("integration_id")).And(free)
 	update := expression.Set(expression.Name("sync_lease_until"), expression.Value(sortableTime(until))).
 		Set(expression.Name("sync_lease_owner"), expression.Value(owner))
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
-	if err != nil {
-		return trackly.Integration{}, fmt.Errorf("build lease update: %w", err)
-	}
-	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.tables.Integrations),
-		Key:                       stringKey("integration_id", integrationID),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
+	item, err := s.update(ctx, s.tables.Integrations, stringKey("integration_id", integrationID), update, &cond, trackly.ErrLeaseHeld)
+	if errors.Is(err, trackly.ErrLeaseHeld) {
 		current, gerr := s.GetIntegration(ctx, integrationID)
 		if gerr != nil {
 			return current, gerr
 		}
-		return current, ErrLeaseHeld
+		return current, err
 	}
 	if err != nil {
 		return trackly.Integration{}, fmt.Errorf("take sync lease of %s: %w", integrationID, err)
 	}
-	var r integrationRow
-	if err := attributevalue.UnmarshalMap(res.Attributes, &r); err != nil {
+	in, err := decode(item, integrationRow)
+	if err != nil {
 		return trackly.Integration{}, fmt.Errorf("decode integration: %w", err)
 	}
-	return r.integration(), nil
-}
-
-// SyncRelease is the bookkeeping written when a run gives its lease back.
-type SyncRelease struct {
-	// LastSyncAt, when set, is when the integration was last synced.
-	LastSyncAt time.Time
-	// NextSyncAt is when the integration's next sync is due.
-	NextSyncAt time.Time
-	// CursorPage is the listing page the next run resumes at; 0 starts over.
-	CursorPage int
+	return in, nil
 }
 
 // ReleaseSyncLease gives owner's lease back and records the run's
 // bookkeeping, only if owner still holds the lease (trackly.ErrConflict otherwise).
 // It leaves the admin's settings alone.
-func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner string, r SyncRelease) error {
+func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner string, r trackly.SyncRelease) error {
 	update := expression.Remove(expression.Name("sync_lease_until")).
 		Remove(expression.Name("sync_lease_owner")).
 		Set(expression.Name("next_sync_at"), expression.Value(sortableTime(r.NextSyncAt))).
@@ -85,24 +55,9 @@ func (s *Store) ReleaseSyncLease(ctx context.Context, integrationID, owner strin
 	if !r.LastSyncAt.IsZero() {
 		update = update.Set(expression.Name("last_sync_at"), expression.Value(sortableTime(r.LastSyncAt)))
 	}
-	cond := expression.Name("sync_lease_owner").Equal(expression.Value(owner))
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
-	if err != nil {
-		return fmt.Errorf("build lease release: %w", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.tables.Integrations),
-		Key:                       stringKey("integration_id", integrationID),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return fmt.Errorf("%w: sync lease of %s is no longer held by %s", trackly.ErrConflict, integrationID, owner)
-	}
-	if err != nil {
+	held := expression.Name("sync_lease_owner").Equal(expression.Value(owner))
+	lost := fmt.Errorf("%w: the lease is no longer held by %s", trackly.ErrConflict, owner)
+	if _, err := s.update(ctx, s.tables.Integrations, stringKey("integration_id", integrationID), update, &held, lost); err != nil {
 		return fmt.Errorf("release sync lease of %s: %w", integrationID, err)
 	}
 	return nil

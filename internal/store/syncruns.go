@@ -10,20 +10,13 @@ import (
 
 // PutSyncRun stores a sync run, replacing its previous version.
 func (s *Store) PutSyncRun(ctx context.Context, r trackly.SyncRun) error {
-	return s.put(ctx, s.tables.SyncRuns, syncRunRowOf(r))
-}
-
-// SyncRunFilter selects an integration's sync runs, newest first.
-type SyncRunFilter struct {
-	IntegrationID string
-	Limit         int
-	Cursor        string
+	return s.put(ctx, s.tables.SyncRuns, syncRunRow(&r))
 }
 
 // ListSyncRuns lists an integration's sync runs newest first, a page at a time.
-func (s *Store) ListSyncRuns(ctx context.Context, f SyncRunFilter) ([]trackly.SyncRun, string, error) {
+func (s *Store) ListSyncRuns(ctx context.Context, f trackly.SyncRunFilter) ([]trackly.SyncRun, string, error) {
 	return queryList(ctx, s, listQuery{
 		table: s.tables.SyncRuns, newestFirst: true, cursor: f.Cursor, limit: f.Limit,
 		key: expression.Key("integration_id").Equal(expression.Value(f.IntegrationID)),
-	}, syncRunRow.syncRun)
+	}, syncRunRow)
 }

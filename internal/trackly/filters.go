@@ -15,3 +15,19 @@ type PostbackFilter struct {
 	Limit   int
 	Cursor  string
 }
+
+// OfferFilter selects an integration's imported offers, in offer id order
+// (as strings).
+type OfferFilter struct {
+	IntegrationID  string
+	IncludeRemoved bool
+	Limit          int
+	Cursor         string
+}
+
+// SyncRunFilter selects an integration's sync runs, newest first.
+type SyncRunFilter struct {
+	IntegrationID string
+	Limit         int
+	Cursor        string
+}

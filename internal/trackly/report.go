@@ -23,11 +23,5 @@ type ReportRow struct {
 	Counters    map[string]money.Amount
 }
 
-// ReportIncrement adds amounts to the named counters of one report row.
-type ReportIncrement struct {
-	AccountID   string
-	Dimension   Dimension
-	DimensionID string
-	Day         string // YYYY-MM-DD, UTC
-	Counters    map[string]money.Amount
-}
+// ReportIncrement adds its Counters to the named counters of one report row.
+type ReportIncrement ReportRow

@@ -67,3 +67,14 @@ type SyncRun struct {
 	// ErrorKind is the tune error kind of Error when TUNE caused it (key_rejected, rate_limited...).
 	ErrorKind string `json:"error_kind,omitempty"`
 }
+
+// SyncRelease is the bookkeeping written when a sync run gives its
+// integration's lease back.
+type SyncRelease struct {
+	// LastSyncAt, when set, is when the integration was last synced.
+	LastSyncAt time.Time
+	// NextSyncAt is when the integration's next sync is due.
+	NextSyncAt time.Time
+	// CursorPage is the listing page the next run resumes at; 0 starts over.
+	CursorPage int
+}

@@ -3,12 +3,11 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/memtable"
 	"github.com/trackly/tune-integration/internal/admin"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/links"
@@ -21,7 +20,6 @@ import (
 // it: integrations, offers and links in memory, report rows (none), and the
 // conversion and postback listings, which remember the filters they were given.
 type adminStore struct {
-	mu                sync.Mutex
 	integrations      map[string]trackly.Integration
 	offers            map[[2]string]trackly.Offer
 	links             map[string]trackly.Link
@@ -42,79 +40,35 @@ func (s *adminStore) seedDemo() {
 		APIKeySecret: "integrations/in_demo/api-key-1", PostbackTokenSecret: "integrations/in_demo/postback-token-1",
 	}
 	s.offers[[2]string{"in_demo", "1"}] = trackly.Offer{IntegrationID: "in_demo", OfferID: "1", Name: "Demo offer"}
-	s.links["demo"] = trackly.Link{LinkID: "demo", AccountID: "demo", IntegrationID: "in_demo", OfferID: "1", MessageID: "sms-1"}
+	s.links["demo"] = trackly.Link{LinkID: "demo", Placement: trackly.Placement{AccountID: "demo", IntegrationID: "in_demo", OfferID: "1", MessageID: "sms-1"}}
 }
 
 func (s *adminStore) CreateIntegration(_ context.Context, in trackly.Integration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, taken := s.integrations[in.IntegrationID]; taken {
-		return trackly.ErrConflict
-	}
-	s.integrations[in.IntegrationID] = in
-	return nil
+	return memtable.Create(s.integrations, in.IntegrationID, in)
 }
 
 func (s *adminStore) GetIntegration(_ context.Context, id string) (trackly.Integration, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in, ok := s.integrations[id]
-	if !ok {
-		return in, trackly.ErrNotFound
-	}
-	return in, nil
+	return memtable.Get(s.integrations, id)
 }
 
 func (s *adminStore) ListIntegrations(_ context.Context, accountID string) ([]trackly.Integration, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []trackly.Integration
-	for _, in := range s.integrations {
-		if accountID == "" || in.AccountID == accountID {
-			out = append(out, in)
-		}
-	}
-	return out, nil
+	return memtable.Select(s.integrations, func(in trackly.Integration) bool { return accountID == "" || in.AccountID == accountID }), nil
 }
 
 func (s *adminStore) UpdateIntegrationSettings(_ context.Context, in trackly.Integration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.integrations[in.IntegrationID]; !ok {
-		return trackly.ErrNotFound
-	}
-	s.integrations[in.IntegrationID] = in
-	return nil
+	return memtable.Update(s.integrations, in.IntegrationID, in)
 }
 
 func (s *adminStore) CreateLink(_ context.Context, l trackly.Link) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, taken := s.links[l.LinkID]; taken {
-		return trackly.ErrConflict
-	}
-	s.links[l.LinkID] = l
-	return nil
+	return memtable.Create(s.links, l.LinkID, l)
 }
 
 func (s *adminStore) GetLink(_ context.Context, id string) (trackly.Link, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	l, ok := s.links[id]
-	if !ok {
-		return l, trackly.ErrNotFound
-	}
-	return l, nil
+	return memtable.Get(s.links, id)
 }
 
 func (s *adminStore) GetOffer(_ context.Context, integrationID, offerID string) (trackly.Offer, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.offers[[2]string{integrationID, offerID}]
-	if !ok {
-		return o, trackly.ErrNotFound
-	}
-	return o, nil
+	return memtable.Get(s.offers, [2]string{integrationID, offerID})
 }
 
 func (s *adminStore) ReportRows(context.Context, string, trackly.Dimension, string, string, string) ([]trackly.ReportRow, error) {
@@ -122,47 +76,13 @@ func (s *adminStore) ReportRows(context.Context, string, trackly.Dimension, stri
 }
 
 func (s *adminStore) ListConversions(_ context.Context, f trackly.ConversionFilter) ([]trackly.Conversion, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.conversionFilters = append(s.conversionFilters, f)
 	return []trackly.Conversion{{IntegrationID: "in_demo", ConversionID: "tx-k1", GoalID: "0", AccountID: f.AccountID}}, "next-page", nil
 }
 
 func (s *adminStore) ListPostbacks(_ context.Context, f trackly.PostbackFilter) ([]trackly.PostbackLogEntry, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.postbackFilters = append(s.postbackFilters, f)
 	return []trackly.PostbackLogEntry{{PostbackID: "pb_1"}}, "", nil
-}
-
-// memorySecrets stands for the secret store (SSM parameters).
-type memorySecrets struct {
-	mu     sync.Mutex
-	values map[string]string
-}
-
-func (s *memorySecrets) Get(_ context.Context, name string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.values[name]
-	if !ok {
-		return "", fmt.Errorf("secret %s: %w", name, trackly.ErrNotFound)
-	}
-	return v, nil
-}
-
-func (s *memorySecrets) Put(_ context.Context, name, value string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.values[name] = value
-	return nil
-}
-
-func (s *memorySecrets) Delete(_ context.Context, name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.values, name)
-	return nil
 }
 
 // now is AdminFunction's clock: 21:00 on March 14th in UTC-5, the 15th in UTC.
@@ -171,15 +91,15 @@ var now = time.Date(2026, 3, 14, 21, 0, 0, 0, time.FixedZone("UTC-5", -5*3600))
 type adminFixture struct {
 	router  *admin.Router
 	store   *adminStore
-	secrets *memorySecrets
+	secrets memtable.Secrets
 }
 
 func newAdmin() *adminFixture {
 	st := newAdminStore()
-	sec := &memorySecrets{values: map[string]string{
+	sec := memtable.Secrets{
 		"integrations/in_demo/api-key-1":        "demo-api-key",
 		"integrations/in_demo/postback-token-1": "in_demo.demo-token-secret",
-	}}
+	}
 	clock := func() time.Time { return now }
 	return &adminFixture{
 		store:   st,

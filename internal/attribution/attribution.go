@@ -157,12 +157,12 @@ type source struct {
 
 func (b batch) source(m postbacks.Message) source {
 	if c, ok := b.clicks[m.ClickID]; ok {
-		return source{Link: trackly.Link{LinkID: c.LinkID, AccountID: c.AccountID, IntegrationID: c.IntegrationID, OfferID: c.OfferID, MessageID: c.MessageID, CampaignID: c.CampaignID}, click: &c}
+		return source{Link: trackly.Link{LinkID: c.LinkID, Placement: c.Placement}, click: &c}
 	}
 	if l, ok := b.links[m.LinkID]; ok {
 		return source{Link: l}
 	}
-	return source{Link: trackly.Link{LinkID: m.LinkID, IntegrationID: m.TokenOwner, OfferID: m.OfferID}}
+	return source{Link: trackly.Link{LinkID: m.LinkID, Placement: trackly.Placement{IntegrationID: m.TokenOwner, OfferID: m.OfferID}}}
 }
 
 // attribute records one postback's conversion and returns its outcome.

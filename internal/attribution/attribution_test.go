@@ -59,7 +59,9 @@ type memoryTables struct {
 //	  lnk2 → off2, message msg2, no campaign; no click
 //	in_b (account acc2, token required)
 //	  offb (USD); lnkb → offb, message msgb; click ckb on lnkb
-func world() *memoryTables {
+//
+// Each edit that is not nil then changes them.
+func world(edits ...func(*memoryTables)) *memoryTables {
 	st := &memoryTables{
 		integrations: map[string]trackly.Integration{
 			"in_a": {IntegrationID: "in_a", AccountID: "acc1", DefaultCurrency: "GBP"},
@@ -71,9 +73,9 @@ func world() *memoryTables {
 			{IntegrationID: "in_b", OfferID: "offb"}: {IntegrationID: "in_b", OfferID: "offb", DefaultPayout: amount("1"), Currency: "USD"},
 		},
 		links: map[string]trackly.Link{
-			"lnk1": {LinkID: "lnk1", AccountID: "acc1", IntegrationID: "in_a", OfferID: "off1", MessageID: "msg1", CampaignID: "camp1"},
-			"lnk2": {LinkID: "lnk2", AccountID: "acc1", IntegrationID: "in_a", OfferID: "off2", MessageID: "msg2"},
-			"lnkb": {LinkID: "lnkb", AccountID: "acc2", IntegrationID: "in_b", OfferID: "offb", MessageID: "msgb"},
+			"lnk1": {LinkID: "lnk1", Placement: trackly.Placement{AccountID: "acc1", IntegrationID: "in_a", OfferID: "off1", MessageID: "msg1", CampaignID: "camp1"}},
+			"lnk2": {LinkID: "lnk2", Placement: trackly.Placement{AccountID: "acc1", IntegrationID: "in_a", OfferID: "off2", MessageID: "msg2"}},
+			"lnkb": {LinkID: "lnkb", Placement: trackly.Placement{AccountID: "acc2", IntegrationID: "in_b", OfferID: "offb", MessageID: "msgb"}},
 		},
 		clicks:      map[string]trackly.Click{},
 		conversions: map[trackly.ConversionRef]trackly.Conversion{},
@@ -84,6 +86,11 @@ func world() *memoryTables {
 	}
 	st.addClick("ck1", "lnk1", received.Add(-time.Hour), received.AddDate(0, 0, 30))
 	st.addClick("ckb", "lnkb", received.Add(-time.Hour), received.AddDate(0, 0, 30))
+	for _, edit := range edits {
+		if edit != nil {
+			edit(st)
+		}
+	}
 	return st
 }
 
@@ -91,78 +98,48 @@ func world() *memoryTables {
 func (st *memoryTables) addClick(clickID, linkID string, createdAt, expiresAt time.Time) {
 	l := st.links[linkID]
 	st.clicks[clickID] = trackly.Click{
-		ClickID: clickID, LinkID: l.LinkID, AccountID: l.AccountID, IntegrationID: l.IntegrationID, OfferID: l.OfferID,
-		MessageID: l.MessageID, CampaignID: l.CampaignID, CreatedAt: createdAt, AttributableUntil: expiresAt,
+		ClickID: clickID, LinkID: l.LinkID, Placement: l.Placement, CreatedAt: createdAt, AttributableUntil: expiresAt,
 	}
 }
 
-func (st *memoryTables) read(table string, ids []string) error {
-	st.reads[table] = append(st.reads[table], slices.Clone(ids))
-	return st.failReads
-}
-
-func (st *memoryTables) GetClicks(_ context.Context, clickIDs []string) (map[string]trackly.Click, error) {
+// batchRead answers a batched read of table as the store does, with the rows of the keys that
+// exist, and records the ids asked (id names a key); with failReads set, it fails instead.
+func batchRead[K comparable, V any](st *memoryTables, table string, rows map[K]V, keys []K, id func(K) string) (map[K]V, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if err := st.read("clicks", clickIDs); err != nil {
-		return nil, err
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = id(k)
 	}
-	out := map[string]trackly.Click{}
-	for _, id := range clickIDs {
-		if c, ok := st.clicks[id]; ok {
-			out[id] = c
+	st.reads[table] = append(st.reads[table], ids)
+	if st.failReads != nil {
+		return nil, st.failReads
+	}
+	out := map[K]V{}
+	for _, k := range keys {
+		if v, ok := rows[k]; ok {
+			out[k] = v
 		}
 	}
 	return out, nil
+}
+
+func itself(id string) string { return id }
+
+func (st *memoryTables) GetClicks(_ context.Context, clickIDs []string) (map[string]trackly.Click, error) {
+	return batchRead(st, "clicks", st.clicks, clickIDs, itself)
 }
 
 func (st *memoryTables) GetLinks(_ context.Context, linkIDs []string) (map[string]trackly.Link, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := st.read("links", linkIDs); err != nil {
-		return nil, err
-	}
-	out := map[string]trackly.Link{}
-	for _, id := range linkIDs {
-		if l, ok := st.links[id]; ok {
-			out[id] = l
-		}
-	}
-	return out, nil
+	return batchRead(st, "links", st.links, linkIDs, itself)
 }
 
 func (st *memoryTables) GetIntegrations(_ context.Context, integrationIDs []string) (map[string]trackly.Integration, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := st.read("integrations", integrationIDs); err != nil {
-		return nil, err
-	}
-	out := map[string]trackly.Integration{}
-	for _, id := range integrationIDs {
-		if in, ok := st.integrations[id]; ok {
-			out[id] = in
-		}
-	}
-	return out, nil
+	return batchRead(st, "integrations", st.integrations, integrationIDs, itself)
 }
 
 func (st *memoryTables) GetOffers(_ context.Context, refs []trackly.OfferRef) (map[trackly.OfferRef]trackly.Offer, error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	ids := make([]string, len(refs))
-	for i, r := range refs {
-		ids[i] = r.IntegrationID + "/" + r.OfferID
-	}
-	if err := st.read("offers", ids); err != nil {
-		return nil, err
-	}
-	out := map[trackly.OfferRef]trackly.Offer{}
-	for _, r := range refs {
-		if o, ok := st.offers[r]; ok {
-			out[r] = o
-		}
-	}
-	return out, nil
+	return batchRead(st, "offers", st.offers, refs, func(r trackly.OfferRef) string { return r.IntegrationID + "/" + r.OfferID })
 }
 
 func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error {
@@ -449,10 +426,7 @@ func TestProcessKeepsOrphans(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := world()
-			if tt.setup != nil {
-				tt.setup(st)
-			}
+			st := world(tt.setup)
 			failed, out := newProcessor(st).Process(context.Background(), deliveries(tt.pb))
 			if len(failed) > 0 || out != tt.outcome {
 				t.Fatalf("failed %v, outcome %+v; want none failed and %+v", failed, out, tt.outcome)
@@ -496,87 +470,48 @@ func TestProcessKeepsOrphans(t *testing.T) {
 
 func TestProcessMovesReportCounters(t *testing.T) {
 	type counters map[string]string // counter name -> value, on every row of the conversion
+	// The rows of acc1 that a conversion on lnk1 moves; one on lnk2 (no campaign) moves all but camp1's.
+	lnk1 := map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"}
+	lnk2 := map[string]string{"account": "acc1", "message": "msg2", "offer": "off2"}
+	onLnk1 := func(edit func(p *postbacks.Message)) postbacks.Message {
+		p := postback("pb1", "ck1", "lnk1", "tx1")
+		edit(&p)
+		return p
+	}
 	tests := []struct {
 		name       string
 		pb         postbacks.Message
-		account    string
-		dimensions map[string]string // dimension -> id of the rows that must move
+		dimensions map[string]string // dimension -> id of acc1's rows that must move
 		day        string
 		want       counters
 	}{
-		{
-			name: "approved: a conversion and its revenue in the postback's currency",
-			pb: func() postbacks.Message {
-				p := postback("pb1", "ck1", "lnk1", "tx1")
-				p.Currency = "EUR"
-				return p
-			}(),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"},
-			day: receivedDay, want: counters{"conversions": "1", "revenue_EUR": "12.5"},
-		},
-		{
-			name: "pending: counted apart with its revenue apart",
-			pb: func() postbacks.Message {
-				p := postback("pb1", "ck1", "lnk1", "tx1")
-				p.Status, p.Currency = trackly.StatusPending, "EUR"
-				return p
-			}(),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"},
-			day: receivedDay, want: counters{"pending_conversions": "1", "pending_revenue_EUR": "12.5"},
-		},
-		{
-			name: "rejected: only counted, no revenue",
-			pb: func() postbacks.Message {
-				p := postback("pb1", "ck1", "lnk1", "tx1")
-				p.Status, p.Currency = trackly.StatusRejected, "EUR"
-				return p
-			}(),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"},
-			day: receivedDay, want: counters{"rejected_conversions": "1"},
-		},
-		{
-			name:    "no currency in the postback: the offer's",
-			pb:      postback("pb1", "ck2", "lnk2", "tx1"),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg2", "offer": "off2"},
-			day: receivedDay, want: counters{"conversions": "1", "revenue_CAD": "12.5"},
-		},
-		{
-			name:    "no currency in the postback nor the offer: the integration's default",
-			pb:      postback("pb1", "ck1", "lnk1", "tx1"),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"},
-			day: receivedDay, want: counters{"conversions": "1", "revenue_GBP": "12.5"},
-		},
-		{
-			name: "no payout in the postback: the offer's default payout",
-			pb: func() postbacks.Message {
-				p := postback("pb1", "ck1", "lnk1", "tx1")
-				p.Payout = nil
-				return p
-			}(),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"},
-			day: receivedDay, want: counters{"conversions": "1", "revenue_GBP": "3"},
-		},
-		{
-			name: "a payout of 0 is 0, not the offer's default",
-			pb: func() postbacks.Message {
-				p := postback("pb1", "ck1", "lnk1", "tx1")
-				p.Payout = amountPtr("0")
-				return p
-			}(),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"},
-			day: receivedDay, want: counters{"conversions": "1", "revenue_GBP": "0"},
-		},
-		{
-			name: "the day is the UTC day the postback arrived, not the click's",
-			pb: func() postbacks.Message {
-				p := postback("pb1", "ck1", "lnk1", "tx1")
-				// 23:30 in New York on the 14th is 03:30 UTC on the 15th.
+		{"approved: a conversion and its revenue in the postback's currency",
+			onLnk1(func(p *postbacks.Message) { p.Currency = "EUR" }),
+			lnk1, receivedDay, counters{"conversions": "1", "revenue_EUR": "12.5"}},
+		{"pending: counted apart with its revenue apart",
+			onLnk1(func(p *postbacks.Message) { p.Status, p.Currency = trackly.StatusPending, "EUR" }),
+			lnk1, receivedDay, counters{"pending_conversions": "1", "pending_revenue_EUR": "12.5"}},
+		{"rejected: only counted, no revenue",
+			onLnk1(func(p *postbacks.Message) { p.Status, p.Currency = trackly.StatusRejected, "EUR" }),
+			lnk1, receivedDay, counters{"rejected_conversions": "1"}},
+		{"no currency in the postback: the offer's",
+			postback("pb1", "ck2", "lnk2", "tx1"),
+			lnk2, receivedDay, counters{"conversions": "1", "revenue_CAD": "12.5"}},
+		{"no currency in the postback nor the offer: the integration's default",
+			postback("pb1", "ck1", "lnk1", "tx1"),
+			lnk1, receivedDay, counters{"conversions": "1", "revenue_GBP": "12.5"}},
+		{"no payout in the postback: the offer's default payout",
+			onLnk1(func(p *postbacks.Message) { p.Payout = nil }),
+			lnk1, receivedDay, counters{"conversions": "1", "revenue_GBP": "3"}},
+		{"a payout of 0 is 0, not the offer's default",
+			onLnk1(func(p *postbacks.Message) { p.Payout = amountPtr("0") }),
+			lnk1, receivedDay, counters{"conversions": "1", "revenue_GBP": "0"}},
+		// 23:30 in New York on the 14th is 03:30 UTC on the 15th.
+		{"the day is the UTC day the postback arrived, not the click's",
+			onLnk1(func(p *postbacks.Message) {
 				p.ReceivedAt = time.Date(2026, 3, 14, 23, 30, 0, 0, time.FixedZone("EDT", -4*3600))
-				return p
-			}(),
-			account: "acc1", dimensions: map[string]string{"account": "acc1", "message": "msg1", "offer": "off1", "campaign": "camp1"},
-			day: "2026-03-15", want: counters{"conversions": "1", "revenue_GBP": "12.5"},
-		},
+			}),
+			lnk1, "2026-03-15", counters{"conversions": "1", "revenue_GBP": "12.5"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -589,7 +524,7 @@ func TestProcessMovesReportCounters(t *testing.T) {
 				t.Errorf("%d report rows moved, want %d (%v): %v", len(st.counters), len(tt.dimensions), tt.dimensions, st.counters)
 			}
 			for dim, id := range tt.dimensions {
-				row := st.counters[rowID{tt.account, dim, id, tt.day}]
+				row := st.counters[rowID{"acc1", dim, id, tt.day}]
 				if row == nil {
 					t.Errorf("row %s %s %s did not move", dim, id, tt.day)
 					continue
@@ -775,10 +710,7 @@ func TestProcessReportsPartialBatchFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := world()
-			if tt.setup != nil {
-				tt.setup(st)
-			}
+			st := world(tt.setup)
 			failed, out := newProcessor(st).Process(context.Background(), tt.batch)
 			if fmt.Sprint(sorted(failed)) != fmt.Sprint(sorted(tt.failed)) {
 				t.Errorf("failed %v, want %v", failed, tt.failed)

@@ -88,11 +88,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	click := trackly.Click{
 		ClickID:           clickID,
 		LinkID:            link.LinkID,
-		AccountID:         link.AccountID,
-		IntegrationID:     link.IntegrationID,
-		OfferID:           link.OfferID,
-		MessageID:         link.MessageID,
-		CampaignID:        link.CampaignID,
+		Placement:         link.Placement,
 		Bot:               IsBot(ua),
 		UserAgent:         truncate(ua, maxStoredUserAgent),
 		CreatedAt:         now,

@@ -90,10 +90,10 @@ func (s *Service) Create(ctx context.Context, r Request) (View, error) {
 	if err != nil {
 		return View{}, fmt.Errorf("read offer: %w", err)
 	}
-	l := trackly.Link{
+	l := trackly.Link{Placement: trackly.Placement{
 		AccountID: r.AccountID, IntegrationID: r.IntegrationID, OfferID: r.OfferID,
-		MessageID: r.MessageID, CampaignID: r.CampaignID, CreatedAt: s.now().UTC(),
-	}
+		MessageID: r.MessageID, CampaignID: r.CampaignID,
+	}, CreatedAt: s.now().UTC()}
 	if r.LinkID != "" {
 		l.LinkID = r.LinkID
 		err = s.store.CreateLink(ctx, l)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/memtable"
 	"github.com/trackly/tune-integration/internal/links"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -27,10 +28,12 @@ type linkTables struct {
 	attempts   []string
 }
 
-func tables() *linkTables {
-	return &linkTables{
+// tables returns the tables of the tests, changed by each edit that is not nil: link taken of
+// account acc1; integration in_a of acc1 with offer 12, and in_b of acc2 with offer 13.
+func tables(edits ...func(*linkTables)) *linkTables {
+	st := &linkTables{
 		links: map[string]trackly.Link{
-			"taken": {LinkID: "taken", AccountID: "acc1", IntegrationID: "in_a", OfferID: "12", MessageID: "old"},
+			"taken": {LinkID: "taken", Placement: trackly.Placement{AccountID: "acc1", IntegrationID: "in_a", OfferID: "12", MessageID: "old"}},
 		},
 		integrations: map[string]trackly.Integration{
 			"in_a": {IntegrationID: "in_a", AccountID: "acc1"},
@@ -41,6 +44,12 @@ func tables() *linkTables {
 			{"in_b", "13"}: {IntegrationID: "in_b", OfferID: "13", Name: "Other account's offer"},
 		},
 	}
+	for _, edit := range edits {
+		if edit != nil {
+			edit(st)
+		}
+	}
+	return st
 }
 
 func (s *linkTables) CreateLink(_ context.Context, l trackly.Link) error {
@@ -52,44 +61,28 @@ func (s *linkTables) CreateLink(_ context.Context, l trackly.Link) error {
 		s.collisions--
 		return trackly.ErrConflict
 	}
-	if _, taken := s.links[l.LinkID]; taken {
-		return trackly.ErrConflict
-	}
-	s.links[l.LinkID] = l
-	return nil
+	return memtable.Create(s.links, l.LinkID, l)
 }
 
 func (s *linkTables) GetLink(_ context.Context, linkID string) (trackly.Link, error) {
 	if s.readErr != nil {
 		return trackly.Link{}, s.readErr
 	}
-	l, ok := s.links[linkID]
-	if !ok {
-		return trackly.Link{}, trackly.ErrNotFound
-	}
-	return l, nil
+	return memtable.Get(s.links, linkID)
 }
 
 func (s *linkTables) GetIntegration(_ context.Context, id string) (trackly.Integration, error) {
 	if s.readErr != nil {
 		return trackly.Integration{}, s.readErr
 	}
-	in, ok := s.integrations[id]
-	if !ok {
-		return trackly.Integration{}, trackly.ErrNotFound
-	}
-	return in, nil
+	return memtable.Get(s.integrations, id)
 }
 
 func (s *linkTables) GetOffer(_ context.Context, integrationID, offerID string) (trackly.Offer, error) {
 	if err := errors.Join(s.readErr, s.offerErr); err != nil {
 		return trackly.Offer{}, err
 	}
-	o, ok := s.offers[[2]string{integrationID, offerID}]
-	if !ok {
-		return trackly.Offer{}, trackly.ErrNotFound
-	}
-	return o, nil
+	return memtable.Get(s.offers, [2]string{integrationID, offerID})
 }
 
 var now = time.Date(2026, 3, 14, 21, 0, 0, 0, time.FixedZone("UTC-5", -5*3600))
@@ -111,7 +104,7 @@ func TestCreate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := trackly.Link{LinkID: "spring_26", AccountID: "acc1", IntegrationID: "in_a", OfferID: "12", MessageID: "sms-2026-03-14", CampaignID: "spring", CreatedAt: now.UTC()}
+		want := trackly.Link{LinkID: "spring_26", Placement: trackly.Placement{AccountID: "acc1", IntegrationID: "in_a", OfferID: "12", MessageID: "sms-2026-03-14", CampaignID: "spring"}, CreatedAt: now.UTC()}
 		if v.Link != want || st.links["spring_26"] != want {
 			t.Errorf("view %+v, stored %+v; want %+v", v.Link, st.links["spring_26"], want)
 		}
@@ -238,8 +231,7 @@ func TestCreateValidation(t *testing.T) {
 	}
 	for _, tt := range failures {
 		t.Run(tt.name+" is a failure, not a field error", func(t *testing.T) {
-			st := tables()
-			tt.setup(st)
+			st := tables(tt.setup)
 			r := request()
 			r.LinkID = "new_link"
 			_, err := newService(st).Create(context.Background(), r)
@@ -270,10 +262,7 @@ func TestGet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := tables()
-			if tt.setup != nil {
-				tt.setup(st)
-			}
+			st := tables(tt.setup)
 			v, err := newService(st).Get(context.Background(), tt.linkID)
 			fe, isField := validate.AsFieldError(err)
 			switch {

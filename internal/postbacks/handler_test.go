@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/memtable"
 	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/internal/postbacks"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
@@ -70,11 +71,7 @@ func (s *postbackTables) GetIntegration(_ context.Context, id string) (trackly.I
 	if s.readErr != nil {
 		return trackly.Integration{}, s.readErr
 	}
-	in, ok := s.integrations[id]
-	if !ok {
-		return trackly.Integration{}, trackly.ErrNotFound
-	}
-	return in, nil
+	return memtable.Get(s.integrations, id)
 }
 
 func (s *postbackTables) LogPostback(_ context.Context, e trackly.PostbackLogEntry) error {

@@ -74,7 +74,7 @@ func onDimensions(day string, c counters, ids map[string]string) []increment {
 
 func TestClickIncrements(t *testing.T) {
 	at := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
-	person := trackly.Click{ClickID: "ck1", AccountID: "acc1", MessageID: "msg1", OfferID: "off1", CampaignID: "camp1", CreatedAt: at}
+	person := trackly.Click{ClickID: "ck1", Placement: trackly.Placement{AccountID: "acc1", MessageID: "msg1", OfferID: "off1", CampaignID: "camp1"}, CreatedAt: at}
 	tests := []struct {
 		name  string
 		click func(c trackly.Click) trackly.Click

@@ -5,15 +5,22 @@ import (
 	"time"
 )
 
-// Link is a tracked SMS link: a tap on it becomes a click for one message and offer.
+// Placement says where a link sits and what it promotes: the account's message
+// (and campaign) that carries it and the integration's offer it leads to. A
+// click and the conversions it earns are counted for the same placement.
+type Placement struct {
+	AccountID     string `json:"account_id"`
+	IntegrationID string `json:"integration_id"`
+	OfferID       string `json:"offer_id"`
+	MessageID     string `json:"message_id"`
+	CampaignID    string `json:"campaign_id,omitempty"`
+}
+
+// Link is a tracked SMS link: a tap on it becomes a click for its placement.
 type Link struct {
-	LinkID        string    `json:"link_id"`
-	AccountID     string    `json:"account_id"`
-	IntegrationID string    `json:"integration_id"`
-	OfferID       string    `json:"offer_id"`
-	MessageID     string    `json:"message_id"`
-	CampaignID    string    `json:"campaign_id,omitempty"`
-	CreatedAt     time.Time `json:"created_at,omitzero"`
+	LinkID string `json:"link_id"`
+	Placement
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 var linkIDPattern = regexp.MustCompile(`^[0-9A-Za-z_-]{1,30}$`)
@@ -22,17 +29,13 @@ var linkIDPattern = regexp.MustCompile(`^[0-9A-Za-z_-]{1,30}$`)
 // digits, '-' or '_', so that it fits a short URL's path (/c/<link id>).
 func ValidLinkID(id string) bool { return linkIDPattern.MatchString(id) }
 
-// Click is one tap on a link.
+// Click is one tap on a link, counted for the link's placement.
 type Click struct {
-	ClickID       string `json:"click_id"`
-	LinkID        string `json:"link_id"`
-	AccountID     string `json:"account_id"`
-	IntegrationID string `json:"integration_id"`
-	OfferID       string `json:"offer_id"`
-	MessageID     string `json:"message_id"`
-	CampaignID    string `json:"campaign_id,omitempty"`
-	Bot           bool   `json:"bot"`
-	UserAgent     string `json:"user_agent,omitempty"`
+	ClickID string `json:"click_id"`
+	LinkID  string `json:"link_id"`
+	Placement
+	Bot       bool   `json:"bot"`
+	UserAgent string `json:"user_agent,omitempty"`
 	// CreatedAt is when the link was tapped.
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	// AttributableUntil ends the click's attribution window: a conversion

@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/trackly/tune-integration/dev/localrun"
@@ -16,38 +13,15 @@ import (
 // drift from what the functions accept.
 func TestEventSamplesRunAgainstTheDemo(t *testing.T) {
 	s := localruntest.Start(t, localrun.Options{})
-	functions := map[string]string{"admin": "AdminFunction", "offersync": "OfferSyncFunction"}
-	paths, err := filepath.Glob(filepath.Join("..", "events", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := 0
-	for _, path := range paths {
-		prefix, _, _ := strings.Cut(filepath.Base(path), "-")
-		function, ok := functions[prefix]
-		if !ok {
-			continue
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var payload map[string]any
-		if err := json.Unmarshal(raw, &payload); err != nil {
-			t.Errorf("%s: %v", path, err)
-			continue
-		}
-		if _, ok := payload["action"]; !ok {
-			continue // not an admin payload (a sample Lambda event)
-		}
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			if ferr := s.Invoke(t, function, payload, nil); ferr != "" {
-				t.Errorf("%s answered a function error: %s", function, ferr)
+	samples := localruntest.AdminSamples(t)
+	for _, sample := range samples {
+		t.Run(sample.Name, func(t *testing.T) {
+			if ferr := s.Invoke(t, sample.Function, json.RawMessage(sample.Raw), nil); ferr != "" {
+				t.Errorf("%s answered a function error: %s", sample.Function, ferr)
 			}
 		})
-		ran++
 	}
-	if ran < 12 {
-		t.Errorf("only %d admin samples ran; events/ should hold one per action", ran)
+	if len(samples) < 12 {
+		t.Errorf("only %d admin samples ran; events/ should hold one per action", len(samples))
 	}
 }

@@ -2,59 +2,16 @@ package sam_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/samtemplate"
 	"github.com/trackly/tune-integration/internal/adminapi"
 )
-
-// samplePrefixes maps the prefix of events/<prefix>-<variant>.json to its function.
-var samplePrefixes = map[string]string{
-	"postback": "PostbackFunction", "click": "ClickFunction", "attribution": "AttributionFunction",
-	"offersync": "OfferSyncFunction", "admin": "AdminFunction",
-}
-
-type sample struct {
-	name     string // file name
-	function string
-	raw      []byte
-	fields   map[string]json.RawMessage
-}
-
-func samples(t *testing.T) []sample {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := regexp.MustCompile(`^([a-z]+)-[a-z0-9-]+\.json$`)
-	var out []sample
-	for _, p := range paths {
-		s := sample{name: filepath.Base(p)}
-		m := name.FindStringSubmatch(s.name)
-		if m == nil || samplePrefixes[m[1]] == "" {
-			t.Errorf("events/%s: name it <function>-<variant>.json, function one of postback, click, attribution, offersync, admin", s.name)
-			continue
-		}
-		s.function = samplePrefixes[m[1]]
-		if s.raw, err = os.ReadFile(p); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(s.raw, &s.fields); err != nil {
-			t.Errorf("events/%s is not a JSON object: %v", s.name, err)
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
-}
 
 // TestEverySampleHasItsEventsShape checks each sample has the shape Lambda delivers (as
 // `sam local generate-event` writes it) for an event of its function, and each event of the
@@ -62,13 +19,14 @@ func samples(t *testing.T) []sample {
 func TestEverySampleHasItsEventsShape(t *testing.T) {
 	tmpl := template(t)
 	covered := map[string]bool{} // "<function> <route key>", "<function> SQS", "<function> Schedule"
-	for _, s := range samples(t) {
-		t.Run(s.name, func(t *testing.T) {
-			f := tmpl.Functions[s.function]
+	for _, s := range localruntest.Samples(t) {
+		f := tmpl.Functions[s.Function]
+		covered[covers(t, s, f)] = true
+		t.Run(s.Name, func(t *testing.T) {
 			switch {
-			case s.fields["routeKey"] != nil:
+			case s.Fields["routeKey"] != nil:
 				var ev events.APIGatewayV2HTTPRequest
-				if err := json.Unmarshal(s.raw, &ev); err != nil {
+				if err := json.Unmarshal(s.Raw, &ev); err != nil {
 					t.Fatal(err)
 				}
 				if ev.Version != "2.0" || ev.RequestContext.HTTP.Method == "" || ev.RequestContext.Stage != "$default" {
@@ -76,7 +34,7 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 				}
 				i := slices.IndexFunc(f.Routes, func(r samtemplate.HTTPAPIRoute) bool { return r.RouteKey() == ev.RouteKey })
 				if i < 0 {
-					t.Fatalf("routeKey %q is none of %s's routes", ev.RouteKey, s.function)
+					t.Fatalf("routeKey %q is none of %s's routes", ev.RouteKey, s.Function)
 				}
 				route := f.Routes[i]
 				if ev.RequestContext.HTTP.Method != route.Method || ev.RequestContext.RouteKey != ev.RouteKey {
@@ -92,14 +50,13 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 				if ev.Headers["user-agent"] == "" || ev.RequestContext.HTTP.UserAgent != ev.Headers["user-agent"] {
 					t.Error("user-agent header and requestContext.http.userAgent must agree")
 				}
-				covered[s.function+" "+ev.RouteKey] = true
-			case s.fields["Records"] != nil:
+			case s.Fields["Records"] != nil:
 				var ev events.SQSEvent
-				if err := json.Unmarshal(s.raw, &ev); err != nil {
+				if err := json.Unmarshal(s.Raw, &ev); err != nil {
 					t.Fatal(err)
 				}
 				if len(f.SQSSources) == 0 || len(ev.Records) == 0 {
-					t.Fatalf("an SQS batch for %s, which has no SQS event, or no records", s.function)
+					t.Fatalf("an SQS batch for %s, which has no SQS event, or no records", s.Function)
 				}
 				if len(ev.Records) > f.SQSSources[0].BatchSize {
 					t.Errorf("%d records, more than the BatchSize %d", len(ev.Records), f.SQSSources[0].BatchSize)
@@ -111,15 +68,9 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 					}
 					ids[r.MessageId] = true
 				}
-				covered[s.function+" SQS"] = true
-			case s.fields["action"] != nil:
-				if s.function != "AdminFunction" && s.function != "OfferSyncFunction" {
-					t.Errorf("an admin payload for %s, which admins do not invoke", s.function)
-				}
-				for _, sch := range f.Schedules {
-					if strings.HasSuffix(s.name, "-schedule.json") && jsonEqual(t, s.raw, []byte(sch.Input)) {
-						covered[s.function+" Schedule"] = true
-					}
+			case s.Fields["action"] != nil:
+				if s.Function != "AdminFunction" && s.Function != "OfferSyncFunction" {
+					t.Errorf("an admin payload for %s, which admins do not invoke", s.Function)
 				}
 			default:
 				t.Errorf("neither an HTTP API request, an SQS batch nor an admin payload")
@@ -141,30 +92,44 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 	}
 }
 
+// covers names the event of the template that sample s, for function f, stands for: "<function>
+// <route key>", "<function> SQS" or "<function> Schedule" (its schedule's Input, in a file
+// <function>-schedule.json); "" for none. Each sample's subtest checks that it has that event's shape.
+func covers(t *testing.T, s localruntest.Sample, f *samtemplate.Function) string {
+	t.Helper()
+	var routeKey string
+	switch {
+	case s.Fields["routeKey"] != nil && json.Unmarshal(s.Fields["routeKey"], &routeKey) == nil:
+		return s.Function + " " + routeKey
+	case s.Fields["Records"] != nil:
+		return s.Function + " SQS"
+	case f != nil && strings.HasSuffix(s.Name, "-schedule.json"):
+		for _, sch := range f.Schedules {
+			if jsonEqual(t, s.Raw, []byte(sch.Input)) {
+				return s.Function + " Schedule"
+			}
+		}
+	}
+	return ""
+}
+
 // TestAdminSamplesFollowTheContract checks each admin payload under events/
 // against adminapi: it names an action of the function its file name gives,
 // and decodes strictly (as the routers decode) into that action's request.
 // Every action of the contract has a sample.
 func TestAdminSamplesFollowTheContract(t *testing.T) {
 	sampled := map[adminapi.Action]bool{}
-	for _, s := range samples(t) {
-		if s.fields["action"] == nil {
-			continue
-		}
-		t.Run(s.name, func(t *testing.T) {
-			var name string
-			if err := json.Unmarshal(s.fields["action"], &name); err != nil {
-				t.Fatalf("action %s is not a string", s.fields["action"])
-			}
-			a := adminapi.Action(name)
+	for _, s := range localruntest.AdminSamples(t) {
+		a := adminapi.Action(s.Action)
+		sampled[a] = true
+		t.Run(s.Name, func(t *testing.T) {
 			if a.Function() == "" {
-				t.Fatalf("action %q is none of adminapi's", name)
+				t.Fatalf("action %q is none of adminapi's", s.Action)
 			}
-			sampled[a] = true
-			if string(a.Function()) != s.function {
-				t.Errorf("%s is an action of %s, but the file names %s", a, a.Function(), s.function)
+			if string(a.Function()) != s.Function {
+				t.Errorf("%s is an action of %s, but the file names %s", a, a.Function(), s.Function)
 			}
-			if err := adminapi.DecodeRequest(s.raw, a.NewRequest()); err != nil {
+			if err := adminapi.DecodeRequest(s.Raw, a.NewRequest()); err != nil {
 				t.Errorf("does not decode into %s's request %T: %v", a, a.NewRequest(), err)
 			}
 		})

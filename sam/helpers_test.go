@@ -52,15 +52,7 @@ func template(t *testing.T) *samtemplate.Template {
 func raw(t *testing.T, keys ...string) any {
 	t.Helper()
 	template(t)
-	var v any = rawDoc
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
+	return get(rawDoc, keys...)
 }
 
 func resource(t *testing.T, id string) *samtemplate.Resource {

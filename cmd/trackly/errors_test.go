@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -17,6 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 )
 
 func TestUsageErrorsExitTwo(t *testing.T) {
@@ -307,28 +307,16 @@ func TestPayloadsMatchEvents(t *testing.T) {
 	alsoSent := map[string][]string{ // actions without a sample: the CLI command that sends them
 		"update_integration": {"integrations", "auto-sync", "on", "-i", "in_demo", "--frequency", "6h"},
 	}
-	files, err := filepath.Glob("../../events/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no sample payloads under events/: %v", err)
-	}
 	seen := map[string]bool{}
-	for _, file := range files {
-		name := filepath.Base(file)
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, sample := range localruntest.AdminSamples(t) {
+		name := sample.Name
 		var want map[string]any
-		if err := json.Unmarshal(raw, &want); err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		if _, ok := want["action"]; !ok {
-			continue // a sample Lambda event for `sam local invoke -e`, not an admin payload
+		if err := json.Unmarshal(sample.Raw, &want); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
 		tc, ok := cases[name]
 		if !ok {
-			t.Errorf("%s (action %v) has no trackly command in this test: add one", name, want["action"])
+			t.Errorf("%s (action %s) has no trackly command in this test: add one", name, sample.Action)
 			continue
 		}
 		seen[name] = true
@@ -341,8 +329,8 @@ func TestPayloadsMatchEvents(t *testing.T) {
 			t.Errorf("%s: trackly %s sent %d payloads (exit %d, %s)", name, strings.Join(tc.args, " "), len(got), r.code, r.stderr)
 		} else if !reflect.DeepEqual(got[0], want) {
 			t.Errorf("%s: trackly %s sent\n%v\nwant\n%v", name, strings.Join(tc.args, " "), got[0], want)
-		} else if wantFn := map[bool]string{true: adminFunction, false: offerSyncFunction}[strings.HasPrefix(name, "admin-")]; functions[0] != wantFn {
-			t.Errorf("%s: invoked %s, want %s", name, functions[0], wantFn)
+		} else if functions[0] != sample.Function {
+			t.Errorf("%s: invoked %s, want %s", name, functions[0], sample.Function)
 		}
 		mu.Unlock()
 	}
@@ -364,29 +352,11 @@ func TestPayloadsMatchEvents(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLocalCommand runs `trackly local` (what `make run` runs) until interrupted.
 func TestLocalCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb localruntest.Buffer
 	code := make(chan int, 1)
 	go func() {
 		code <- runContext(ctx, []string{"local", "--template", "../../template.yaml", "--http", "127.0.0.1:0", "--invoke", "127.0.0.1:0",

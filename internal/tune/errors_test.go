@@ -139,56 +139,69 @@ func TestRetriesThenSucceeds(t *testing.T) {
 }
 
 func TestRetriesStopWithTheContext(t *testing.T) {
-	t.Run("cancelled during back-off", func(t *testing.T) {
-		sim, base := simulator(t, tunesim.Options{Offers: 5})
-		sim.FailNext(tunesim.FailRateLimit, 10)
-		ctx, cancel := context.WithCancel(t.Context())
-		c, _ := client(t, base, tune.KeyKindNetwork, func(c *tune.Config) {
-			c.Sleep = func(ctx context.Context, _ time.Duration) error { cancel(); return ctx.Err() }
+	tests := []struct {
+		name string
+		fail tunesim.Failure // the simulator's answer to every call
+		// context returns the context of the call, and may adjust the client's config to it.
+		context func(t *testing.T, c *tune.Config) context.Context
+		want    tune.ErrorKind
+		unwraps error  // the context's error the client's wraps, if any
+		says    string // words of the error's message
+	}{
+		{
+			name: "cancelled during back-off",
+			fail: tunesim.FailRateLimit,
+			context: func(t *testing.T, c *tune.Config) context.Context {
+				ctx, cancel := context.WithCancel(t.Context())
+				t.Cleanup(cancel)
+				c.Sleep = func(ctx context.Context, _ time.Duration) error { cancel(); return ctx.Err() }
+				return ctx
+			},
+			want: tune.RateLimited, unwraps: context.Canceled,
+		},
+		{
+			name: "next back-off past the deadline",
+			fail: tunesim.FailServerError,
+			context: func(t *testing.T, c *tune.Config) context.Context {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				t.Cleanup(cancel)
+				// The clock is already past the deadline, so any back-off would pass it.
+				c.Clock = func() time.Time { return time.Now().Add(time.Hour) }
+				c.Sleep = func(context.Context, time.Duration) error {
+					t.Error("slept, want no back-off past the deadline")
+					return nil
+				}
+				return ctx
+			},
+			want: tune.ServerError, says: "deadline",
+		},
+		{
+			name: "deadline while answering",
+			fail: tunesim.FailSlow,
+			context: func(t *testing.T, _ *tune.Config) context.Context {
+				ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+				t.Cleanup(cancel)
+				return ctx
+			},
+			want: tune.Timeout, unwraps: context.DeadlineExceeded,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim, base := simulator(t, tunesim.Options{Offers: 5})
+			sim.FailNext(tt.fail, 10)
+			var ctx context.Context
+			c, _ := client(t, base, tune.KeyKindNetwork, func(c *tune.Config) { ctx = tt.context(t, c) })
+			_, err := c.TestConnection(ctx)
+			var e *tune.Error
+			if !errors.As(err, &e) || e.Kind != tt.want || tt.unwraps != nil && !errors.Is(err, tt.unwraps) || !strings.Contains(e.Message, tt.says) {
+				t.Errorf("got %v, want a %s error that unwraps to %v and says %q", err, tt.want, tt.unwraps, tt.says)
+			}
+			if n := len(sim.Calls()); n != 1 {
+				t.Errorf("%d calls, want 1", n)
+			}
 		})
-		_, err := c.TestConnection(ctx)
-		var e *tune.Error
-		if !errors.As(err, &e) || e.Kind != tune.RateLimited || !errors.Is(err, context.Canceled) {
-			t.Errorf("got %v, want the rate limit error, unwrapping to context.Canceled", err)
-		}
-		if n := len(sim.Calls()); n != 1 {
-			t.Errorf("%d calls after cancellation, want 1", n)
-		}
-	})
-	t.Run("next back-off past the deadline", func(t *testing.T) {
-		sim, base := simulator(t, tunesim.Options{Offers: 5})
-		sim.FailNext(tunesim.FailServerError, 10)
-		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-		defer cancel()
-		c, clock := client(t, base, tune.KeyKindNetwork, func(c *tune.Config) {
-			// The fake clock is already past the deadline, so any back-off would pass it.
-			fake := newFakeClock(time.Now().Add(time.Hour))
-			c.Clock, c.Sleep = fake.Now, fake.Sleep
-		})
-		_, err := c.TestConnection(ctx)
-		var e *tune.Error
-		if !errors.As(err, &e) || e.Kind != tune.ServerError || !strings.Contains(e.Message, "deadline") {
-			t.Errorf("got %v, want the server error, given up before the deadline", err)
-		}
-		if n := len(sim.Calls()); n != 1 || len(clock.Sleeps()) != 0 {
-			t.Errorf("%d calls and %d sleeps, want 1 call and no sleep", n, len(clock.Sleeps()))
-		}
-	})
-	t.Run("deadline while answering", func(t *testing.T) {
-		sim, base := simulator(t, tunesim.Options{Offers: 5})
-		sim.FailNext(tunesim.FailSlow, 10)
-		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-		defer cancel()
-		c, _ := client(t, base, tune.KeyKindNetwork, nil)
-		_, err := c.TestConnection(ctx)
-		var e *tune.Error
-		if !errors.As(err, &e) || e.Kind != tune.Timeout || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("got %v, want a time-out unwrapping to context.DeadlineExceeded", err)
-		}
-		if n := len(sim.Calls()); n != 1 {
-			t.Errorf("%d calls, want 1", n)
-		}
-	})
+	}
 }
 
 func TestErrorKindHints(t *testing.T) {

@@ -5,6 +5,9 @@
 // Start starts a system for one test and closes it when the test is done; New starts one where
 // there is no testing.TB, such as in TestMain, for the caller to close. The helpers of a System
 // take the testing.TB of the test or subtest that calls them, so one System serves many tests.
+//
+// Samples and AdminSamples read the samples under events/ that tests run through the functions,
+// and Buffer keeps what a command running beside a test prints.
 package localruntest
 
 import (
@@ -27,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/trackly/tune-integration/dev/localrun"
+	"github.com/trackly/tune-integration/dev/workspace"
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
@@ -84,7 +88,7 @@ func Start(t testing.TB, opts localrun.Options) *System {
 // temporary directory, which Close removes, and its logs are discarded. The caller closes it.
 func New(opts localrun.Options) (*System, error) {
 	if opts.TemplatePath == "" {
-		root, err := moduleRoot()
+		root, err := workspace.Root()
 		if err != nil {
 			return nil, err
 		}
@@ -131,24 +135,6 @@ func New(opts localrun.Options) (*System, error) {
 // Logger returns the logger Start gives a system by default: Warn and above, to t.Output().
 func Logger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-// moduleRoot returns the nearest directory, from the working directory up, that holds a go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in the working directory or above it")
-		}
-		dir = parent
-	}
 }
 
 // Close stops the system and removes the data directory New made.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +72,7 @@ func (c *cli) integrationsCommand() *cobra.Command {
 		c.integrationsTest(), c.integrationsPostbackURL(), c.integrationsRotateToken(), c.integrationsAutoSync())
 }
 
-// settingsFlags are the flags of the integration settings.
+// settingsFlags are the flags of the integration settings, with their completions.
 func settingsFlags(p *payload, s *adminapi.IntegrationSettings) {
 	p.optStr(&s.Name, "name", "display name")
 	p.optStr(&s.NetworkID, "network-id", "TUNE network id: \"mynetwork\" for mynetwork.api.hasoffers.com")
@@ -86,12 +87,9 @@ func settingsFlags(p *payload, s *adminapi.IntegrationSettings) {
 	p.optBool(&s.AutoSync, "auto-sync", "sync the offers on a schedule")
 	p.optStr(&s.SyncFrequency, "sync-frequency", "auto-sync frequency: 15m, hourly, 6h, daily or N minutes")
 	p.optBool(&s.RequirePostbackToken, "require-postback-token", "refuse postbacks without the integration's token")
-}
-
-func completeSettings(cmd *cobra.Command) {
-	_ = cmd.RegisterFlagCompletionFunc("key-kind", fixedCompletion("network", "affiliate"))
-	_ = cmd.RegisterFlagCompletionFunc("sync-frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
-	_ = cmd.RegisterFlagCompletionFunc("click-param", fixedCompletion("aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5", "aff_click_id"))
+	_ = p.cmd.RegisterFlagCompletionFunc("key-kind", fixedCompletion("network", "affiliate"))
+	_ = p.cmd.RegisterFlagCompletionFunc("sync-frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
+	_ = p.cmd.RegisterFlagCompletionFunc("click-param", fixedCompletion("aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5", "aff_click_id"))
 }
 
 // apiKeyFlags are the ways to pass a TUNE API key without it landing in shell history.
@@ -180,7 +178,6 @@ $` + apiKeyEnv + `.`,
 	settingsFlags(p, &s)
 	key.register(cmd, false)
 	markRequired(cmd, "account", "name", "key-kind")
-	completeSettings(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		k, ok, err := c.readAPIKey(&key, true)
 		if err != nil {
@@ -190,11 +187,7 @@ $` + apiKeyEnv + `.`,
 			return usagef("the TUNE API key is required: pipe it to --api-key-stdin, or use --api-key-file PATH or $%s", apiKeyEnv)
 		}
 		s.APIKey = &k
-		raw, err := c.invoke(cmd.Context(), adminapi.CreateIntegration, p)
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, func(w io.Writer, v adminapi.Integration) {
+		return send(cmd.Context(), c, adminapi.CreateIntegration, p, func(w io.Writer, v adminapi.Integration) {
 			printIntegration(w, v)
 			fmt.Fprintf(w, "\nNext: trackly integrations test %s, then trackly integrations postback-url %s\n", v.IntegrationID, v.IntegrationID)
 		})
@@ -213,11 +206,7 @@ func (c *cli) integrationsList() *cobra.Command {
 	p := newPayload(cmd, &q)
 	p.str(&q.AccountID, "account", "only this account's integrations")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminapi.ListIntegrations, p)
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, func(w io.Writer, v adminapi.IntegrationList) {
+		return send(cmd.Context(), c, adminapi.ListIntegrations, p, func(w io.Writer, v adminapi.IntegrationList) {
 			if len(v.Integrations) == 0 {
 				fmt.Fprintln(w, "No integrations.")
 				return
@@ -233,24 +222,11 @@ func (c *cli) integrationsList() *cobra.Command {
 }
 
 func (c *cli) integrationsShow() *cobra.Command {
-	cmd := &cobra.Command{
+	return sendToIntegration(c, &cobra.Command{
 		Use:     "show [INTEGRATION]",
 		Short:   "Show an integration's settings (get_integration)",
 		Example: "  trackly integrations show in_demo\n  trackly integrations show --integration in_demo -o json",
-	}
-	ref := c.integrationArg(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := ref.id(args)
-		if err != nil {
-			return err
-		}
-		raw, err := c.invoke(cmd.Context(), adminapi.GetIntegration, adminapi.IntegrationRef{IntegrationID: id})
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, printIntegration)
-	}
-	return cmd
+	}, adminapi.GetIntegration, printIntegration)
 }
 
 func (c *cli) integrationsUpdate() *cobra.Command {
@@ -264,17 +240,11 @@ pass change; the others keep their value. To replace the TUNE API key, pipe it t
 		Example: `  trackly integrations update in_demo --rate-limit 20 --attribution-window 7
   pass show tune/acme | trackly integrations update in_acme --api-key-stdin`,
 	}
-	ref := c.integrationArg(cmd)
 	var u adminapi.IntegrationUpdate
 	p := newPayload(cmd, &u)
 	settingsFlags(p, &u.Settings)
 	key.register(cmd, true)
-	completeSettings(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := ref.id(args)
-		if err != nil {
-			return err
-		}
+	return c.onIntegration(cmd, func(ctx context.Context, id string) error {
 		u.IntegrationID = id
 		k, ok, err := c.readAPIKey(&key, false)
 		if err != nil {
@@ -286,60 +256,29 @@ pass change; the others keep their value. To replace the TUNE API key, pipe it t
 		if u.Settings == (adminapi.IntegrationSettings{}) {
 			return usagef("nothing to update: pass the settings to change, e.g. --rate-limit 20")
 		}
-		raw, err := c.invoke(cmd.Context(), adminapi.UpdateIntegration, p)
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, printIntegration)
-	}
-	return cmd
+		return send(ctx, c, adminapi.UpdateIntegration, p, printIntegration)
+	})
 }
 
 func (c *cli) integrationsPostbackURL() *cobra.Command {
-	cmd := &cobra.Command{
+	return sendToIntegration(c, &cobra.Command{
 		Use:   "postback-url [INTEGRATION]",
 		Short: "Print the global postback URL to paste into TUNE (postback_url)",
 		Example: `  trackly integrations postback-url in_demo
   trackly integrations postback-url in_demo -o json | jq -r .postback_url`,
-	}
-	ref := c.integrationArg(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := ref.id(args)
-		if err != nil {
-			return err
-		}
-		raw, err := c.invoke(cmd.Context(), adminapi.PostbackURL, adminapi.IntegrationRef{IntegrationID: id})
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, printPostbackURL)
-	}
-	return cmd
+	}, adminapi.PostbackURL, printPostbackURL)
 }
 
 func (c *cli) integrationsRotateToken() *cobra.Command {
-	cmd := &cobra.Command{
+	return sendToIntegration(c, &cobra.Command{
 		Use:   "rotate-token [INTEGRATION]",
 		Short: "Replace the postback token; the old postback URL stops working at once (rotate_postback_token)",
 		Example: `  trackly integrations rotate-token in_demo
   # then paste the new URL into TUNE`,
-	}
-	ref := c.integrationArg(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := ref.id(args)
-		if err != nil {
-			return err
-		}
-		raw, err := c.invoke(cmd.Context(), adminapi.RotatePostbackToken, adminapi.IntegrationRef{IntegrationID: id})
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, func(w io.Writer, v adminapi.GlobalPostbackURL) {
-			fmt.Fprintln(w, "The postback token is replaced: the previous URL is refused from now on.")
-			printPostbackURL(w, v)
-		})
-	}
-	return cmd
+	}, adminapi.RotatePostbackToken, func(w io.Writer, v adminapi.GlobalPostbackURL) {
+		fmt.Fprintln(w, "The postback token is replaced: the previous URL is refused from now on.")
+		printPostbackURL(w, v)
+	})
 }
 
 func (c *cli) integrationsAutoSync() *cobra.Command {
@@ -369,11 +308,7 @@ func (c *cli) integrationsAutoSync() *cobra.Command {
 		if frequency != "" {
 			u.SyncFrequency = &frequency
 		}
-		raw, err := c.invoke(cmd.Context(), adminapi.UpdateIntegration, u)
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, func(w io.Writer, v adminapi.Integration) {
+		return send(cmd.Context(), c, adminapi.UpdateIntegration, u, func(w io.Writer, v adminapi.Integration) {
 			row(w, "Integration", v.IntegrationID)
 			row(w, "Auto-sync", autoSync(v))
 			row(w, "Next sync", yesNo(v.AutoSync, when(v.NextSyncAt), "-"))

@@ -34,19 +34,15 @@ func (c *cli) linksCommand() *cobra.Command {
 	var r adminapi.LinkRequest
 	p := newPayload(create, &r)
 	p.str(&r.LinkID, "id", "choose the link id, the path of /c/<id> (default: a short random id)")
-	p.str(&r.AccountID, "account", "account id")
+	p.account(&r.AccountID)
 	p.strP(&r.IntegrationID, "integration", "i", "integration id")
 	p.str(&r.OfferID, "offer", "imported offer id")
 	p.str(&r.MessageID, "message", "Trackly SMS message id")
 	p.str(&r.CampaignID, "campaign", "Trackly campaign id (optional)")
-	markRequired(create, "account", "integration", "offer", "message")
+	markRequired(create, "integration", "offer", "message")
 	_ = create.RegisterFlagCompletionFunc("integration", c.completeIntegrations)
 	create.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminapi.CreateLink, p)
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, printLink)
+		return send(cmd.Context(), c, adminapi.CreateLink, p, printLink)
 	}
 
 	show := &cobra.Command{
@@ -61,11 +57,7 @@ func (c *cli) linksCommand() *cobra.Command {
 		},
 	}
 	show.RunE = func(cmd *cobra.Command, args []string) error {
-		raw, err := c.invoke(cmd.Context(), adminapi.GetLink, adminapi.LinkRef{LinkID: args[0]})
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, printLink)
+		return send(cmd.Context(), c, adminapi.GetLink, adminapi.LinkRef{LinkID: args[0]}, printLink)
 	}
 	return group("links", "Create and show tracked SMS links",
 		"  trackly links create --account demo -i in_demo --offer 1 --message sms-42\n  trackly links show demo",

@@ -143,11 +143,7 @@ func (c *cli) offersRemote() *cobra.Command {
 	p.integer(&q.Limit, "limit", "offers per page (default 50, at most 500)")
 	_ = cmd.RegisterFlagCompletionFunc("status", fixedCompletion("active", "paused", "pending", "deleted"))
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminapi.ListRemoteOffers, p)
-		if err != nil {
-			return err
-		}
-		v, err := emitV(c, raw, func(w io.Writer, v adminapi.RemotePage) {
+		v, err := sendV(cmd.Context(), c, adminapi.ListRemoteOffers, p, func(w io.Writer, v adminapi.RemotePage) {
 			if len(v.Offers) == 0 {
 				fmt.Fprintln(w, "No offers match.")
 				return
@@ -250,14 +246,10 @@ func (c *cli) offersList() *cobra.Command {
 	p.boolean(&q.IncludeRemoved, "include-removed", "also list offers TUNE no longer returns")
 	pagedList[adminapi.OfferList]{
 		action: adminapi.ListOffers, what: "offers", limit: &q.Limit, cursor: &q.Cursor,
-		next: func(l adminapi.OfferList) string { return l.NextCursor },
-		table: func(w io.Writer, v adminapi.OfferList) {
-			if len(v.Offers) == 0 {
-				fmt.Fprintf(w, "No offers imported into %s yet: trackly offers import --integration %s --offer ID\n", v.IntegrationID, v.IntegrationID)
-				return
-			}
-			offerTable(w, v.Offers, 0)
+		empty: func(v adminapi.OfferList) (string, bool) {
+			return fmt.Sprintf("No offers imported into %s yet: trackly offers import --integration %s --offer ID", v.IntegrationID, v.IntegrationID), len(v.Offers) == 0
 		},
+		table: func(w io.Writer, v adminapi.OfferList) { offerTable(w, v.Offers, 0) },
 	}.setUp(c, p)
 	return cmd
 }
@@ -310,14 +302,10 @@ func (c *cli) syncRunsCommand() *cobra.Command {
 	c.integrationFlag(list, &q.IntegrationID)
 	pagedList[adminapi.SyncRunList]{
 		action: adminapi.ListSyncRuns, what: "runs", limit: &q.Limit, cursor: &q.Cursor,
-		next: func(l adminapi.SyncRunList) string { return l.NextCursor },
-		table: func(w io.Writer, v adminapi.SyncRunList) {
-			if len(v.Runs) == 0 {
-				fmt.Fprintf(w, "No sync runs for %s yet.\n", v.IntegrationID)
-				return
-			}
-			runTable(w, v.Runs, false)
+		empty: func(v adminapi.SyncRunList) (string, bool) {
+			return fmt.Sprintf("No sync runs for %s yet.", v.IntegrationID), len(v.Runs) == 0
 		},
+		table: func(w io.Writer, v adminapi.SyncRunList) { runTable(w, v.Runs, false) },
 	}.setUp(c, newPayload(list, &q))
 	return group("sync-runs", "Inspect offer sync runs", "  trackly sync-runs list --integration in_demo", list)
 }
@@ -331,11 +319,7 @@ func (c *cli) syncCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 	}
 	due.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminapi.SyncDue, adminapi.SyncDueRequest{})
-		if err != nil {
-			return err
-		}
-		v, err := emitV(c, raw, func(w io.Writer, v adminapi.DueResult) {
+		v, err := sendV(cmd.Context(), c, adminapi.SyncDue, adminapi.SyncDueRequest{}, func(w io.Writer, v adminapi.DueResult) {
 			fmt.Fprintf(w, "%d integrations due.\n", v.Due)
 			if len(v.Runs) > 0 {
 				fmt.Fprintln(w)
@@ -370,17 +354,8 @@ func (c *cli) integrationsTest() *cobra.Command {
 		Example: `  trackly integrations test in_demo
   trackly integrations test -i in_demo -o json | jq .cause`,
 	}
-	ref := c.integrationArg(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		id, err := ref.id(args)
-		if err != nil {
-			return err
-		}
-		raw, err := c.invoke(cmd.Context(), adminapi.TestConnection, adminapi.ConnectionQuery{IntegrationID: id})
-		if err != nil {
-			return err
-		}
-		v, err := emitV(c, raw, func(w io.Writer, v adminapi.ConnectionResult) {
+	return c.onIntegration(cmd, func(ctx context.Context, id string) error {
+		v, err := sendV(ctx, c, adminapi.TestConnection, adminapi.ConnectionQuery{IntegrationID: id}, func(w io.Writer, v adminapi.ConnectionResult) {
 			if v.OK {
 				offers := "?"
 				if v.OfferCount != nil {
@@ -402,6 +377,5 @@ func (c *cli) integrationsTest() *cobra.Command {
 			return fmt.Errorf("connection test failed: %s", msg)
 		}
 		return fmt.Errorf("TUNE: %s", msg)
-	}
-	return cmd
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
 // when prints a timestamp compactly in UTC, or "-".
@@ -72,6 +75,22 @@ func emitV[V any](c *cli, raw json.RawMessage, table func(w io.Writer, v V)) (V,
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	table(tw, v)
 	return v, tw.Flush()
+}
+
+// send sends action req and prints the function's answer as emit does.
+func send[V any](ctx context.Context, c *cli, action adminapi.Action, req any, table func(w io.Writer, v V)) error {
+	_, err := sendV(ctx, c, action, req, table)
+	return err
+}
+
+// sendV is send that also returns the decoded answer, as emitV does.
+func sendV[V any](ctx context.Context, c *cli, action adminapi.Action, req any, table func(w io.Writer, v V)) (V, error) {
+	raw, err := c.invoke(ctx, action, req)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return emitV(c, raw, table)
 }
 
 func printJSON(w io.Writer, raw json.RawMessage) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -18,15 +19,16 @@ type pagedList[A any] struct {
 	// limit and cursor are the request's paging fields.
 	limit  *int
 	cursor *string
-	// next reads the cursor of the next page from an answer; "" after the last page.
-	next func(A) string
-	// table prints one page.
+	// empty reports whether a page holds no records and, if so, the line the
+	// table prints instead of its rows.
+	empty func(page A) (line string, ok bool)
+	// table prints the rows of a page that holds records.
 	table func(w io.Writer, page A)
 }
 
 // setUp adds --limit and --cursor to the command of p, whose run sends p's
 // request, prints the page and, after a table, tells on stderr how to ask for
-// the next page.
+// the next page: the answer's next_cursor, which every paged answer has.
 func (l pagedList[A]) setUp(c *cli, p *payload) {
 	p.paging(l.limit, l.cursor, l.what)
 	p.cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -34,13 +36,24 @@ func (l pagedList[A]) setUp(c *cli, p *payload) {
 		if err != nil {
 			return err
 		}
-		page, err := emitV(c, raw, l.table)
-		if err != nil {
+		if _, err := emitV(c, raw, l.print); err != nil {
 			return err
 		}
-		if next := l.next(page); next != "" && c.output == "table" {
-			fmt.Fprintf(c.stderr, "More: repeat with --cursor %s\n", next)
+		var page struct {
+			NextCursor string `json:"next_cursor"`
+		}
+		if c.output == "table" && json.Unmarshal(raw, &page) == nil && page.NextCursor != "" {
+			fmt.Fprintf(c.stderr, "More: repeat with --cursor %s\n", page.NextCursor)
 		}
 		return nil
 	}
+}
+
+// print prints a page as a table.
+func (l pagedList[A]) print(w io.Writer, page A) {
+	if line, ok := l.empty(page); ok {
+		fmt.Fprintln(w, line)
+		return
+	}
+	l.table(w, page)
 }

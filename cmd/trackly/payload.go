@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -67,6 +68,12 @@ func (p *payload) optInt(v **int, flag, usage string) {
 func (p *payload) optBool(v **bool, flag, usage string) {
 	p.cmd.Flags().VarPF(optional[bool]{v}, flag, "", usage).NoOptDefVal = "true"
 	p.bind(flag, v)
+}
+
+// account adds the required --account flag.
+func (p *payload) account(v *string) {
+	p.str(v, "account", "account id")
+	markRequired(p.cmd, "account")
 }
 
 // paging adds --limit and --cursor.
@@ -209,6 +216,28 @@ func (r *integrationRef) id(args []string) (string, error) {
 		return "", usagef("which integration? pass --integration ID")
 	}
 	return id, nil
+}
+
+// onIntegration sets up cmd to take an integration (see integrationArg) and to
+// run with the integration's id.
+func (c *cli) onIntegration(cmd *cobra.Command, run func(ctx context.Context, id string) error) *cobra.Command {
+	ref := c.integrationArg(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := ref.id(args)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), id)
+	}
+	return cmd
+}
+
+// sendToIntegration sets up cmd to take an integration (see integrationArg),
+// send action a request naming it and print the answer with table.
+func sendToIntegration[V any](c *cli, cmd *cobra.Command, action adminapi.Action, table func(w io.Writer, v V)) *cobra.Command {
+	return c.onIntegration(cmd, func(ctx context.Context, id string) error {
+		return send(ctx, c, action, adminapi.IntegrationRef{IntegrationID: id}, table)
+	})
 }
 
 // completeIntegrations completes integration ids from list_integrations, when a target is configured.

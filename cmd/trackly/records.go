@@ -61,20 +61,15 @@ printed exactly as stored.`,
 	}
 	var q adminapi.ReportQuery
 	p := newPayload(cmd, &q)
-	p.str(&q.AccountID, "account", "account id")
+	p.account(&q.AccountID)
 	p.str((*string)(&q.Dimension), "dimension", "report by message (default), offer, campaign or account")
 	p.str(&q.ID, "id", "only this message, offer or campaign id")
 	p.str(&q.From, "from", "first day, like 2026-01-01 (default: 29 days before --to)")
 	p.str(&q.To, "to", "last day, like 2026-01-31 (default: today, UTC)")
 	p.boolean(&q.ByDay, "by-day", "one line per day")
-	markRequired(cmd, "account")
 	_ = cmd.RegisterFlagCompletionFunc("dimension", fixedCompletion("message", "offer", "campaign", "account"))
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		raw, err := c.invoke(cmd.Context(), adminapi.Report, p)
-		if err != nil {
-			return err
-		}
-		return emit(c, raw, printReport)
+		return send(cmd.Context(), c, adminapi.Report, p, printReport)
 	}
 	return cmd
 }
@@ -85,8 +80,6 @@ func (c *cli) conversionsCommand() *cobra.Command {
 		c.conversionsList(), c.conversionsOrphans())
 }
 
-func nextConversions(l adminapi.ConversionList) string { return l.NextCursor }
-
 func (c *cli) conversionsList() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -96,25 +89,13 @@ func (c *cli) conversionsList() *cobra.Command {
 		Args: cobra.NoArgs,
 	}
 	var q adminapi.ConversionQuery
-	p := newPayload(cmd, &q)
-	p.str(&q.AccountID, "account", "account id")
+	p := c.conversionPages(cmd, &q, "No conversions.",
+		[]string{"ATTRIBUTION", "MESSAGE", "OFFER", "CAMPAIGN", "LINK", "CLICK"},
+		func(cv adminapi.Conversion) []string {
+			return []string{string(cv.Attribution), dash(cv.MessageID), dash(cv.OfferID), dash(cv.CampaignID), dash(cv.LinkID), dash(cv.ClickID)}
+		})
 	p.str((*string)(&q.Attribution), "attribution", "only attributed or orphan conversions")
-	markRequired(cmd, "account")
 	_ = cmd.RegisterFlagCompletionFunc("attribution", fixedCompletion("attributed", "orphan"))
-	pagedList[adminapi.ConversionList]{
-		action: adminapi.ListConversions, what: "conversions", limit: &q.Limit, cursor: &q.Cursor, next: nextConversions,
-		table: func(w io.Writer, v adminapi.ConversionList) {
-			if len(v.Conversions) == 0 {
-				fmt.Fprintln(w, "No conversions.")
-				return
-			}
-			row(w, "RECEIVED", "CONVERSION", "GOAL", "STATUS", "PAYOUT", "ATTRIBUTION", "MESSAGE", "OFFER", "CAMPAIGN", "LINK", "CLICK")
-			for _, cv := range v.Conversions {
-				row(w, when(cv.ReceivedAt), cv.ConversionID, dash(cv.GoalID), string(cv.Status), cv.Payout.String()+" "+cv.Currency,
-					string(cv.Attribution), dash(cv.MessageID), dash(cv.OfferID), dash(cv.CampaignID), dash(cv.LinkID), dash(cv.ClickID))
-			}
-		},
-	}.setUp(c, p)
 	return cmd
 }
 
@@ -128,24 +109,34 @@ They are attributed automatically if the click shows up later.`,
 		Args:    cobra.NoArgs,
 	}
 	q := adminapi.ConversionQuery{Orphans: true}
-	p := newPayload(cmd, &q)
-	p.str(&q.AccountID, "account", "account id")
-	markRequired(cmd, "account")
+	c.conversionPages(cmd, &q, "No orphan conversions.",
+		[]string{"INTEGRATION", "OFFER", "CLICK"},
+		func(cv adminapi.Conversion) []string {
+			return []string{cv.IntegrationID, dash(cv.OfferID), dash(cv.ClickID)}
+		})
+	return cmd
+}
+
+// conversionPages sets up cmd to list, a page at a time, the conversions of
+// the account of --account that q asks for, and returns cmd's payload. Its
+// table has the columns of every conversion, then the head columns, which
+// cells fills for each conversion; none is what it prints for a page with no
+// conversions.
+func (c *cli) conversionPages(cmd *cobra.Command, q *adminapi.ConversionQuery, none string, head []string, cells func(adminapi.Conversion) []string) *payload {
+	p := newPayload(cmd, q)
+	p.account(&q.AccountID)
 	pagedList[adminapi.ConversionList]{
-		action: adminapi.ListConversions, what: "conversions", limit: &q.Limit, cursor: &q.Cursor, next: nextConversions,
+		action: adminapi.ListConversions, what: "conversions", limit: &q.Limit, cursor: &q.Cursor,
+		empty: func(v adminapi.ConversionList) (string, bool) { return none, len(v.Conversions) == 0 },
 		table: func(w io.Writer, v adminapi.ConversionList) {
-			if len(v.Conversions) == 0 {
-				fmt.Fprintln(w, "No orphan conversions.")
-				return
-			}
-			row(w, "RECEIVED", "CONVERSION", "GOAL", "STATUS", "PAYOUT", "INTEGRATION", "OFFER", "CLICK")
+			row(w, append([]string{"RECEIVED", "CONVERSION", "GOAL", "STATUS", "PAYOUT"}, head...)...)
 			for _, cv := range v.Conversions {
-				row(w, when(cv.ReceivedAt), cv.ConversionID, dash(cv.GoalID), string(cv.Status), cv.Payout.String()+" "+cv.Currency,
-					cv.IntegrationID, dash(cv.OfferID), dash(cv.ClickID))
+				row(w, append([]string{when(cv.ReceivedAt), cv.ConversionID, dash(cv.GoalID), string(cv.Status), cv.Payout.String() + " " + cv.Currency},
+					cells(cv)...)...)
 			}
 		},
 	}.setUp(c, p)
-	return cmd
+	return p
 }
 
 func (c *cli) postbacksCommand() *cobra.Command {
@@ -163,12 +154,10 @@ func (c *cli) postbacksCommand() *cobra.Command {
 	_ = list.RegisterFlagCompletionFunc("outcome", fixedCompletion("accepted", "invalid", "rejected", "failed", "attributed", "orphaned", "duplicate"))
 	pagedList[adminapi.PostbackList]{
 		action: adminapi.ListPostbacks, what: "postbacks", limit: &q.Limit, cursor: &q.Cursor,
-		next: func(l adminapi.PostbackList) string { return l.NextCursor },
+		empty: func(v adminapi.PostbackList) (string, bool) {
+			return fmt.Sprintf("No postbacks on %s.", v.Day), len(v.Postbacks) == 0
+		},
 		table: func(w io.Writer, v adminapi.PostbackList) {
-			if len(v.Postbacks) == 0 {
-				fmt.Fprintf(w, "No postbacks on %s.\n", v.Day)
-				return
-			}
 			row(w, "RECEIVED", "METHOD", "HTTP", "OUTCOME", "CONVERSION", "PAYOUT", "CLICK", "REASON")
 			for _, pb := range v.Postbacks {
 				payout := dash(pb.Params["payout"])

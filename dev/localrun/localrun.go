@@ -6,6 +6,7 @@
 package localrun
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -134,27 +135,13 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 }
 
 func (o *Options) defaults() {
-	if o.TemplatePath == "" {
-		o.TemplatePath = "template.yaml"
-	}
-	if o.HTTPAddr == "" {
-		o.HTTPAddr = "127.0.0.1:3000"
-	}
-	if o.InvokeAddr == "" {
-		o.InvokeAddr = "127.0.0.1:3001"
-	}
-	if o.TUNEAddr == "" {
-		o.TUNEAddr = "127.0.0.1:3002"
-	}
-	if o.DataDir == "" {
-		o.DataDir = ".local"
-	}
-	if o.TUNEOffers == 0 {
-		o.TUNEOffers = 200
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	o.TemplatePath = cmp.Or(o.TemplatePath, "template.yaml")
+	o.HTTPAddr = cmp.Or(o.HTTPAddr, "127.0.0.1:3000")
+	o.InvokeAddr = cmp.Or(o.InvokeAddr, "127.0.0.1:3001")
+	o.TUNEAddr = cmp.Or(o.TUNEAddr, "127.0.0.1:3002")
+	o.DataDir = cmp.Or(o.DataDir, ".local")
+	o.TUNEOffers = cmp.Or(o.TUNEOffers, 200)
+	o.Logger = cmp.Or(o.Logger, slog.Default())
 }
 
 // functions returns every function's factory, the middleware of o.APIOptions added to the AWS

@@ -58,12 +58,8 @@ func (r *Recorder) SSM(dir *secrets.Dir) http.Handler {
 		case "GetParameter":
 			r.add(call)
 			value, err := dir.Get(ctx, in.Name)
-			if errors.Is(err, secrets.ErrNotFound) {
-				ssmError(w, http.StatusBadRequest, "ParameterNotFound", "")
-				return
-			}
 			if err != nil {
-				ssmError(w, http.StatusInternalServerError, "InternalServerError", err.Error())
+				dirError(w, err)
 				return
 			}
 			if in.WithDecryption {
@@ -83,13 +79,8 @@ func (r *Recorder) SSM(dir *secrets.Dir) http.Handler {
 			if in.Overwrite {
 				put = dir.Put
 			}
-			err := put(ctx, in.Name, in.Value)
-			if errors.Is(err, secrets.ErrExists) {
-				ssmError(w, http.StatusBadRequest, "ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.")
-				return
-			}
-			if err != nil {
-				ssmError(w, http.StatusInternalServerError, "InternalServerError", err.Error())
+			if err := put(ctx, in.Name, in.Value); err != nil {
+				dirError(w, err)
 				return
 			}
 			r.add(kms("kms:Encrypt"))
@@ -97,11 +88,11 @@ func (r *Recorder) SSM(dir *secrets.Dir) http.Handler {
 		case "DeleteParameter":
 			r.add(call)
 			if _, err := dir.Get(ctx, in.Name); errors.Is(err, secrets.ErrNotFound) {
-				ssmError(w, http.StatusBadRequest, "ParameterNotFound", "")
+				dirError(w, err)
 				return
 			}
 			if err := dir.Delete(ctx, in.Name); err != nil {
-				ssmError(w, http.StatusInternalServerError, "InternalServerError", err.Error())
+				dirError(w, err)
 				return
 			}
 			writeSSM(w, map[string]any{})
@@ -115,6 +106,18 @@ func (r *Recorder) SSM(dir *secrets.Dir) http.Handler {
 func writeSSM(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// dirError answers the SSM error for an error of the parameters' directory.
+func dirError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, secrets.ErrNotFound):
+		ssmError(w, http.StatusBadRequest, "ParameterNotFound", "")
+	case errors.Is(err, secrets.ErrExists):
+		ssmError(w, http.StatusBadRequest, "ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.")
+	default:
+		ssmError(w, http.StatusInternalServerError, "InternalServerError", err.Error())
+	}
 }
 
 func ssmError(w http.ResponseWriter, status int, typ, message string) {

@@ -179,11 +179,7 @@ func (e *evaluator) call(name string, arg *yaml.Node) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		cond, err := e.evalString(args[0])
-		if err != nil {
-			return nil, err
-		}
-		ok, err := e.condition(cond)
+		ok, err := e.namedCondition(args[0])
 		if err != nil {
 			return nil, err
 		}
@@ -192,15 +188,7 @@ func (e *evaluator) call(name string, arg *yaml.Node) (any, error) {
 		}
 		return e.eval(args[2])
 	case "Fn::Equals":
-		args, err := argList(arg, 2)
-		if err != nil {
-			return nil, err
-		}
-		a, err := e.eval(args[0])
-		if err != nil {
-			return nil, err
-		}
-		b, err := e.eval(args[1])
+		a, b, err := evalPair(arg, e.eval, e.eval)
 		if err != nil {
 			return nil, err
 		}
@@ -228,25 +216,9 @@ func (e *evaluator) call(name string, arg *yaml.Node) (any, error) {
 		}
 		return and, nil
 	case "Condition":
-		cond, err := e.evalString(arg)
-		if err != nil {
-			return nil, err
-		}
-		return e.condition(cond)
+		return e.namedCondition(arg)
 	case "Fn::Select":
-		args, err := argList(arg, 2)
-		if err != nil {
-			return nil, err
-		}
-		index, err := e.eval(args[0])
-		if err != nil {
-			return nil, err
-		}
-		i, err := asInt(index)
-		if err != nil {
-			return nil, err
-		}
-		list, err := e.evalList(args[1])
+		i, list, err := evalPair(arg, e.evalInt, e.evalList)
 		if err != nil {
 			return nil, err
 		}
@@ -255,15 +227,7 @@ func (e *evaluator) call(name string, arg *yaml.Node) (any, error) {
 		}
 		return list[i], nil
 	case "Fn::Join":
-		args, err := argList(arg, 2)
-		if err != nil {
-			return nil, err
-		}
-		sep, err := e.evalString(args[0])
-		if err != nil {
-			return nil, err
-		}
-		list, err := e.evalList(args[1])
+		sep, list, err := evalPair(arg, e.evalString, e.evalList)
 		if err != nil {
 			return nil, err
 		}
@@ -273,15 +237,7 @@ func (e *evaluator) call(name string, arg *yaml.Node) (any, error) {
 		}
 		return strings.Join(parts, sep), nil
 	case "Fn::Split":
-		args, err := argList(arg, 2)
-		if err != nil {
-			return nil, err
-		}
-		sep, err := e.evalString(args[0])
-		if err != nil {
-			return nil, err
-		}
-		s, err := e.evalString(args[1])
+		sep, s, err := evalPair(arg, e.evalString, e.evalString)
 		if err != nil {
 			return nil, err
 		}
@@ -302,12 +258,34 @@ func argList(arg *yaml.Node, n int) ([]*yaml.Node, error) {
 	return arg.Content, nil
 }
 
+// evalPair evaluates the two items of an intrinsic function's list argument:
+// the first with first, then the second with second.
+func evalPair[A, B any](arg *yaml.Node, first func(*yaml.Node) (A, error), second func(*yaml.Node) (B, error)) (a A, b B, err error) {
+	args, err := argList(arg, 2)
+	if err != nil {
+		return a, b, err
+	}
+	if a, err = first(args[0]); err != nil {
+		return a, b, err
+	}
+	b, err = second(args[1])
+	return a, b, err
+}
+
 func (e *evaluator) evalString(n *yaml.Node) (string, error) {
 	v, err := e.eval(n)
 	if err != nil {
 		return "", err
 	}
 	return asString(v)
+}
+
+func (e *evaluator) evalInt(n *yaml.Node) (int, error) {
+	v, err := e.eval(n)
+	if err != nil {
+		return 0, err
+	}
+	return asInt(v)
 }
 
 func (e *evaluator) evalList(n *yaml.Node) ([]any, error) {
@@ -325,11 +303,7 @@ func (e *evaluator) evalList(n *yaml.Node) ([]any, error) {
 // evalCondition evaluates a condition function or a {Condition: name} reference.
 func (e *evaluator) evalCondition(n *yaml.Node) (bool, error) {
 	if n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "Condition" {
-		name, err := e.evalString(n.Content[1])
-		if err != nil {
-			return false, err
-		}
-		return e.condition(name)
+		return e.namedCondition(n.Content[1])
 	}
 	v, err := e.eval(n)
 	if err != nil {
@@ -340,6 +314,15 @@ func (e *evaluator) evalCondition(n *yaml.Node) (bool, error) {
 		return false, fmt.Errorf("condition evaluates to %T, not a boolean", v)
 	}
 	return ok, nil
+}
+
+// namedCondition returns the value of the template condition whose name n evaluates to.
+func (e *evaluator) namedCondition(n *yaml.Node) (bool, error) {
+	name, err := e.evalString(n)
+	if err != nil {
+		return false, err
+	}
+	return e.condition(name)
 }
 
 // condition returns the value of a named template condition.
@@ -406,27 +389,20 @@ func (e *evaluator) ref(name string) (any, error) {
 }
 
 func (e *evaluator) getAttNode(arg *yaml.Node) (any, error) {
-	var id, attr string
 	if arg.Kind == yaml.SequenceNode {
-		args, err := argList(arg, 2)
+		id, attr, err := evalPair(arg, e.evalString, e.evalString)
 		if err != nil {
 			return nil, err
 		}
-		if id, err = e.evalString(args[0]); err != nil {
-			return nil, err
-		}
-		if attr, err = e.evalString(args[1]); err != nil {
-			return nil, err
-		}
-	} else {
-		s, err := e.evalString(arg)
-		if err != nil {
-			return nil, err
-		}
-		var found bool
-		if id, attr, found = strings.Cut(s, "."); !found {
-			return nil, fmt.Errorf("%q is not Resource.Attribute", s)
-		}
+		return e.getAtt(id, attr)
+	}
+	s, err := e.evalString(arg)
+	if err != nil {
+		return nil, err
+	}
+	id, attr, found := strings.Cut(s, ".")
+	if !found {
+		return nil, fmt.Errorf("%q is not Resource.Attribute", s)
 	}
 	return e.getAtt(id, attr)
 }

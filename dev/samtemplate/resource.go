@@ -103,25 +103,20 @@ func (t *Template) Outputs() (map[string]map[string]any, error) {
 	e.placeholders = true
 	defer func() { e.placeholders = false }()
 	out := map[string]map[string]any{}
-	for name, n := range pairs(t.raw.outputs) {
-		if cond := child(n, "Condition"); cond != nil {
-			ok, err := e.condition(cond.Value)
-			if err != nil {
-				return nil, fmt.Errorf("output %s: %w", name, err)
-			}
-			if !ok {
-				continue
-			}
-		}
+	err := e.eachIncluded(t.raw.outputs, "output", func(name string, n *yaml.Node) error {
 		v, err := e.eval(n)
 		if err != nil {
-			return nil, fmt.Errorf("output %s: %w", name, err)
+			return fmt.Errorf("output %s: %w", name, err)
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("output %s is not a mapping", name)
+			return fmt.Errorf("output %s is not a mapping", name)
 		}
 		out[name] = m
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -265,21 +265,16 @@ func resolveTemplate(root *yaml.Node, opts Options, region string) (*Template, e
 	if resources == nil {
 		return nil, errors.New("no Resources")
 	}
-	for id, n := range pairs(resources) {
-		if cond := child(n, "Condition"); cond != nil {
-			ok, err := e.condition(cond.Value)
-			if err != nil {
-				return nil, fmt.Errorf("resource %s: %w", id, err)
-			}
-			if !ok {
-				continue
-			}
-		}
+	err = e.eachIncluded(resources, "resource", func(id string, n *yaml.Node) error {
 		typ := child(n, "Type")
 		if typ == nil {
-			return nil, fmt.Errorf("resource %s has no Type", id)
+			return fmt.Errorf("resource %s has no Type", id)
 		}
 		e.resources[id] = &resource{logicalID: id, typ: typ.Value, properties: child(n, "Properties"), node: n}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	globals := child(child(root, "Globals"), "Function")
 	for id, r := range e.resources {
@@ -299,6 +294,26 @@ func resolveTemplate(root *yaml.Node, opts Options, region string) (*Template, e
 	linkQueues(t)
 	t.raw = &rawTemplate{eval: e, globals: globals, outputs: child(root, "Outputs")}
 	return t, nil
+}
+
+// eachIncluded calls f, in order, with each entry of a Resources or Outputs section whose Condition,
+// if it has one, is true; what names the entries in errors.
+func (e *evaluator) eachIncluded(section *yaml.Node, what string, f func(name string, n *yaml.Node) error) error {
+	for name, n := range pairs(section) {
+		if cond := child(n, "Condition"); cond != nil {
+			ok, err := e.condition(cond.Value)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", what, name, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		if err := f(name, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // linkQueues fills in the logical IDs of the template queues that ARNs name.
@@ -433,21 +448,17 @@ func isPlain(n *yaml.Node, kind yaml.Kind) bool {
 // props evaluates the given properties of a properties mapping, leaving the others alone (such as
 // Policies, which may use functions the evaluator does not support).
 func (e *evaluator) props(n *yaml.Node, keys ...string) (map[string]any, error) {
-	out := map[string]any{}
+	picked := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	for _, k := range keys {
-		node := child(n, k)
-		if node == nil {
-			continue
-		}
-		v, err := e.eval(node)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
-		if v != noValue {
-			out[k] = v
+		if v := child(n, k); v != nil {
+			picked.Content = append(picked.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, v)
 		}
 	}
-	return out, nil
+	v, err := e.eval(picked)
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]any), nil
 }
 
 func (e *evaluator) function(r *resource, globals *yaml.Node) (*Function, error) {
@@ -484,11 +495,9 @@ func (e *evaluator) function(r *resource, globals *yaml.Node) (*Function, error)
 	}
 	f.Handler, f.Runtime, f.Architectures = fields.Handler, fields.Runtime, fields.Architectures
 	if fields.Timeout != "" {
-		seconds, err := strconv.Atoi(fields.Timeout.String())
-		if err != nil {
+		if f.Timeout, err = seconds(fields.Timeout.String()); err != nil {
 			return nil, fmt.Errorf("property Timeout: %w", err)
 		}
-		f.Timeout = time.Duration(seconds) * time.Second
 	}
 	if fields.MemorySize != "" {
 		if f.MemorySize, err = strconv.Atoi(fields.MemorySize.String()); err != nil {
@@ -565,11 +574,9 @@ func (e *evaluator) event(f *Function, name string, n *yaml.Node) error {
 			}
 		}
 		if fields.MaximumBatchingWindowInSeconds != "" {
-			seconds, err := strconv.Atoi(fields.MaximumBatchingWindowInSeconds.String())
-			if err != nil {
+			if src.MaximumBatchingWindow, err = seconds(fields.MaximumBatchingWindowInSeconds.String()); err != nil {
 				return fmt.Errorf("MaximumBatchingWindowInSeconds: %w", err)
 			}
-			src.MaximumBatchingWindow = time.Duration(seconds) * time.Second
 		}
 		if fields.ScalingConfig.MaximumConcurrency != "" {
 			if src.MaximumConcurrency, err = strconv.Atoi(fields.ScalingConfig.MaximumConcurrency.String()); err != nil {
@@ -657,18 +664,14 @@ func (e *evaluator) queueResource(r *resource) (*Queue, error) {
 		MessageRetentionPeriod: defaultRetentionPeriod,
 	}
 	if v, ok := p["VisibilityTimeout"]; ok {
-		seconds, err := asInt(v)
-		if err != nil {
+		if q.VisibilityTimeout, err = seconds(v); err != nil {
 			return nil, fmt.Errorf("VisibilityTimeout: %w", err)
 		}
-		q.VisibilityTimeout = time.Duration(seconds) * time.Second
 	}
 	if v, ok := p["MessageRetentionPeriod"]; ok {
-		seconds, err := asInt(v)
-		if err != nil {
+		if q.MessageRetentionPeriod, err = seconds(v); err != nil {
 			return nil, fmt.Errorf("MessageRetentionPeriod: %w", err)
 		}
-		q.MessageRetentionPeriod = time.Duration(seconds) * time.Second
 	}
 	if v, ok := p["RedrivePolicy"]; ok {
 		var fields struct {
@@ -685,6 +688,12 @@ func (e *evaluator) queueResource(r *resource) (*Queue, error) {
 		q.RedrivePolicy = &RedrivePolicy{DeadLetterTargetARN: fields.DeadLetterTargetArn, MaxReceiveCount: count}
 	}
 	return q, nil
+}
+
+// seconds converts an evaluated whole number of seconds to a duration.
+func seconds(v any) (time.Duration, error) {
+	n, err := asInt(v)
+	return time.Duration(n) * time.Second, err
 }
 
 // orEmpty returns n, or an empty mapping node for nil.

@@ -5,6 +5,7 @@
 package tunesim
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -73,21 +74,13 @@ type Simulator struct {
 
 // New returns a simulator with opts.Offers generated offers.
 func New(opts Options) *Simulator {
-	if opts.NetworkID == "" {
-		opts.NetworkID = "demo"
-	}
-	if opts.AffiliateID == "" {
-		opts.AffiliateID = "1"
-	}
-	if opts.RateLimit == 0 {
-		opts.RateLimit = 50
-	}
+	opts.NetworkID = cmp.Or(opts.NetworkID, "demo")
+	opts.AffiliateID = cmp.Or(opts.AffiliateID, "1")
+	opts.RateLimit = cmp.Or(opts.RateLimit, 50)
 	if opts.RateWindow <= 0 {
 		opts.RateWindow = 10 * time.Second
 	}
-	if opts.TrackingDomain == "" {
-		opts.TrackingDomain = opts.NetworkID + ".go2cloud.org"
-	}
+	opts.TrackingDomain = cmp.Or(opts.TrackingDomain, opts.NetworkID+".go2cloud.org")
 	if opts.SlowAnswer <= 0 {
 		opts.SlowAnswer = 30 * time.Second
 	}

@@ -19,7 +19,7 @@ func AdminFunction(_ context.Context, awsCfg aws.Config, getenv func(string) str
 	if err != nil {
 		return nil, err
 	}
-	window, err := intEnv(getenv, "DEFAULT_ATTRIBUTION_WINDOW_DAYS", 30)
+	window, err := attributionWindow(getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -101,6 +101,12 @@ func intEnv(getenv func(string) string, name string, fallback int) (int, error) 
 	return n, nil
 }
 
+// attributionWindow reads DEFAULT_ATTRIBUTION_WINDOW_DAYS, the attribution
+// window of integrations that set none: 30 days unless set.
+func attributionWindow(getenv func(string) string) (int, error) {
+	return intEnv(getenv, "DEFAULT_ATTRIBUTION_WINDOW_DAYS", 30)
+}
+
 // invokeError turns an action's error into the function error Lambda reports
 // (errorType and errorMessage, the error types of adminapi), so callers can
 // tell bad input from TUNE's answers and from our own failures.

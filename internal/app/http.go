@@ -38,7 +38,7 @@ func ClickFunction(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 	if err != nil {
 		return nil, err
 	}
-	window, err := intEnv(getenv, "DEFAULT_ATTRIBUTION_WINDOW_DAYS", 30)
+	window, err := attributionWindow(getenv)
 	if err != nil {
 		return nil, err
 	}

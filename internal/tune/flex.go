@@ -39,6 +39,16 @@ func scalarText(b []byte) (string, error) {
 	}
 }
 
+// trimmedText returns the text of a JSON scalar as scalarText does, trimmed
+// of white space; what names the expected value in errors.
+func trimmedText(b []byte, what string) (string, error) {
+	s, err := scalarText(b)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return strings.TrimSpace(s), nil
+}
+
 func kindOf(b []byte) string {
 	if len(b) > 0 && b[0] == '[' {
 		return "an array"
@@ -62,11 +72,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 type flexInt int
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s, err := scalarText(b)
+	s, err := trimmedText(b, "integer")
 	if err != nil {
-		return fmt.Errorf("integer: %w", err)
+		return err
 	}
-	s = strings.TrimSpace(s)
 	if s == "" {
 		*f = 0
 		return nil
@@ -109,11 +118,10 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 type flexDecimal struct{ decimal.Decimal }
 
 func (f *flexDecimal) UnmarshalJSON(b []byte) error {
-	s, err := scalarText(b)
+	s, err := trimmedText(b, "decimal")
 	if err != nil {
-		return fmt.Errorf("decimal: %w", err)
+		return err
 	}
-	s = strings.TrimSpace(s)
 	if s == "" {
 		f.Decimal = decimal.Zero
 		return nil
@@ -134,11 +142,10 @@ type flexTime struct{ time.Time }
 var timeLayouts = []string{time.DateTime, time.DateOnly, time.RFC3339}
 
 func (f *flexTime) UnmarshalJSON(b []byte) error {
-	s, err := scalarText(b)
+	s, err := trimmedText(b, "date")
 	if err != nil {
-		return fmt.Errorf("date: %w", err)
+		return err
 	}
-	s = strings.TrimSpace(s)
 	f.Time = time.Time{}
 	if s == "" || s == "0" || strings.HasPrefix(s, "0000-00-00") {
 		return nil

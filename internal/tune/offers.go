@@ -98,18 +98,27 @@ func (c *Client) offerTarget() string {
 	return "Affiliate_Offer"
 }
 
-// TestConnection checks the network id and key with one read-only call and
-// counts the offers the key can see.
-func (c *Client) TestConnection(ctx context.Context) (ConnectionInfo, error) {
+// findAllOffers calls findAll on the offers of the client's key kind and
+// decodes the listing it answers.
+func (c *Client) findAllOffers(ctx context.Context, params url.Values) (listing, error) {
 	target := c.offerTarget()
-	params := url.Values{"limit": {"1"}, "fields[]": {"id"}}
 	data, err := c.call(ctx, target, "findAll", params)
 	if err != nil {
-		return ConnectionInfo{}, err
+		return listing{}, err
 	}
 	l, err := decodeListing(data)
 	if err != nil {
-		return ConnectionInfo{}, c.fail(Other, target+"::findAll", "unexpected data: %v", err)
+		return listing{}, c.fail(Other, target+"::findAll", "unexpected data: %v", err)
+	}
+	return l, nil
+}
+
+// TestConnection checks the network id and key with one read-only call and
+// counts the offers the key can see.
+func (c *Client) TestConnection(ctx context.Context) (ConnectionInfo, error) {
+	l, err := c.findAllOffers(ctx, url.Values{"limit": {"1"}, "fields[]": {"id"}})
+	if err != nil {
+		return ConnectionInfo{}, err
 	}
 	info := ConnectionInfo{KeyKind: c.s.keyKind, NetworkID: c.s.networkID, OfferCount: len(l.offers)}
 	if l.paged {
@@ -147,14 +156,9 @@ func (c *Client) FindOffers(ctx context.Context, q OfferQuery) (OfferPage, error
 	} else {
 		params.Add("contain[]", "TrackingLink")
 	}
-	target := c.offerTarget()
-	data, err := c.call(ctx, target, "findAll", params)
+	l, err := c.findAllOffers(ctx, params)
 	if err != nil {
 		return OfferPage{}, err
-	}
-	l, err := decodeListing(data)
-	if err != nil {
-		return OfferPage{}, c.fail(Other, target+"::findAll", "unexpected data: %v", err)
 	}
 	p := OfferPage{Offers: l.offers, Page: pageNo, Count: len(l.offers)}
 	if len(l.offers) > 0 {

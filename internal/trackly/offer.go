@@ -16,7 +16,7 @@ type Offer struct {
 	Name          string `json:"name"`
 	// TrackingURL is TUNE's tracking link for the integration's account with
 	// ClickIDPlaceholder in the integration's click parameter.
-	TrackingURL string `json:"tracking_url"`
+	TrackingURL string `json:"tracking_url,omitempty"`
 	// TUNETrackingLink is the tracking link exactly as TUNE gave it, kept so
 	// that a network key does not have to generate it again.
 	TUNETrackingLink string `json:"-"`

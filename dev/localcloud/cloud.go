@@ -56,6 +56,9 @@ type Options struct {
 	// in memory, in the one DynamoDB Local of the process, under names of this Cloud's own. Neither
 	// applies when AWS_ENDPOINT_URL_DYNAMODB names another DynamoDB.
 	DynamoDBDataDir string
+	// DynamoDBMiddleware, if set, wraps the handler that passes the functions' DynamoDB requests on to
+	// DynamoDB Local: dev/dynamodbrules adds DynamoDB's rules for concurrent writers and injected faults.
+	DynamoDBMiddleware func(http.Handler) http.Handler
 	// DrainTimeout bounds how long Close lets the SQS pollers empty their queues before it stops them.
 	// Zero stops them at once, after the batches in flight.
 	DrainTimeout time.Duration
@@ -229,6 +232,9 @@ func (c *Cloud) startAWSEndpoint(ctx, awsCtx context.Context) error {
 			return err
 		}
 		endpoint.dynamoDB = newDynamoDBProxy(dynamoDBURL)
+		if c.opts.DynamoDBMiddleware != nil {
+			endpoint.dynamoDB = c.opts.DynamoDBMiddleware(endpoint.dynamoDB)
+		}
 	}
 	ln, err := listen(c.opts.AWSAddr)
 	if err != nil {

@@ -14,9 +14,11 @@ import (
 	"github.com/trackly/tune-integration/internal/queue"
 )
 
-// PostbackFunction serves TUNE's postbacks on the HTTP API.
+// PostbackFunction serves TUNE's postbacks on the HTTP API. Its handler lives
+// as long as the function instance, and with it what the handler keeps of the
+// links and integrations it reads to check tokens.
 func PostbackFunction(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
-	d, err := newDeps(awsCfg, getenv, "INTEGRATIONS_TABLE", "POSTBACK_LOG_TABLE", "POSTBACK_QUEUE_URL")
+	d, err := newDeps(awsCfg, getenv, "LINKS_TABLE", "INTEGRATIONS_TABLE", "POSTBACK_LOG_TABLE", "POSTBACK_QUEUE_URL")
 	if err != nil {
 		return nil, err
 	}

@@ -192,7 +192,7 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 		CampaignID:    src.CampaignID,
 		OfferID:       src.OfferID,
 		Status:        m.Status,
-		Payout:        firstAmount(m.Payout, offer.DefaultPayout),
+		Payout:        payout(m.Payout, offer),
 		Currency:      cmp.Or(m.Currency, offer.Currency, integration.DefaultCurrency, FallbackCurrency),
 		SaleAmount:    m.SaleAmount,
 		Source:        m.Source,
@@ -221,6 +221,17 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 	result.Conversion = c.Ref()
 
 	err := p.store.RecordConversion(ctx, c, increments, result)
+	var dup *trackly.DuplicateError
+	if errors.As(err, &dup) && dup.Recorded.PostbackID == m.PostbackID {
+		// This very postback recorded the conversion, and its message came
+		// again (the answer of the write was lost, or SQS delivered it twice):
+		// its outcome is its conversion's.
+		result = ownOutcome(result, dup.Recorded)
+		if err := p.store.SetPostbackOutcome(ctx, result); err != nil {
+			return "", err
+		}
+		return result.Outcome, nil
+	}
 	if errors.Is(err, trackly.ErrDuplicate) {
 		result.Outcome, result.Reason = trackly.PostbackDuplicate, "this conversion (integration, conversion id, goal id) was already recorded"
 		if err := p.store.SetPostbackOutcome(ctx, result); err != nil {
@@ -247,9 +258,25 @@ func authFailure(m postbacks.Message, src source, integration trackly.Integratio
 	return ""
 }
 
-func firstAmount(a *money.Amount, fallback money.Amount) money.Amount {
+// ownOutcome is the outcome of a postback whose conversion was recorded by an
+// earlier delivery of the same message: attributed or orphaned as the
+// recorded conversion is, whatever this delivery found.
+func ownOutcome(result trackly.PostbackResult, recorded trackly.Conversion) trackly.PostbackResult {
+	switch {
+	case recorded.Attribution == trackly.ConversionAttributed:
+		result.Outcome, result.Reason = trackly.PostbackAttributed, ""
+	case result.Outcome != trackly.PostbackOrphaned:
+		result.Outcome, result.Reason = trackly.PostbackOrphaned, "no click was found for this click id when its conversion was recorded"
+	}
+	return result
+}
+
+// payout is a postback's payout (rounded where it came in) or, without one,
+// the offer's default payout, rounded here as TUNE may give it more decimal
+// places than an amount is stored with.
+func payout(a *money.Amount, offer trackly.Offer) money.Amount {
 	if a != nil {
 		return *a
 	}
-	return fallback
+	return offer.DefaultPayout.Round()
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/trackly/tune-integration/internal/attribution"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
@@ -32,7 +34,8 @@ type rowID struct{ account, dimension, id, day string }
 // links, integrations, offers) and writes (conversions, report counters,
 // postback log). RecordConversion behaves as the store's transaction does: the
 // conversion, its increments and its postback outcome are written together, or
-// nothing is written and ErrDuplicate is returned when the key is taken.
+// nothing is written and a DuplicateError naming the conversion recorded is
+// returned when the key is taken.
 type memoryTables struct {
 	mu           sync.Mutex
 	clicks       map[string]trackly.Click
@@ -47,6 +50,7 @@ type memoryTables struct {
 
 	failReads      error            // every batched read fails with it
 	failRecord     map[string]error // RecordConversion fails for these conversion ids
+	loseAnswer     map[string]error // RecordConversion writes these conversion ids, then fails
 	failSetOutcome error            // SetPostbackOutcome fails with it
 }
 
@@ -83,6 +87,7 @@ func world(edits ...func(*memoryTables)) *memoryTables {
 		postbackLog: map[string]trackly.PostbackResult{},
 		reads:       map[string][][]string{},
 		failRecord:  map[string]error{},
+		loseAnswer:  map[string]error{},
 	}
 	st.addClick("ck1", "lnk1", received.Add(-time.Hour), received.AddDate(0, 0, 30))
 	st.addClick("ckb", "lnkb", received.Add(-time.Hour), received.AddDate(0, 0, 30))
@@ -148,8 +153,8 @@ func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion
 	if err := st.failRecord[c.ConversionID]; err != nil {
 		return err
 	}
-	if _, taken := st.conversions[c.Ref()]; taken {
-		return trackly.ErrDuplicate
+	if recorded, taken := st.conversions[c.Ref()]; taken {
+		return &trackly.DuplicateError{Recorded: recorded}
 	}
 	st.conversions[c.Ref()] = c
 	for _, inc := range increments {
@@ -162,7 +167,7 @@ func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion
 		}
 	}
 	st.postbackLog[logKey(result.PostbackID, result.ReceivedAt)] = result
-	return nil
+	return st.loseAnswer[c.ConversionID]
 }
 
 func (st *memoryTables) SetPostbackOutcome(_ context.Context, r trackly.PostbackResult) error {
@@ -357,6 +362,77 @@ func TestProcessLogsWhatBecameOfEachPostback(t *testing.T) {
 		}
 	})
 
+	t.Run("a redelivered message keeps its own outcome", func(t *testing.T) {
+		errLost := errors.New("connection reset: the write's answer was lost")
+		tests := []struct {
+			name     string
+			pb       postbacks.Message
+			between  func(st *memoryTables) // what changes before the redelivery
+			want     trackly.PostbackOutcome
+			attrib   trackly.Attribution
+			outcome  attribution.Outcome // of the redelivery
+			reason   string              // words the logged reason must hold
+			counters string              // msg1's conversions after both
+		}{
+			{
+				name: "attributed, its answer lost", pb: postback("pb1", "ck1", "lnk1", "tx1"),
+				want: trackly.PostbackAttributed, attrib: trackly.ConversionAttributed,
+				outcome: attribution.Outcome{Attributed: 1}, counters: "1",
+			},
+			{
+				name: "orphaned, its answer lost, its click stored since", pb: postback("pb1", "ck_late", "lnk1", "tx1"),
+				between: func(st *memoryTables) {
+					st.addClick("ck_late", "lnk1", received.Add(-time.Hour), received.AddDate(0, 0, 30))
+				},
+				want: trackly.PostbackOrphaned, attrib: trackly.ConversionOrphan,
+				outcome: attribution.Outcome{Orphaned: 1}, reason: "no click", counters: "",
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				st := world()
+				st.loseAnswer[tt.pb.ConversionID] = errLost
+				p := newProcessor(st)
+				if failed, _ := p.Process(context.Background(), deliveries(tt.pb)); len(failed) != 1 {
+					t.Fatalf("failed %v, want the message retried", failed)
+				}
+				delete(st.loseAnswer, tt.pb.ConversionID)
+				if tt.between != nil {
+					tt.between(st)
+				}
+				// SQS delivers the same message again.
+				failed, out := p.Process(context.Background(), deliveries(tt.pb))
+				if len(failed) > 0 || out != tt.outcome {
+					t.Errorf("redelivery: failed %v, outcome %+v; want %+v", failed, out, tt.outcome)
+				}
+				key := trackly.ConversionRef{IntegrationID: "in_a", ConversionID: tt.pb.ConversionID, GoalID: "0"}
+				if got := st.logged(tt.pb); got.Outcome != tt.want || got.Conversion != key || !strings.Contains(got.Reason, tt.reason) {
+					t.Errorf("logged %+v, want %s of %s with a reason saying %q", got, tt.want, key, tt.reason)
+				}
+				if c := st.conversions[key]; len(st.conversions) != 1 || c.PostbackID != "pb1" || c.Attribution != tt.attrib {
+					t.Errorf("conversions %v (%+v), want one, %s by pb1", keys(st.conversions), c, tt.attrib)
+				}
+				if got := st.counter("acc1", "message", "msg1", receivedDay, "conversions"); got != tt.counters {
+					t.Errorf("msg1 conversions %q, want %q", got, tt.counters)
+				}
+			})
+		}
+	})
+
+	t.Run("another postback of a conversion a redelivery recorded is still a duplicate", func(t *testing.T) {
+		st := world()
+		p := newProcessor(st)
+		first, second := postback("pb1", "ck1", "lnk1", "tx1"), postback("pb2", "ck1", "lnk1", "tx1")
+		p.Process(context.Background(), deliveries(first))
+		p.Process(context.Background(), deliveries(first))
+		if _, out := p.Process(context.Background(), deliveries(second)); out != (attribution.Outcome{Duplicates: 1}) {
+			t.Errorf("outcome %+v, want one duplicate", out)
+		}
+		if got := st.logged(second); got.Outcome != trackly.PostbackDuplicate {
+			t.Errorf("second postback logged %+v, want duplicate", got)
+		}
+	})
+
 	t.Run("the outcome carries the time of processing", func(t *testing.T) {
 		st := world()
 		newProcessor(st).Process(context.Background(), deliveries(postback("pb1", "ck1", "lnk1", "tx1")))
@@ -539,6 +615,22 @@ func TestProcessMovesReportCounters(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("an offer's default payout of more than 8 decimal places is rounded once, for the conversion and the report alike", func(t *testing.T) {
+		st := world(func(st *memoryTables) {
+			o := st.offers[trackly.OfferRef{IntegrationID: "in_a", OfferID: "off1"}]
+			o.DefaultPayout = money.FromDecimal(decimal.RequireFromString("0.123456789"))
+			st.offers[trackly.OfferRef{IntegrationID: "in_a", OfferID: "off1"}] = o
+		})
+		pb := postback("pb1", "ck1", "lnk1", "tx1")
+		pb.Payout = nil
+		newProcessor(st).Process(context.Background(), deliveries(pb))
+		c := st.conversions[trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx1", GoalID: "0"}]
+		revenue := st.counter("acc1", "message", "msg1", receivedDay, "revenue_GBP")
+		if c.Payout.String() != "0.12345679" || revenue != "0.12345679" {
+			t.Errorf("conversion payout %s, report revenue %s; want both 0.12345679", c.Payout, revenue)
+		}
+	})
 
 	t.Run("revenue adds up exactly in decimal", func(t *testing.T) {
 		st := world()

@@ -24,9 +24,11 @@ const MinKeyLength = 32
 var ErrForged = errors.New("click id was not issued by Trackly (bad signature or format)")
 
 const (
-	randomBytes = 12 // 16 base64url characters
-	macBytes    = 12 // 16 base64url characters
-	maxLinkID   = MaxLength - 2 - 16 - 16
+	// encodedLength is the length of the random part and of the signature.
+	encodedLength = 16
+	randomBytes   = 12 // encodedLength base64url characters
+	macBytes      = 12 // encodedLength base64url characters
+	maxLinkID     = MaxLength - 2 - 2*encodedLength
 )
 
 var b64 = base64.RawURLEncoding
@@ -55,25 +57,43 @@ func (s *Signer) New(linkID string) (string, error) {
 	return body + "." + b64.EncodeToString(s.mac(body)), nil
 }
 
-// Verify checks that id was issued by this Signer and returns the link id it names.
+// Verify checks that id was issued by this Signer and returns the link id it
+// names. Only the exact string New issued verifies: the random part and the
+// signature must each be 16 characters of the unpadded base64url alphabet, and
+// the signature is compared as encoded, so that no other spelling of the same
+// bytes (a CR or LF inserted, which base64 decoders skip) passes as that click.
 func (s *Signer) Verify(id string) (linkID string, err error) {
 	if len(id) > MaxLength {
 		return "", ErrForged
 	}
-	dot := strings.LastIndexByte(id, '.')
-	if dot < 0 {
-		return "", ErrForged
-	}
-	body, sig := id[:dot], id[dot+1:]
-	got, err := b64.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, s.mac(body)) {
-		return "", ErrForged
-	}
-	linkID, _, ok := strings.Cut(body, ".")
+	linkID, rest, ok := strings.Cut(id, ".")
 	if !ok || linkID == "" {
 		return "", ErrForged
 	}
+	random, sig, ok := strings.Cut(rest, ".")
+	if !ok || !canonical(random) || !canonical(sig) {
+		return "", ErrForged
+	}
+	want := b64.EncodeToString(s.mac(linkID + "." + random))
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		return "", ErrForged
+	}
 	return linkID, nil
+}
+
+// canonical reports whether part is encodedLength characters of the unpadded
+// base64url alphabet, as New writes the random part and the signature. Both
+// encode a whole number of 3-byte groups, so no spare bits can differ.
+func canonical(part string) bool {
+	if len(part) != encodedLength {
+		return false
+	}
+	for _, c := range []byte(part) {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Signer) mac(body string) []byte {

@@ -11,7 +11,10 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// MaxDecimals is the most decimal places an amount may carry.
+// MaxDecimals is the precision of every amount this system stores: an amount
+// that comes in with more decimal places (a postback's payout, an offer's
+// default payout from TUNE) is rounded to it once, where it comes in, so that a
+// conversion and the report counters it moves hold the same value.
 const MaxDecimals = 8
 
 // Max is the largest amount a single postback may report.
@@ -30,8 +33,9 @@ var Zero = Amount{}
 // FromDecimal wraps d.
 func FromDecimal(d decimal.Decimal) Amount { return Amount{Decimal: d} }
 
-// Parse reads a non-negative plain decimal ("12", "1.50") of at most MaxDecimals
-// places and at most Max. Exponents, signs, NaN and infinities are refused.
+// Parse reads a non-negative plain decimal ("12", "1.50") of at most Max,
+// exactly as written, whatever its decimal places: Round brings it to the
+// stored precision. Exponents, signs, NaN and infinities are refused.
 func Parse(s string) (Amount, error) {
 	if s == "" {
 		return Amount{}, errors.New("is empty")
@@ -43,14 +47,15 @@ func Parse(s string) (Amount, error) {
 	if err != nil {
 		return Amount{}, fmt.Errorf("%q is not a decimal number: %w", s, err)
 	}
-	if -d.Exponent() > MaxDecimals {
-		return Amount{}, fmt.Errorf("%q has more than %d decimal places", s, MaxDecimals)
-	}
 	if d.GreaterThan(Max) {
 		return Amount{}, fmt.Errorf("%q is more than %s", s, Max)
 	}
 	return Amount{Decimal: d}, nil
 }
+
+// Round returns a rounded to MaxDecimals places, half away from zero
+// (0.123456785 is 0.12345679), the precision every stored amount has.
+func (a Amount) Round() Amount { return Amount{Decimal: a.Decimal.Round(MaxDecimals)} }
 
 // Add returns a+b exactly.
 func (a Amount) Add(b Amount) Amount { return Amount{Decimal: a.Decimal.Add(b.Decimal)} }

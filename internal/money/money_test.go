@@ -9,7 +9,8 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	valid := map[string]string{"0": "0", "12": "12", "1.5": "1.5", "900.00000": "900", "0.00000001": "0.00000001", "1000000": "1000000"}
+	valid := map[string]string{"0": "0", "12": "12", "1.5": "1.5", "900.00000": "900", "0.00000001": "0.00000001", "1000000": "1000000",
+		"1.123456789": "1.123456789"}
 	for in, want := range valid {
 		got, err := money.Parse(in)
 		if err != nil {
@@ -21,17 +22,16 @@ func TestParse(t *testing.T) {
 		}
 	}
 	invalid := map[string]string{
-		"":            "empty",
-		"-1":          "non-negative",
-		"1e3":         "non-negative decimal",
-		"NaN":         "non-negative decimal",
-		"Infinity":    "non-negative decimal",
-		"1.123456789": "more than 8 decimal places",
-		"1000000.01":  "more than 1000000",
-		"1,5":         "non-negative decimal",
-		" 1":          "non-negative decimal",
-		"0x10":        "non-negative decimal",
-		".5":          "non-negative decimal",
+		"":           "empty",
+		"-1":         "non-negative",
+		"1e3":        "non-negative decimal",
+		"NaN":        "non-negative decimal",
+		"Infinity":   "non-negative decimal",
+		"1000000.01": "more than 1000000",
+		"1,5":        "non-negative decimal",
+		" 1":         "non-negative decimal",
+		"0x10":       "non-negative decimal",
+		".5":         "non-negative decimal",
 	}
 	for in, want := range invalid {
 		_, err := money.Parse(in)
@@ -59,5 +59,35 @@ func TestAmountRoundTripsExactly(t *testing.T) {
 	}
 	if string(js) != `{"A":"1.0000001"}` {
 		t.Fatalf("json = %s", js)
+	}
+}
+
+func TestRoundKeepsEightPlaces(t *testing.T) {
+	tests := map[string]string{
+		"0.123456789":       "0.12345679",
+		"0.123456785":       "0.12345679", // half away from zero
+		"0.123456784999":    "0.12345678",
+		"0.12345678":        "0.12345678",
+		"2.000000005":       "2.00000001",
+		"0.000000004":       "0",
+		"999999.999999999":  "1000000",
+		"12.5":              "12.5",
+		"1000000.000000001": "", // more than Max before rounding: refused by Parse
+	}
+	for in, want := range tests {
+		a, err := money.Parse(in)
+		if want == "" {
+			if err == nil {
+				t.Errorf("Parse(%q) accepted", in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Parse(%q) error: %v", in, err)
+			continue
+		}
+		if got := a.Round().String(); got != want {
+			t.Errorf("%s rounds to %s, want %s", in, got, want)
+		}
 	}
 }

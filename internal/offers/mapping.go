@@ -35,7 +35,7 @@ func mapOffer(in trackly.Integration, o tune.Offer, link string) trackly.Offer {
 		TUNETrackingLink: link,
 		TrackingLinkFor:  linkOwner(in),
 		PreviewURL:       o.PreviewURL,
-		DefaultPayout:    money.FromDecimal(o.DefaultPayout),
+		DefaultPayout:    money.FromDecimal(o.DefaultPayout).Round(),
 		PayoutType:       o.PayoutType,
 		Currency:         currency,
 		Status:           o.Status,

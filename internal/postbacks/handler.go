@@ -7,12 +7,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
@@ -27,8 +30,11 @@ type Queue interface {
 	SendJSON(ctx context.Context, v any) error
 }
 
-// Store is the storage the postback handler needs.
+// Store is the storage the postback handler needs: the link a click id names
+// and the integrations whose tokens it checks, read through the handler's
+// caches, and the postback log.
 type Store interface {
+	GetLink(ctx context.Context, linkID string) (trackly.Link, error)
 	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
 	LogPostback(ctx context.Context, e trackly.PostbackLogEntry) error
 }
@@ -38,18 +44,32 @@ type ClickVerifier interface {
 	Verify(clickID string) (linkID string, err error)
 }
 
-// Handler serves GET and POST /api/postbacks/tune.
+// Handler serves GET and POST /api/postbacks/tune. It keeps the links and
+// integrations it reads (see IntegrationTTL), so build one per function
+// instance and reuse it.
 type Handler struct {
-	queue  Queue
-	store  Store
-	clicks ClickVerifier
-	logger *slog.Logger
-	now    func() time.Time
+	queue        Queue
+	store        Store
+	clicks       ClickVerifier
+	logger       *slog.Logger
+	now          func() time.Time
+	links        *cache[string]     // link id -> its integration's id
+	integrations *cache[tokenCheck] // integration id -> what checks its postbacks
+}
+
+// tokenCheck is what the handler keeps of an integration: what it needs to
+// check a postback's token.
+type tokenCheck struct {
+	tokenHash    string
+	requireToken bool
 }
 
 // NewHandler returns a postback handler.
 func NewHandler(q Queue, st Store, clicks ClickVerifier, logger *slog.Logger, now func() time.Time) *Handler {
-	return &Handler{queue: q, store: st, clicks: clicks, logger: logger, now: now}
+	return &Handler{
+		queue: q, store: st, clicks: clicks, logger: logger, now: now,
+		links: newCache[string](0), integrations: newCache[tokenCheck](IntegrationTTL),
+	}
 }
 
 // response is the JSON body of every answer.
@@ -70,7 +90,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ReceivedAt: now,
 		Method:     r.Method,
 		SourceIP:   r.RemoteAddr,
-		UserAgent:  truncate(r.UserAgent(), 256),
+		UserAgent:  truncate(loggable(r.UserAgent()), 256),
 		UpdatedAt:  now,
 	}
 
@@ -80,12 +100,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entry.Query, entry.Params = masked(values)
+	if errs := checkText(values); len(errs) > 0 {
+		h.finish(ctx, w, entry, http.StatusBadRequest, trackly.PostbackInvalid, errs)
+		return
+	}
 	params, dupErrs := flatten(values)
-	msg, errs := parse(params)
+	msg, notes, errs := parse(params)
 	if errs = append(dupErrs, errs...); len(errs) > 0 {
 		h.finish(ctx, w, entry, http.StatusBadRequest, trackly.PostbackInvalid, errs)
 		return
 	}
+	entry.Note = strings.Join(notes, "; ")
 
 	linkID, err := h.clicks.Verify(msg.ClickID)
 	if err != nil {
@@ -93,19 +118,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg.LinkID = linkID
-	if token := params["token"]; token != "" {
-		owner, err := h.tokenOwner(ctx, token)
-		if errors.Is(err, errBadToken) {
-			h.finish(ctx, w, entry, http.StatusForbidden, trackly.PostbackRejected, []*validate.FieldError{{Field: "token", Message: "is not the postback token of any integration; copy the postback URL again with `trackly integrations postback-url`"}})
-			return
-		}
-		if err != nil {
-			h.logger.ErrorContext(ctx, "postback token check failed", "postback_id", id, "error", err)
-			h.unavailable(ctx, w, entry)
-			return
-		}
-		msg.TokenOwner = owner
+	owner, refusal, err := h.authorize(ctx, linkID, params["token"])
+	if err != nil {
+		h.logger.ErrorContext(ctx, "postback token check failed", "postback_id", id, "error", err)
+		h.unavailable(ctx, w, entry)
+		return
 	}
+	if refusal != "" {
+		h.finish(ctx, w, entry, http.StatusForbidden, trackly.PostbackRejected, []*validate.FieldError{{Field: "token", Message: refusal}})
+		return
+	}
+	msg.TokenOwner = owner
 
 	msg.PostbackID, msg.ReceivedAt = id, now
 	if err := h.queue.SendJSON(ctx, msg); err != nil {
@@ -116,25 +139,102 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.finish(ctx, w, entry, http.StatusOK, trackly.PostbackAccepted, nil)
 }
 
-var errBadToken = errors.New("bad postback token")
+const copyURL = "; copy the postback URL again with `trackly integrations postback-url`"
 
-// tokenOwner returns the integration whose postback token this is.
-func (h *Handler) tokenOwner(ctx context.Context, token string) (string, error) {
-	integrationID, ok := postbacktoken.IntegrationID(token)
+// authorize checks a postback's token ("" when none came) against the link its
+// click id names. It returns the integration the token belongs to ("" without
+// a token), or why the token is refused, or the error of a read. A postback
+// whose link no longer exists is judged on its token alone: attribution keeps
+// it as an orphan.
+func (h *Handler) authorize(ctx context.Context, linkID, token string) (owner, refusal string, err error) {
+	linkIntegration, err := h.linkIntegration(ctx, linkID)
+	if err != nil {
+		return "", "", err
+	}
+	if token == "" {
+		if linkIntegration == "" {
+			return "", "", nil
+		}
+		ok, err := h.accepts(ctx, linkIntegration, func(c tokenCheck, found bool) bool { return !found || !c.requireToken })
+		if err != nil || ok {
+			return "", "", err
+		}
+		return "", "is required: the integration of this click's link (" + linkIntegration + ") requires its postback token" + copyURL, nil
+	}
+	tokenIntegration, ok := postbacktoken.IntegrationID(token)
 	if !ok {
-		return "", errBadToken
+		return "", "is not the postback token of any integration" + copyURL, nil
+	}
+	if linkIntegration != "" && tokenIntegration != linkIntegration {
+		return "", "is the postback token of another integration (" + tokenIntegration + ") than the one of this click's link (" + linkIntegration + ")" + copyURL, nil
+	}
+	ok, err = h.accepts(ctx, tokenIntegration, func(c tokenCheck, found bool) bool { return found && postbacktoken.Matches(token, c.tokenHash) })
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "is not the postback token of any integration" + copyURL, nil
+	}
+	return tokenIntegration, "", nil
+}
+
+// accepts reports whether accept holds for an integration (found is false when
+// it does not exist). A kept record may accept; only a record read just now
+// refuses, so that a rotated token or a lifted requirement counts at once.
+func (h *Handler) accepts(ctx context.Context, integrationID string, accept func(c tokenCheck, found bool) bool) (bool, error) {
+	check, found, readNow, err := h.tokenCheck(ctx, integrationID, false)
+	if err != nil {
+		return false, err
+	}
+	if accept(check, found) || readNow {
+		return accept(check, found), nil
+	}
+	check, found, _, err = h.tokenCheck(ctx, integrationID, true)
+	if err != nil {
+		return false, err
+	}
+	return accept(check, found), nil
+}
+
+// linkIntegration returns the integration of a link, "" when the link does not
+// exist (it was deleted).
+func (h *Handler) linkIntegration(ctx context.Context, linkID string) (string, error) {
+	now := h.now()
+	if id, ok := h.links.get(linkID, now); ok {
+		return id, nil
+	}
+	l, err := h.store.GetLink(ctx, linkID)
+	if errors.Is(err, trackly.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read link %s: %w", linkID, err)
+	}
+	h.links.put(linkID, l.IntegrationID, now)
+	return l.IntegrationID, nil
+}
+
+// tokenCheck returns what checks an integration's postbacks: kept, or read
+// now (readNow) when fresh or not kept. found is false when the integration
+// does not exist.
+func (h *Handler) tokenCheck(ctx context.Context, integrationID string, fresh bool) (check tokenCheck, found, readNow bool, err error) {
+	now := h.now()
+	if !fresh {
+		if check, ok := h.integrations.get(integrationID, now); ok {
+			return check, true, false, nil
+		}
 	}
 	in, err := h.store.GetIntegration(ctx, integrationID)
 	if errors.Is(err, trackly.ErrNotFound) {
-		return "", errBadToken
+		h.integrations.forget(integrationID)
+		return tokenCheck{}, false, true, nil
 	}
 	if err != nil {
-		return "", err
+		return tokenCheck{}, false, true, fmt.Errorf("read integration %s: %w", integrationID, err)
 	}
-	if !postbacktoken.Matches(token, in.PostbackTokenHash) {
-		return "", errBadToken
-	}
-	return in.IntegrationID, nil
+	check = tokenCheck{tokenHash: in.PostbackTokenHash, requireToken: in.RequirePostbackToken}
+	h.integrations.put(integrationID, check, now)
+	return check, true, true, nil
 }
 
 // unavailable answers 503 so that a sender that retries will retry.
@@ -196,7 +296,9 @@ func readValues(r *http.Request) (url.Values, error) {
 	return values, nil
 }
 
-// masked returns the parameters as a query string and a map, the token hidden.
+// masked returns the parameters as a query string and a map, the token
+// hidden. The query string keeps every byte as sent (percent-encoded); the map
+// leaves out the names and values that checkText refuses.
 func masked(values url.Values) (string, map[string]string) {
 	params := map[string]string{}
 	safe := url.Values{}
@@ -207,14 +309,29 @@ func masked(values url.Values) (string, map[string]string) {
 			}
 			safe.Add(name, truncate(v, 600))
 		}
-		params[name] = safe.Get(name)
+		if v := safe.Get(name); textProblem(name) == "" && textProblem(v) == "" {
+			params[name] = v
+		}
 	}
 	return safe.Encode(), params
 }
 
+// loggable returns s, or s quoted in Go syntax when it is not valid UTF-8,
+// which no table can store as it is.
+func loggable(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// truncate cuts s to at most n bytes, never inside a UTF-8 character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trackly/tune-integration/dev/memtable"
 	"github.com/trackly/tune-integration/internal/clickid"
@@ -57,17 +58,35 @@ func (q *memoryQueue) queued(t *testing.T) []postbacks.Message {
 	return out
 }
 
-// postbackTables stands for the integrations table (read for token checks)
-// and the postback log (written once per request).
+// postbackTables stands for the links and integrations tables (read to check
+// tokens) and the postback log (written once per request). It counts the
+// reads of each table, and fails them with linkErr or readErr.
 type postbackTables struct {
 	mu           sync.Mutex
+	links        map[string]trackly.Link
 	integrations map[string]trackly.Integration
+	linkReads    int
+	integReads   int
+	linkErr      error
 	readErr      error
 	log          []trackly.PostbackLogEntry
 	logErr       error
 }
 
+func (s *postbackTables) GetLink(_ context.Context, id string) (trackly.Link, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linkReads++
+	if s.linkErr != nil {
+		return trackly.Link{}, s.linkErr
+	}
+	return memtable.Get(s.links, id)
+}
+
 func (s *postbackTables) GetIntegration(_ context.Context, id string) (trackly.Integration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.integReads++
 	if s.readErr != nil {
 		return trackly.Integration{}, s.readErr
 	}
@@ -104,23 +123,42 @@ func clickOn(linkID string) string {
 	return id
 }
 
-// fixture is a postback handler over in-memory queue and tables, with
-// integration in_a whose postback token is tokenA.
+// fixture is a postback handler over in-memory queue and tables:
+//
+//	in_a requires a postback token (tokenA); link lnk_a is one of its links
+//	in_open does not require one (tokenOpen); link lnk_open is one of its links
+//
+// Every other link (lnk1, lnk7, …) no longer exists, as a deleted link.
+// The handler's clock reads clock, which a test moves.
 type fixture struct {
-	h      *postbacks.Handler
-	queue  *memoryQueue
-	tables *postbackTables
-	tokenA string
+	h         *postbacks.Handler
+	queue     *memoryQueue
+	tables    *postbackTables
+	tokenA    string
+	tokenOpen string
+	clock     time.Time
 }
 
 func newFixture() *fixture {
-	token, hash := postbacktoken.New("in_a")
+	tokenA, hashA := postbacktoken.New("in_a")
+	tokenOpen, hashOpen := postbacktoken.New("in_open")
 	f := &fixture{
-		queue:  &memoryQueue{},
-		tables: &postbackTables{integrations: map[string]trackly.Integration{"in_a": {IntegrationID: "in_a", PostbackTokenHash: hash, RequirePostbackToken: true}}},
-		tokenA: token,
+		queue: &memoryQueue{},
+		tables: &postbackTables{
+			links: map[string]trackly.Link{
+				"lnk_a":    {LinkID: "lnk_a", Placement: trackly.Placement{AccountID: "acc1", IntegrationID: "in_a", OfferID: "1"}},
+				"lnk_open": {LinkID: "lnk_open", Placement: trackly.Placement{AccountID: "acc1", IntegrationID: "in_open", OfferID: "1"}},
+			},
+			integrations: map[string]trackly.Integration{
+				"in_a":    {IntegrationID: "in_a", PostbackTokenHash: hashA, RequirePostbackToken: true},
+				"in_open": {IntegrationID: "in_open", PostbackTokenHash: hashOpen},
+			},
+		},
+		tokenA:    tokenA,
+		tokenOpen: tokenOpen,
+		clock:     now,
 	}
-	f.h = postbacks.NewHandler(f.queue, f.tables, signer, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now })
+	f.h = postbacks.NewHandler(f.queue, f.tables, signer, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.clock })
 	return f
 }
 
@@ -188,7 +226,7 @@ func TestPostbackValidation(t *testing.T) {
 		{"payout with a comma", base + "&payout=12,50", []string{"payout"}, "decimal"},
 		{"negative payout", base + "&payout=-1", []string{"payout"}, "non-negative"},
 		{"payout with an exponent", base + "&payout=1e3", []string{"payout"}, "decimal"},
-		{"payout with 9 decimals", base + "&payout=0.123456789", []string{"payout"}, "decimal places"},
+		{"payout with 9 decimals is rounded, not refused", base + "&payout=0.123456789", nil, ""},
 		{"payout over the maximum", base + "&payout=1000000.01", []string{"payout"}, "more than"},
 		{"payout NaN", base + "&payout=NaN", []string{"payout"}, "decimal"},
 		{"an empty payout is no payout", base + "&payout=", nil, ""},
@@ -196,6 +234,9 @@ func TestPostbackValidation(t *testing.T) {
 		{"unknown status", base + "&status=paid", []string{"status"}, "approved, pending or rejected"},
 		{"currency of four letters", base + "&currency=EURO", []string{"currency"}, "ISO 4217"},
 		{"currency with a digit", base + "&currency=US1", []string{"currency"}, "ISO 4217"},
+		{"three letters that are no ISO 4217 currency", base + "&currency=ABC", []string{"currency"}, "ISO 4217"},
+		{"a currency withdrawn from ISO 4217", base + "&currency=HRK", []string{"currency"}, "ISO 4217"},
+		{"a currency code in lower case is read in capitals", base + "&currency=eur", nil, ""},
 		{"missing required fields are named before bad values", "payout=x&status=paid&currency=12", []string{"click_id", "conversion_id"}, "required"},
 		{"bad values are all named", base + "&payout=x&status=paid&currency=12", []string{"currency", "payout", "status"}, ""},
 		{"a macro in a parameter this endpoint does not read is kept as it came", base + "&aff_sub2={aff_sub2}", nil, ""},
@@ -234,6 +275,108 @@ func TestPostbackValidation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A value that is not valid UTF-8, or that holds a control character, is
+// refused: JSON (the queue's) and DynamoDB would otherwise rewrite it, and two
+// different values would become one, or a value would change on its way.
+func TestPostbackRefusesTextThatIsNotPlainUTF8(t *testing.T) {
+	click := url.QueryEscape(clickOn("lnk1"))
+	base := "click_id=" + click + "&conversion_id=tx1"
+	tests := []struct {
+		name  string
+		query string
+		field string // the field the 400 names
+		says  string // words its message must hold
+	}{
+		{"a conversion id with byte 0x80", "click_id=" + click + "&conversion_id=X%80Y", "conversion_id", "not valid UTF-8"},
+		{"a conversion id with byte 0x81", "click_id=" + click + "&conversion_id=X%81Y", "conversion_id", "not valid UTF-8"},
+		{"a click id with byte 0xFF", "click_id=" + click + "%FF&conversion_id=tx1", "click_id", "not valid UTF-8"},
+		{"an overlong encoding of NUL", base + "&source=%C0%80", "source", "not valid UTF-8"},
+		{"an encoded surrogate", base + "&source=%ED%A0%80", "source", "not valid UTF-8"},
+		{"a payout cut by a byte that is not UTF-8", base + "&payout=1%FE", "payout", "not valid UTF-8"},
+		{"a token with a byte that is not UTF-8", base + "&token=in_a.%80", "token", "not valid UTF-8"},
+		{"a NUL in a known parameter", base + "&source=a%00b", "source", "control character U+0000"},
+		{"a NUL in the conversion id", "click_id=" + click + "&conversion_id=tx%00", "conversion_id", "control character U+0000"},
+		{"a carriage return in an unknown parameter", base + "&aff_sub2=a%0Db", "aff_sub2", "control character U+000D"},
+		{"a line feed in the goal id", base + "&goal_id=1%0A", "goal_id", "control character U+000A"},
+		{"a line feed inserted in a genuine click id", "click_id=" + click[:20] + "%0A" + click[20:] + "&conversion_id=tx1", "click_id", "control character U+000A"},
+		{"a carriage return ending a genuine click id", "click_id=" + click + "%0D&conversion_id=tx1", "click_id", "control character U+000D"},
+		{"a tab", base + "&offer_id=1%092", "offer_id", "control character U+0009"},
+		{"a DEL", base + "&source=%7F", "source", "control character U+007F"},
+		{"a C1 control character, valid UTF-8", base + "&source=a%C2%85", "source", "control character U+0085"},
+		{"a parameter name with byte 0x80", base + "&%80=1", `"\x80"`, "not valid UTF-8"},
+		{"a parameter name with a NUL", base + "&a%00b=1", `"a\x00b"`, "control character U+0000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			w, a := f.serve(t, get(tt.query))
+			if w.Code != http.StatusBadRequest || a.Status != trackly.PostbackInvalid {
+				t.Fatalf("status %d %q, want 400 invalid", w.Code, a.Status)
+			}
+			if fmt.Sprint(a.fields()) != fmt.Sprint([]string{tt.field}) {
+				t.Errorf("errors name %v, want [%s] (%s)", a.fields(), tt.field, a.Error)
+			}
+			if !strings.Contains(a.Error, tt.says) {
+				t.Errorf("error %q does not say %q", a.Error, tt.says)
+			}
+			if len(f.queue.bodies) != 0 {
+				t.Error("the postback was queued")
+			}
+			// The log keeps the query exactly as sent (the token masked), and holds nothing DynamoDB would rewrite.
+			e := f.tables.log[0]
+			sent := mustParse(t, tt.query)
+			if sent.Has("token") {
+				sent.Set("token", postbacktoken.Mask(sent.Get("token")))
+			}
+			if e.Outcome != trackly.PostbackInvalid || e.Query != sent.Encode() {
+				t.Errorf("logged %q with query %q, want invalid with %q", e.Outcome, e.Query, sent.Encode())
+			}
+			for name, v := range e.Params {
+				if !utf8.ValidString(name) || !utf8.ValidString(v) {
+					t.Errorf("logged parameter %q = %q is not UTF-8", name, v)
+				}
+			}
+			if !utf8.ValidString(e.Reason) {
+				t.Errorf("logged reason %q is not UTF-8", e.Reason)
+			}
+		})
+	}
+
+	t.Run("two conversion ids that differ in a byte that is not UTF-8 do not become one", func(t *testing.T) {
+		f := newFixture()
+		for _, id := range []string{"X%80Y", "X%81Y"} {
+			if w, _ := f.serve(t, get("click_id="+click+"&conversion_id="+id+"&payout=2")); w.Code != http.StatusBadRequest {
+				t.Errorf("conversion id %s: status %d, want 400", id, w.Code)
+			}
+		}
+		if len(f.queue.bodies) != 0 {
+			t.Errorf("queued %d messages, want none", len(f.queue.bodies))
+		}
+	})
+
+	t.Run("a form POST with a byte that is not UTF-8 is refused", func(t *testing.T) {
+		f := newFixture()
+		r := httptest.NewRequest(http.MethodPost, "/api/postbacks/tune?"+base, strings.NewReader("source=%80"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w, a := f.serve(t, r)
+		if w.Code != http.StatusBadRequest || fmt.Sprint(a.fields()) != "[source]" {
+			t.Errorf("status %d naming %v, want 400 naming source", w.Code, a.fields())
+		}
+	})
+
+	t.Run("text in UTF-8 travels as it came", func(t *testing.T) {
+		f := newFixture()
+		w, a := f.serve(t, get("click_id="+click+"&conversion_id=caf%C3%A9-%F0%9F%93%B1&source=%E2%80%8Bx&aff_sub2=%EF%BF%BD"))
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d (%s), want 200", w.Code, a.Error)
+		}
+		m := f.queue.queued(t)[0]
+		if m.ConversionID != "café-📱" || m.Source != "\u200bx" || m.Extra["aff_sub2"] != "\ufffd" {
+			t.Errorf("queued %q, %q, %q", m.ConversionID, m.Source, m.Extra["aff_sub2"])
+		}
+	})
 }
 
 func TestPostbackReportsUnreplacedMacros(t *testing.T) {
@@ -312,6 +455,32 @@ func TestPostbackQueuesTheMessage(t *testing.T) {
 			t.Errorf("queued body %s, want the payout as the string 0.10000001", body)
 		}
 	})
+	t.Run("amounts of more than 8 decimal places are rounded once, here, and the log says so", func(t *testing.T) {
+		f := newFixture()
+		w, a := f.serve(t, get("click_id="+url.QueryEscape(click)+"&conversion_id=tx1&payout=0.123456789&sale_amount=2.000000005"))
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d (%s), want 200", w.Code, a.Error)
+		}
+		if body := string(f.queue.bodies[0]); !strings.Contains(body, `"payout":"0.12345679"`) || !strings.Contains(body, `"sale_amount":"2.00000001"`) {
+			t.Errorf("queued body %s, want payout 0.12345679 and sale amount 2.00000001", body)
+		}
+		e := f.tables.log[0]
+		if e.Params["payout"] != "0.123456789" || !strings.Contains(e.Query, "payout=0.123456789") {
+			t.Errorf("logged payout %q in %q, want the value as sent", e.Params["payout"], e.Query)
+		}
+		for _, says := range []string{"payout 0.123456789 was rounded to 0.12345679", "sale_amount 2.000000005 was rounded to 2.00000001"} {
+			if !strings.Contains(e.Note, says) {
+				t.Errorf("logged note %q does not say %q", e.Note, says)
+			}
+		}
+	})
+	t.Run("amounts of 8 decimal places or fewer are not rounded, and no note is logged", func(t *testing.T) {
+		f := newFixture()
+		f.serve(t, get("click_id="+url.QueryEscape(click)+"&conversion_id=tx1&payout=0.12345678"))
+		if m := f.queue.queued(t)[0]; m.Payout.String() != "0.12345678" || f.tables.log[0].Note != "" {
+			t.Errorf("queued payout %s, note %q", m.Payout, f.tables.log[0].Note)
+		}
+	})
 	t.Run("a form POST is read like a GET", func(t *testing.T) {
 		f := newFixture()
 		r := httptest.NewRequest(http.MethodPost, "/api/postbacks/tune?goal_id=2", strings.NewReader("click_id="+url.QueryEscape(click)+"&conversion_id=tx9&payout=3"))
@@ -352,8 +521,10 @@ func TestPostbackQueuesTheMessage(t *testing.T) {
 }
 
 func TestPostbackAuthorization(t *testing.T) {
-	click := url.QueryEscape(clickOn("lnk1"))
-	base := "click_id=" + click + "&conversion_id=tx1"
+	on := func(linkID string) string {
+		return "click_id=" + url.QueryEscape(clickOn(linkID)) + "&conversion_id=tx1"
+	}
+	base := on("lnk1")
 	f0 := newFixture() // only for its token's shape
 	_, otherSecret, _ := strings.Cut(f0.tokenA, ".")
 	tests := []struct {
@@ -368,8 +539,22 @@ func TestPostbackAuthorization(t *testing.T) {
 			parts := strings.SplitN(clickOn("lnk1"), ".", 2)
 			return "click_id=" + url.QueryEscape("lnk2."+parts[1]) + "&conversion_id=tx1"
 		}, http.StatusForbidden, "click_id", ""},
-		{"no token is queued without an owner: attribution decides whether the integration requires one", func(*fixture) string { return base }, http.StatusOK, "", ""},
-		{"the integration's token is queued with its owner", func(f *fixture) string { return base + "&token=" + url.QueryEscape(f.tokenA) }, http.StatusOK, "", "in_a"},
+		{"the link's integration's token is queued with its owner", func(f *fixture) string { return on("lnk_a") + "&token=" + url.QueryEscape(f.tokenA) }, http.StatusOK, "", "in_a"},
+		{"no token where the link's integration requires one is refused", func(*fixture) string { return on("lnk_a") }, http.StatusForbidden, "token", ""},
+		{"an empty token where the link's integration requires one is refused", func(*fixture) string { return on("lnk_a") + "&token=" }, http.StatusForbidden, "token", ""},
+		{"no token where the link's integration does not require one is queued without an owner", func(*fixture) string { return on("lnk_open") }, http.StatusOK, "", ""},
+		{"the token of another integration than the click's link is refused", func(f *fixture) string {
+			return on("lnk_open") + "&token=" + url.QueryEscape(f.tokenA)
+		}, http.StatusForbidden, "token", ""},
+		{"the token of another integration than the click's link is refused where none is required", func(f *fixture) string {
+			return on("lnk_a") + "&token=" + url.QueryEscape(f.tokenOpen)
+		}, http.StatusForbidden, "token", ""},
+		{"no token on a link that no longer exists is queued without an owner: attribution orphans it", func(*fixture) string { return base }, http.StatusOK, "", ""},
+		{"a valid token on a link that no longer exists is queued with its owner", func(f *fixture) string { return base + "&token=" + url.QueryEscape(f.tokenA) }, http.StatusOK, "", "in_a"},
+		{"no token on a link whose integration no longer exists is queued without an owner", func(f *fixture) string {
+			f.tables.links["lnk_gone"] = trackly.Link{LinkID: "lnk_gone", Placement: trackly.Placement{IntegrationID: "in_gone"}}
+			return on("lnk_gone")
+		}, http.StatusOK, "", ""},
 		{"another secret for the integration is refused", func(*fixture) string { return base + "&token=in_a." + otherSecret }, http.StatusForbidden, "token", ""},
 		{"a token of an integration that does not exist is refused", func(f *fixture) string {
 			_, secret, _ := strings.Cut(f.tokenA, ".")
@@ -392,6 +577,9 @@ func TestPostbackAuthorization(t *testing.T) {
 				if len(f.queue.bodies) != 0 {
 					t.Error("a refused postback was queued")
 				}
+				if e := f.tables.log[0]; e.Outcome != trackly.PostbackRejected || e.HTTPStatus != http.StatusForbidden {
+					t.Errorf("logged %q %d, want rejected 403", e.Outcome, e.HTTPStatus)
+				}
 				return
 			}
 			m := f.queue.queued(t)[0]
@@ -401,17 +589,28 @@ func TestPostbackAuthorization(t *testing.T) {
 		})
 	}
 
-	t.Run("a token that cannot be checked is a retryable 503, not queued", func(t *testing.T) {
-		f := newFixture()
-		f.tables.readErr = errors.New("throttled")
-		w, a := f.serve(t, get(base+"&token="+url.QueryEscape(f.tokenA)))
-		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || a.Status != trackly.PostbackFailed {
-			t.Errorf("status %d, Retry-After %q, %q; want 503 with Retry-After, failed", w.Code, w.Header().Get("Retry-After"), a.Status)
+	for name, fail := range map[string]func(*postbackTables){
+		"a link that cannot be read":         func(s *postbackTables) { s.linkErr = errors.New("throttled") },
+		"an integration that cannot be read": func(s *postbackTables) { s.readErr = errors.New("throttled") },
+	} {
+		for _, token := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s is a retryable 503, not queued (token sent: %v)", name, token), func(t *testing.T) {
+				f := newFixture()
+				fail(f.tables)
+				query := on("lnk_a")
+				if token {
+					query += "&token=" + url.QueryEscape(f.tokenA)
+				}
+				w, a := f.serve(t, get(query))
+				if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || a.Status != trackly.PostbackFailed {
+					t.Errorf("status %d, Retry-After %q, %q; want 503 with Retry-After, failed", w.Code, w.Header().Get("Retry-After"), a.Status)
+				}
+				if len(f.queue.bodies) != 0 {
+					t.Error("queued although the token was not checked")
+				}
+			})
 		}
-		if len(f.queue.bodies) != 0 {
-			t.Error("queued although the token was not checked")
-		}
-	})
+	}
 
 	t.Run("the token itself is never queued nor logged", func(t *testing.T) {
 		f := newFixture()
@@ -428,6 +627,88 @@ func TestPostbackAuthorization(t *testing.T) {
 		if entry.Params["token"] != "in_a.****" || !strings.Contains(entry.Query, "token=in_a.%2A%2A%2A%2A") {
 			t.Errorf("logged token %q in %q, want it masked to in_a.****", entry.Params["token"], entry.Query)
 		}
+	})
+
+	t.Run("a refused token is not echoed", func(t *testing.T) {
+		f := newFixture()
+		w, _ := f.serve(t, get(on("lnk_open")+"&token="+url.QueryEscape(f.tokenA)))
+		_, secret, _ := strings.Cut(f.tokenA, ".")
+		logged, _ := json.Marshal(f.tables.log[0])
+		if strings.Contains(w.Body.String(), secret) || strings.Contains(string(logged), secret) {
+			t.Errorf("the answer %s or the log %s holds the token", w.Body, logged)
+		}
+	})
+}
+
+// The handler keeps the links and integrations it reads for a minute: a link
+// never changes integration, and an integration's token and its requirement of
+// one change rarely. It accepts on what it keeps, and refuses only on what it
+// has just read.
+func TestPostbackKeepsWhatItReadsForAMinute(t *testing.T) {
+	onA := "click_id=" + url.QueryEscape(clickOn("lnk_a")) + "&conversion_id=tx1"
+	send := func(t *testing.T, f *fixture, query string, want int) {
+		t.Helper()
+		if w, a := f.serve(t, get(query)); w.Code != want {
+			t.Fatalf("status %d (%s), want %d", w.Code, a.Error, want)
+		}
+	}
+	reads := func(f *fixture) string {
+		return fmt.Sprintf("%d link reads, %d integration reads", f.tables.linkReads, f.tables.integReads)
+	}
+
+	t.Run("a second postback on the same link reads nothing", func(t *testing.T) {
+		f := newFixture()
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		f.clock = f.clock.Add(59 * time.Second)
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		if got := reads(f); got != "1 link reads, 1 integration reads" {
+			t.Errorf("%s, want one of each", got)
+		}
+	})
+	t.Run("after a minute the integration is read again, the link is not", func(t *testing.T) {
+		f := newFixture()
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		f.clock = f.clock.Add(61 * time.Second)
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		if got := reads(f); got != "1 link reads, 2 integration reads" {
+			t.Errorf("%s, want the integration read twice", got)
+		}
+	})
+	t.Run("a rotated token is accepted at once", func(t *testing.T) {
+		f := newFixture()
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		rotated, hash := postbacktoken.New("in_a")
+		in := f.tables.integrations["in_a"]
+		in.PostbackTokenHash = hash
+		f.tables.integrations["in_a"] = in
+		send(t, f, onA+"&token="+url.QueryEscape(rotated), http.StatusOK)
+	})
+	t.Run("the token rotated out is still accepted within the minute, refused after it", func(t *testing.T) {
+		f := newFixture()
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		_, hash := postbacktoken.New("in_a")
+		in := f.tables.integrations["in_a"]
+		in.PostbackTokenHash = hash
+		f.tables.integrations["in_a"] = in
+		f.clock = f.clock.Add(30 * time.Second)
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		f.clock = f.clock.Add(31 * time.Second)
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusForbidden)
+	})
+	t.Run("a token no longer required is not required at once", func(t *testing.T) {
+		f := newFixture()
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		in := f.tables.integrations["in_a"]
+		in.RequirePostbackToken = false
+		f.tables.integrations["in_a"] = in
+		send(t, f, onA, http.StatusOK)
+	})
+	t.Run("a read that failed is not kept", func(t *testing.T) {
+		f := newFixture()
+		f.tables.linkErr = errors.New("throttled")
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusServiceUnavailable)
+		f.tables.linkErr = nil
+		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
 	})
 }
 

@@ -2,11 +2,15 @@ package postbacks
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
-	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/trackly"
@@ -22,8 +26,6 @@ const maxExtraParams = 50
 
 // Conversion statuses a postback may report.
 var statuses = map[trackly.ConversionStatus]bool{trackly.StatusApproved: true, trackly.StatusPending: true, trackly.StatusRejected: true}
-
-var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // known lists the parameters this endpoint reads; every other one is kept as extra.
 var known = map[string]bool{
@@ -70,10 +72,47 @@ func flatten(values url.Values) (map[string]string, []*validate.FieldError) {
 	return out, errs
 }
 
-// parse validates postback parameters into a Message (without its log fields)
-// or returns every problem found, each naming its field.
-func parse(params map[string]string) (Message, []*validate.FieldError) {
+// checkText refuses every parameter name and value that is not valid UTF-8 or
+// that holds a control character: JSON (the queue's) and DynamoDB would store
+// another string than the one sent, so two different values could become one.
+// An error names a bad value's parameter, or a bad name quoted in Go syntax.
+func checkText(values url.Values) []*validate.FieldError {
 	var errs []*validate.FieldError
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if problem := textProblem(name); problem != "" {
+			errs = append(errs, &validate.FieldError{Field: strconv.QuoteToASCII(name), Message: "as a parameter name " + problem})
+			continue
+		}
+		for _, v := range values[name] {
+			if problem := textProblem(v); problem != "" {
+				errs = append(errs, &validate.FieldError{Field: name, Message: problem})
+				break
+			}
+		}
+	}
+	return errs
+}
+
+// textProblem says why s cannot be taken as text exactly as sent, or "" when it can.
+func textProblem(s string) string {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return fmt.Sprintf("is not valid UTF-8 (byte 0x%02X at offset %d); send text as UTF-8", s[i], i)
+			}
+		}
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("holds the control character %U at offset %d; control characters (NUL, tab, CR, LF, …) are not accepted", r, i)
+		}
+	}
+	return ""
+}
+
+// parse validates postback parameters into a Message (without its log fields)
+// or returns every problem found, each naming its field. Its notes say what it
+// did to values it accepted: an amount of more than money.MaxDecimals places
+// is rounded, here and only here.
+func parse(params map[string]string) (m Message, notes []string, errs []*validate.FieldError) {
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, &validate.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
@@ -102,10 +141,10 @@ func parse(params map[string]string) (Message, []*validate.FieldError) {
 		}
 	}
 	if len(errs) > 0 {
-		return Message{}, errs
+		return Message{}, nil, errs
 	}
 
-	m := Message{
+	m = Message{
 		ClickID:      params["click_id"],
 		ConversionID: params["conversion_id"],
 		GoalID:       params["goal_id"],
@@ -136,12 +175,16 @@ func parse(params map[string]string) (Message, []*validate.FieldError) {
 			fail(f.field, "%v", err)
 			continue
 		}
+		if r := a.Round(); !r.Equal(a.Decimal) {
+			notes = append(notes, fmt.Sprintf("%s %s was rounded to %s (%d decimal places)", f.field, v, r, money.MaxDecimals))
+			a = r
+		}
 		*f.dst = &a
 	}
 	if c := params["currency"]; c != "" {
 		m.Currency = strings.ToUpper(c)
-		if !currencyPattern.MatchString(m.Currency) {
-			fail("currency", "must be a three-letter ISO 4217 code like USD, not %q", c)
+		if !validate.Currency(m.Currency) {
+			fail("currency", "must be an ISO 4217 currency code in use, like USD, not %q", c)
 		}
 	}
 	for _, name := range names {
@@ -158,5 +201,5 @@ func parse(params map[string]string) (Message, []*validate.FieldError) {
 		m.Extra[name] = params[name]
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
-	return m, errs
+	return m, notes, errs
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -30,11 +31,16 @@ type attr struct {
 // (item) and reads it back (read), so each layout is declared once.
 type row []attr
 
-// item returns the attributes that store the row's record.
+// item returns the attributes that store the row's record. It refuses a
+// string that is not valid UTF-8, which the SDK's JSON would otherwise turn
+// into another string (each bad byte into U+FFFD) on its way to the table.
 func (r row) item() (map[string]types.AttributeValue, error) {
 	item := make(map[string]types.AttributeValue, len(r))
 	for _, a := range r {
 		av, err := a.put()
+		if err == nil {
+			err = checkUTF8(av)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", a.name, err)
 		}
@@ -43,6 +49,37 @@ func (r row) item() (map[string]types.AttributeValue, error) {
 		}
 	}
 	return item, nil
+}
+
+// checkUTF8 returns an error if av holds a string, a map key included, that is
+// not valid UTF-8.
+func checkUTF8(av types.AttributeValue) error {
+	var texts []string
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		texts = []string{v.Value}
+	case *types.AttributeValueMemberSS:
+		texts = v.Value
+	case *types.AttributeValueMemberL:
+		for _, e := range v.Value {
+			if err := checkUTF8(e); err != nil {
+				return err
+			}
+		}
+	case *types.AttributeValueMemberM:
+		for k, e := range v.Value {
+			texts = append(texts, k)
+			if err := checkUTF8(e); err != nil {
+				return err
+			}
+		}
+	}
+	for _, s := range texts {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%q is not valid UTF-8, and would not be stored as it is", s)
+		}
+	}
+	return nil
 }
 
 // read sets the row's record from an item. The fields whose attributes the

@@ -12,7 +12,10 @@ import (
 
 // RecordConversion writes a new conversion, its report increments and what
 // became of its postback in one transaction that requires the conversion not
-// to exist yet. It returns trackly.ErrDuplicate when it does.
+// to exist yet. When it does, nothing is written and RecordConversion returns
+// a *trackly.DuplicateError (which wraps trackly.ErrDuplicate) holding the
+// conversion recorded, read strongly consistently: the postback that recorded
+// it may be this very one, delivered again after its answer was lost.
 func (s *Store) RecordConversion(ctx context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error {
 	k, update := postbackOutcome(result)
 	logged, err := updateItem(s.tables.PostbackLog, k, update)
@@ -21,7 +24,11 @@ func (s *Store) RecordConversion(ctx context.Context, c trackly.Conversion, incr
 	}
 	err = s.putNewCounted(ctx, s.tables.Conversions, "conversion_key", conversionRow(&c), increments, logged)
 	if errors.Is(err, trackly.ErrConflict) {
-		return trackly.ErrDuplicate
+		recorded, err := s.GetConversion(ctx, c.Ref())
+		if err != nil {
+			return fmt.Errorf("read conversion %s, already recorded: %w", conversionKey(c.Ref()), err)
+		}
+		return &trackly.DuplicateError{Recorded: recorded}
 	}
 	if err != nil {
 		return fmt.Errorf("record conversion %s: %w", conversionKey(c.Ref()), err)

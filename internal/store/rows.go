@@ -142,9 +142,15 @@ func postbackLogRow(e *trackly.PostbackLogEntry) row {
 		field("method", &e.Method), field("query", &e.Query), optional("params", &e.Params),
 		optional("source_ip", &e.SourceIP), optional("user_agent", &e.UserAgent),
 		field("outcome", &e.Outcome), optional("reason", &e.Reason), field("http_status", &e.HTTPStatus),
-		conversionRef("conversion_key", &e.Conversion), field("updated_at", &e.UpdatedAt),
-		derived("expires_at", e.ReceivedAt.Add(postbackLogRetention).Unix()),
+		optional("note", &e.Note), conversionRef("conversion_key", &e.Conversion), field("updated_at", &e.UpdatedAt),
+		derived("expires_at", postbackLogExpiry(e.ReceivedAt)),
 	}
+}
+
+// postbackLogExpiry is when (DynamoDB TTL, in Unix seconds) the log entry of a
+// postback received at receivedAt expires.
+func postbackLogExpiry(receivedAt time.Time) int64 {
+	return receivedAt.Add(postbackLogRetention).Unix()
 }
 
 // postbackDay is the postback log's partition of a postback received at t.

@@ -1,6 +1,7 @@
 package trackly
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/trackly/tune-integration/internal/money"
@@ -64,3 +65,19 @@ type Conversion struct {
 func (c Conversion) Ref() ConversionRef {
 	return ConversionRef{IntegrationID: c.IntegrationID, ConversionID: c.ConversionID, GoalID: c.GoalID}
 }
+
+// DuplicateError is returned when a conversion with the same integration,
+// conversion id and goal id is already recorded. It names the conversion
+// recorded, so that a postback delivered again can tell its own conversion
+// (the same postback id) from another postback's. It wraps ErrDuplicate.
+type DuplicateError struct {
+	Recorded Conversion
+}
+
+// Error says that the conversion is recorded, and by which postback.
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("%v: by postback %s", ErrDuplicate, e.Recorded.PostbackID)
+}
+
+// Unwrap returns ErrDuplicate.
+func (e *DuplicateError) Unwrap() error { return ErrDuplicate }

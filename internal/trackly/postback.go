@@ -6,7 +6,8 @@ import "time"
 type PostbackOutcome string
 
 // Postback outcomes. PostbackFunction answers with the first four;
-// attribution then replaces accepted with one of the last four.
+// attribution then records one of the last four, which replaces accepted and
+// which the handler's log write, should it land later, never replaces.
 const (
 	PostbackAccepted   PostbackOutcome = "accepted"
 	PostbackInvalid    PostbackOutcome = "invalid"
@@ -29,7 +30,10 @@ type PostbackLogEntry struct {
 	UserAgent  string            `json:"user_agent,omitempty"`
 	Outcome    PostbackOutcome   `json:"outcome"`
 	Reason     string            `json:"reason,omitempty"`
-	HTTPStatus int               `json:"http_status"`
+	// Note says what the handler did to a value it accepted, such as an
+	// amount it rounded; the query and the parameters keep the value as sent.
+	Note       string `json:"note,omitempty"`
+	HTTPStatus int    `json:"http_status"`
 	// Conversion is the conversion the postback recorded, or the one it
 	// duplicated; zero when it came to neither.
 	Conversion ConversionRef `json:"conversion,omitzero"`

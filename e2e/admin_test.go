@@ -21,7 +21,7 @@ func TestAdminActionsNameTheFieldThatIsWrong(t *testing.T) {
 		{"no action", "AdminFunction", map[string]any{}, "action: is required"},
 		{"unknown action", "AdminFunction", map[string]any{"action": "drop_tables"}, `unknown action "drop_tables"`},
 		{"unknown field", "AdminFunction", map[string]any{"action": "get_link", "link_id": "demo", "linkid": "x"}, "linkid: is not a field"},
-		{"wrong type", "AdminFunction", map[string]any{"action": "report", "account_id": 7}, "account_id: must be a JSON string"},
+		{"wrong type", "AdminFunction", map[string]any{"action": "report", "account_id": 7}, "account_id: must be a string"},
 		{"missing key kind", "AdminFunction", map[string]any{"action": "create_integration", "account_id": "a", "name": "n", "network_id": "net", "api_key": "k"}, "key_kind: is required"},
 		{"bad network id", "AdminFunction", map[string]any{"action": "create_integration", "account_id": "a", "name": "n", "network_id": "Not A Host!", "key_kind": "affiliate", "api_key": "k"}, "network_id: must be the network id"},
 		{"network key without affiliate", "AdminFunction", map[string]any{"action": "create_integration", "account_id": "a", "name": "n", "network_id": "net", "key_kind": "network", "api_key": "k"}, "affiliate_id: is required with a network key"},
@@ -128,7 +128,7 @@ func TestClearingASettingClearsIt(t *testing.T) {
 		t.Fatalf("set: %v", view["affiliate_id"])
 	}
 	var cleared map[string]any
-	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": ""}, &cleared)
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "update_integration", "integration_id": s.Demo.IntegrationID, "affiliate_id": nil}, &cleared)
 	if v, ok := cleared["affiliate_id"]; ok && v != "" {
 		t.Fatalf("cleared affiliate_id reads %v", v)
 	}

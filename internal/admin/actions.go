@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/trackly/tune-integration/internal/adminapi"
@@ -27,6 +29,20 @@ type AdminServices struct {
 	Now          func() time.Time
 }
 
+// postbackOutcomes are the outcomes list_postbacks filters by.
+var postbackOutcomes = []trackly.PostbackOutcome{
+	trackly.PostbackAccepted, trackly.PostbackInvalid, trackly.PostbackRejected, trackly.PostbackFailed,
+	trackly.PostbackAttributed, trackly.PostbackOrphaned, trackly.PostbackDuplicate,
+}
+
+func outcomeNames() string {
+	names := make([]string, len(postbackOutcomes))
+	for i, o := range postbackOutcomes {
+		names[i] = string(o)
+	}
+	return strings.Join(names, ", ")
+}
+
 // NewAdminRouter returns AdminFunction's actions: integrations, links, reports, conversions and the postback log.
 func NewAdminRouter(s AdminServices) *Router {
 	r := NewRouter()
@@ -42,6 +58,11 @@ func NewAdminRouter(s AdminServices) *Router {
 		return integrations.ViewOf(got), nil
 	})
 	serve(r, adminapi.ListIntegrations, func(ctx context.Context, in adminapi.IntegrationsQuery) (adminapi.IntegrationList, error) {
+		if in.AccountID != "" {
+			if err := validate.AccountID("account_id", in.AccountID); err != nil {
+				return adminapi.IntegrationList{}, err
+			}
+		}
 		list, err := s.Integrations.List(ctx, in.AccountID)
 		return adminapi.IntegrationList{Integrations: list}, err
 	})
@@ -60,6 +81,12 @@ func NewAdminRouter(s AdminServices) *Router {
 		if in.AccountID == "" {
 			return adminapi.ConversionList{}, validate.Field("account_id", "is required")
 		}
+		if err := validate.AccountID("account_id", in.AccountID); err != nil {
+			return adminapi.ConversionList{}, err
+		}
+		if err := validate.PageSize(in.Limit, validate.MaxPageSize); err != nil {
+			return adminapi.ConversionList{}, err
+		}
 		f := trackly.ConversionFilter{AccountID: in.AccountID, Attribution: in.Attribution, Limit: in.Limit, Cursor: in.Cursor}
 		if in.Orphans {
 			f.Attribution = trackly.ConversionOrphan
@@ -77,8 +104,14 @@ func NewAdminRouter(s AdminServices) *Router {
 		if in.Day == "" {
 			in.Day = s.Now().UTC().Format(time.DateOnly)
 		}
-		if _, err := time.Parse(time.DateOnly, in.Day); err != nil {
-			return adminapi.PostbackList{}, validate.Field("day", "must be a date like 2026-01-31, not %q", in.Day)
+		if _, err := validate.Date("day", in.Day); err != nil {
+			return adminapi.PostbackList{}, err
+		}
+		if in.Outcome != "" && !slices.Contains(postbackOutcomes, in.Outcome) {
+			return adminapi.PostbackList{}, validate.Field("outcome", "must be one of %s, not %q", outcomeNames(), in.Outcome)
+		}
+		if err := validate.PageSize(in.Limit, validate.MaxPageSize); err != nil {
+			return adminapi.PostbackList{}, err
 		}
 		list, next, err := s.Records.ListPostbacks(ctx, trackly.PostbackFilter{Day: in.Day, Outcome: in.Outcome, Limit: in.Limit, Cursor: in.Cursor})
 		if err != nil {

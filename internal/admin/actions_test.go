@@ -25,6 +25,11 @@ type adminStore struct {
 	links             map[string]trackly.Link
 	conversionFilters []trackly.ConversionFilter
 	postbackFilters   []trackly.PostbackFilter
+	// raceCreates makes every new integration lose a race: another writer
+	// stores one under its id between the admin's existence check and its create.
+	raceCreates bool
+	// updateErr, when set, fails every integration update.
+	updateErr error
 }
 
 func newAdminStore() *adminStore {
@@ -44,6 +49,9 @@ func (s *adminStore) seedDemo() {
 }
 
 func (s *adminStore) CreateIntegration(_ context.Context, in trackly.Integration) error {
+	if s.raceCreates {
+		s.integrations[in.IntegrationID] = trackly.Integration{IntegrationID: in.IntegrationID, AccountID: "rival", Name: "Rival"}
+	}
 	return memtable.Create(s.integrations, in.IntegrationID, in)
 }
 
@@ -56,6 +64,9 @@ func (s *adminStore) ListIntegrations(_ context.Context, accountID string) ([]tr
 }
 
 func (s *adminStore) UpdateIntegrationSettings(_ context.Context, in trackly.Integration) error {
+	if s.updateErr != nil {
+		return s.updateErr
+	}
 	return memtable.Update(s.integrations, in.IntegrationID, in)
 }
 
@@ -152,7 +163,7 @@ func TestAdminActionValidation(t *testing.T) {
 		{"create_integration: bad account id", `{"action":"create_integration",` + strings.Replace(newIntegration, "acc1", "acc 1", 1) + `}`, "account_id", "letters, digits"},
 		{"create_integration: window of 0 days", `{"action":"create_integration",` + newIntegration + `,"attribution_window_days":0}`, "attribution_window_days", "between 1 and 365"},
 		{"create_integration: window of 366 days", `{"action":"create_integration",` + newIntegration + `,"attribution_window_days":366}`, "attribution_window_days", "between 1 and 365"},
-		{"create_integration: window as text", `{"action":"create_integration",` + newIntegration + `,"attribution_window_days":"30"}`, "attribution_window_days", "JSON int"},
+		{"create_integration: window as text", `{"action":"create_integration",` + newIntegration + `,"attribution_window_days":"30"}`, "attribution_window_days", "must be a whole number, not a string"},
 		{"create_integration: rate limit of 0", `{"action":"create_integration",` + newIntegration + `,"rate_limit":0}`, "rate_limit", "between 1 and 1000"},
 		{"create_integration: currency of 4 letters", `{"action":"create_integration",` + newIntegration + `,"default_currency":"euro"}`, "default_currency", "ISO 4217"},
 		{"create_integration: unknown sync frequency", `{"action":"create_integration",` + newIntegration + `,"sync_frequency":"weekly"}`, "sync_frequency", "15m, hourly"},
@@ -175,7 +186,7 @@ func TestAdminActionValidation(t *testing.T) {
 		{"postback_url: id required", `{"action":"postback_url"}`, "integration_id", "required"},
 		{"postback_url: unknown id", `{"action":"postback_url","integration_id":"in_zz"}`, "integration_id", "no integration"},
 		{"rotate_postback_token: unknown id", `{"action":"rotate_postback_token","integration_id":"in_zz"}`, "integration_id", "no integration"},
-		{"list_integrations: account as a number", `{"action":"list_integrations","account_id":7}`, "account_id", "JSON string"},
+		{"list_integrations: account as a number", `{"action":"list_integrations","account_id":7}`, "account_id", "must be a string, not a number"},
 		// create_link, get_link
 		{"create_link: message required", `{"action":"create_link","account_id":"demo","integration_id":"in_demo","offer_id":"1"}`, "message_id", "required"},
 		{"create_link: offer not imported", `{"action":"create_link","account_id":"demo","integration_id":"in_demo","offer_id":"2","message_id":"m"}`, "offer_id", "import it first"},
@@ -188,11 +199,11 @@ func TestAdminActionValidation(t *testing.T) {
 		{"report: unknown dimension", `{"action":"report","account_id":"demo","dimension":"day"}`, "dimension", "account, message, offer, campaign"},
 		{"report: bad date", `{"action":"report","account_id":"demo","from":"2026-3-1"}`, "from", "date like"},
 		{"report: from after to", `{"action":"report","account_id":"demo","from":"2026-03-10","to":"2026-03-01"}`, "from", "after"},
-		{"report: by_day as text", `{"action":"report","account_id":"demo","by_day":"yes"}`, "by_day", "JSON bool"},
+		{"report: by_day as text", `{"action":"report","account_id":"demo","by_day":"yes"}`, "by_day", "must be true or false, not a string"},
 		// list_conversions, list_postbacks
 		{"list_conversions: account required", `{"action":"list_conversions"}`, "account_id", "required"},
 		{"list_conversions: unknown attribution", `{"action":"list_conversions","account_id":"demo","attribution":"maybe"}`, "attribution", `"attributed" or "orphan"`},
-		{"list_conversions: limit as text", `{"action":"list_conversions","account_id":"demo","limit":"50"}`, "limit", "JSON int"},
+		{"list_conversions: limit as text", `{"action":"list_conversions","account_id":"demo","limit":"50"}`, "limit", "must be a whole number, not a string"},
 		{"list_postbacks: bad day", `{"action":"list_postbacks","day":"15/03/2026"}`, "day", "date like"},
 		{"list_postbacks: unknown field", `{"action":"list_postbacks","date":"2026-03-15"}`, "date", "not a field"},
 	}

@@ -7,7 +7,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -44,29 +43,24 @@ func (r *Router) Names() []string {
 
 // Handle runs the action a payload names.
 func (r *Router) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
-	var head struct {
-		Action string `json:"action"`
+	action, err := adminapi.ReadAction(payload)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(payload, &head); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field == "action" {
-			return nil, validate.Field("action", "must be a JSON string, not %s", typeErr.Value)
-		}
-		return nil, validate.Field("payload", "must be a JSON object like {\"action\": \"list_integrations\"}: %v", err)
-	}
-	if head.Action == "" {
+	if action == "" {
 		return nil, validate.Field("action", "is required; one of %s", strings.Join(r.Names(), ", "))
 	}
-	a, ok := r.actions[head.Action]
+	a, ok := r.actions[action]
 	if !ok {
-		return nil, validate.Field("action", "unknown action %q; this function knows %s", head.Action, strings.Join(r.Names(), ", "))
+		return nil, validate.Field("action", "unknown action %q; this function knows %s", action, strings.Join(r.Names(), ", "))
 	}
 	return a(ctx, payload)
 }
 
 // Typed adapts fn into an Action that decodes the payload into In strictly
-// (adminapi.DecodeRequest): an unknown field or a value of the wrong type is
-// a field error.
+// (adminapi.DecodeRequest): an unknown or repeated field, a value of the
+// wrong type, text with control characters or a null that clears nothing is
+// a field error, and fn is not called.
 func Typed[In any](fn func(ctx context.Context, in In) (any, error)) Action {
 	return func(ctx context.Context, payload json.RawMessage) (any, error) {
 		var in In

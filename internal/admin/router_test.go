@@ -52,11 +52,11 @@ func TestRouterDecodesStrictly(t *testing.T) {
 		{"an action that is not a string", `{"action":5}`, "action", "string"},
 		{"an unknown field is named", `{"action":"probe","nmae":"x"}`, "nmae", "is not a field of this action"},
 		{"an unknown field of an action without fields is named", `{"action":"another","name":"x"}`, "name", "is not a field of this action"},
-		{"a string where a number goes", `{"action":"probe","count":"2"}`, "count", "must be a JSON int, not string"},
-		{"a fraction where an integer goes", `{"action":"probe","count":1.5}`, "count", "must be a JSON int"},
-		{"a number where a string goes", `{"action":"probe","name":5}`, "name", "must be a JSON string, not number"},
-		{"a string where a boolean goes", `{"action":"probe","on":"yes"}`, "on", "must be a JSON bool, not string"},
-		{"an object where a list goes", `{"action":"probe","Tags":{}}`, "Tags", "must be a JSON slice, not object"},
+		{"a string where a number goes", `{"action":"probe","count":"2"}`, "count", "must be a whole number, not a string"},
+		{"a fraction where an integer goes", `{"action":"probe","count":1.5}`, "count", "must be a whole number, not 1.5"},
+		{"a number where a string goes", `{"action":"probe","name":5}`, "name", "must be a string, not a number"},
+		{"a string where a boolean goes", `{"action":"probe","on":"yes"}`, "on", "must be true or false, not a string"},
+		{"an object where a list goes", `{"action":"probe","Tags":{}}`, "Tags", "must be a list of strings, not an object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -93,7 +93,7 @@ func TestDecodeRequestIsStrict(t *testing.T) {
 		says    string
 	}{
 		{`{"action":"get_link","link_id":"demo","linkid":"x"}`, "linkid", "is not a field of this action"},
-		{`{"action":"get_link","link_id":7}`, "link_id", "must be a JSON string, not number"},
+		{`{"action":"get_link","link_id":7}`, "link_id", "must be a string, not a number"},
 		{`["get_link"]`, "payload", "must be a JSON object"},
 	} {
 		var ref adminapi.LinkRef

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,7 +54,8 @@ func NewService(st Store, sec Secrets, publicBaseURL string, defaultWindowDays i
 	return &Service{store: st, secrets: sec, publicBaseURL: strings.TrimRight(publicBaseURL, "/"), defaultWindow: defaultWindowDays, now: now}
 }
 
-// Settings are the fields an admin sets. On update, a nil field keeps its value.
+// Settings are the fields an admin sets. On update, a nil field keeps its
+// value; Clear removes one of the settings that can be removed.
 type Settings struct {
 	// IntegrationID may name a new integration (default: generated); it cannot change.
 	IntegrationID         *string `json:"integration_id,omitempty"`
@@ -72,6 +74,25 @@ type Settings struct {
 	AutoSync              *bool   `json:"auto_sync,omitempty"`
 	SyncFrequency         *string `json:"sync_frequency,omitempty"`
 	RequirePostbackToken  *bool   `json:"require_postback_token,omitempty"`
+
+	// clearAPIBaseURL and clearAffiliateID ask an update to remove those settings.
+	clearAPIBaseURL, clearAffiliateID bool
+}
+
+// Clear asks for a setting to be removed, as a null in an admin's payload
+// does. Only api_base_url (TUNE is then reached through network_id and
+// api_domain) and affiliate_id can be cleared; on create, a cleared setting
+// is one left out. Any other field is a validate.FieldError.
+func (s *Settings) Clear(field string) error {
+	switch field {
+	case "api_base_url":
+		s.APIBaseURL, s.clearAPIBaseURL = nil, true
+	case "affiliate_id":
+		s.AffiliateID, s.clearAffiliateID = nil, true
+	default:
+		return validate.Field(field, "cannot be cleared with null; only api_base_url and affiliate_id can (leave a field out to keep it)")
+	}
+	return nil
 }
 
 // View is an integration as admins see it: the integration without its
@@ -90,12 +111,17 @@ const (
 	DefaultSyncFrequency = "hourly"
 )
 
+// MaxAPIKeyLength is the longest API key, in bytes, that the secret store
+// keeps: the value of a standard SSM parameter holds at most 4 KB.
+const MaxAPIKeyLength = 4096
+
+// ClickParams are the TUNE sub id parameters that can carry the click id.
+var ClickParams = []string{"aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5", "aff_click_id"}
+
 var (
-	networkIDPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	domainPattern     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
-	clickParamPattern = regexp.MustCompile(`^(aff_sub[2-5]?|aff_click_id|aff_unique[1-5]?|[a-z][a-z0-9_]{0,30})$`)
-	currencyPattern   = regexp.MustCompile(`^[A-Z]{3}$`)
-	accountPattern    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	networkIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	domainPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	affiliatePattern = regexp.MustCompile(`^[0-9]{1,20}$`)
 	// Integration ids hold no dots: a postback token is "<integration id>.<secret>".
 	integrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 )
@@ -108,15 +134,30 @@ func secretName(integrationID, kind string) string {
 	return "integrations/" + integrationID + "/" + kind + "-" + ids.New("", 8)
 }
 
-// putSecret stores value under a new name and points *current at it. It
-// returns the replaced name, to delete once the record points at the new one.
-func (svc *Service) putSecret(ctx context.Context, integrationID, kind, value string, current *string) (replaced string, err error) {
+// written lists the secrets an action has stored so far, to delete them all
+// if the action fails before its record names them: a refused or failed
+// action leaves no secret behind.
+type written []string
+
+// putSecret stores value under a new name, points *current at it and notes
+// the name in w. It returns the replaced name, to delete once the record
+// points at the new one.
+func (svc *Service) putSecret(ctx context.Context, w *written, integrationID, kind, value string, current *string) (replaced string, err error) {
 	name := secretName(integrationID, kind)
 	if err := svc.secrets.Put(ctx, name, value); err != nil {
 		return "", fmt.Errorf("store %s: %w", kind, err)
 	}
+	*w = append(*w, name)
 	replaced, *current = *current, name
 	return replaced, nil
+}
+
+// undo deletes the secrets of a failed action. A failure to delete only leaves
+// an unused secret behind, under a name no record holds.
+func (svc *Service) undo(ctx context.Context, w written) {
+	for _, name := range w {
+		svc.secrets.Delete(ctx, name)
+	}
 }
 
 // deleteReplaced deletes a secret the stored record no longer names. A failure
@@ -127,7 +168,10 @@ func (svc *Service) deleteReplaced(ctx context.Context, name string) {
 	}
 }
 
-// Create validates s, stores the API key and a fresh postback token as secrets, and stores the integration.
+// Create validates s, stores the API key and a fresh postback token as
+// secrets, and stores the integration. Everything is checked before anything
+// is written, and a create that still fails (another admin took the id in
+// the meantime, or DynamoDB failed) deletes the secrets it wrote.
 func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 	now := svc.now().UTC()
 	in := trackly.Integration{
@@ -164,23 +208,42 @@ func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 	if err := svc.apply(&in, s, now); err != nil {
 		return View{}, err
 	}
-	if _, err := svc.putSecret(ctx, in.IntegrationID, "api-key", *s.APIKey, &in.APIKeySecret); err != nil {
-		return View{}, err
+	if _, err := svc.store.GetIntegration(ctx, in.IntegrationID); err == nil {
+		return View{}, validate.Field("integration_id", "%q is taken", in.IntegrationID)
+	} else if !errors.Is(err, trackly.ErrNotFound) {
+		return View{}, fmt.Errorf("read integration: %w", err)
 	}
-	if _, err := svc.newToken(ctx, &in); err != nil {
-		return View{}, err
+	var w written
+	err := svc.create(ctx, &w, &in, *s.APIKey)
+	if err != nil {
+		svc.undo(ctx, w)
 	}
-	err := svc.store.CreateIntegration(ctx, in)
 	if errors.Is(err, trackly.ErrConflict) {
 		return View{}, validate.Field("integration_id", "%q is taken", in.IntegrationID)
 	}
 	if err != nil {
-		return View{}, fmt.Errorf("create integration: %w", err)
+		return View{}, err
 	}
 	return ViewOf(in), nil
 }
 
-// Update changes the settings given in s and keeps the others.
+// create stores the secrets of in, noting them in w, and then in itself.
+func (svc *Service) create(ctx context.Context, w *written, in *trackly.Integration, apiKey string) error {
+	if _, err := svc.putSecret(ctx, w, in.IntegrationID, "api-key", apiKey, &in.APIKeySecret); err != nil {
+		return err
+	}
+	if _, err := svc.newToken(ctx, w, in); err != nil {
+		return err
+	}
+	if err := svc.store.CreateIntegration(ctx, *in); err != nil {
+		return fmt.Errorf("create integration: %w", err)
+	}
+	return nil
+}
+
+// Update changes the settings given in s, removes those s clears and keeps
+// the others. Everything is checked before anything is written; a new API key
+// whose integration cannot be written is deleted again.
 func (svc *Service) Update(ctx context.Context, integrationID string, s Settings) (View, error) {
 	in, err := svc.Get(ctx, integrationID)
 	if err != nil {
@@ -200,16 +263,17 @@ func (svc *Service) Update(ctx context.Context, integrationID string, s Settings
 	if in.AutoSync && (!wasAuto || s.SyncFrequency != nil) {
 		in.NextSyncAt = now
 	}
-	var replaced string
+	var (
+		w        written
+		replaced string
+	)
 	if s.APIKey != nil {
-		if strings.TrimSpace(*s.APIKey) == "" {
-			return View{}, validate.Field("api_key", "must not be empty")
-		}
-		if replaced, err = svc.putSecret(ctx, in.IntegrationID, "api-key", *s.APIKey, &in.APIKeySecret); err != nil {
+		if replaced, err = svc.putSecret(ctx, &w, in.IntegrationID, "api-key", *s.APIKey, &in.APIKeySecret); err != nil {
 			return View{}, err
 		}
 	}
 	if err := svc.store.UpdateIntegrationSettings(ctx, in); err != nil {
+		svc.undo(ctx, w)
 		return View{}, fmt.Errorf("update integration: %w", err)
 	}
 	svc.deleteReplaced(ctx, replaced)
@@ -281,28 +345,33 @@ func (svc *Service) PostbackURL(ctx context.Context, integrationID string) (Post
 	}, nil
 }
 
-// RotatePostbackToken replaces an integration's postback token; the old one stops working at once.
+// RotatePostbackToken replaces an integration's postback token; the old one
+// stops working at once. A new token whose integration cannot be written is
+// deleted again, and the old one keeps working.
 func (svc *Service) RotatePostbackToken(ctx context.Context, integrationID string) (PostbackURL, error) {
 	in, err := svc.Get(ctx, integrationID)
 	if err != nil {
 		return PostbackURL{}, err
 	}
-	replaced, err := svc.newToken(ctx, &in)
+	var w written
+	replaced, err := svc.newToken(ctx, &w, &in)
 	if err != nil {
 		return PostbackURL{}, err
 	}
 	in.UpdatedAt = svc.now().UTC()
 	if err := svc.store.UpdateIntegrationSettings(ctx, in); err != nil {
+		svc.undo(ctx, w)
 		return PostbackURL{}, fmt.Errorf("update integration: %w", err)
 	}
 	svc.deleteReplaced(ctx, replaced)
 	return svc.PostbackURL(ctx, integrationID)
 }
 
-// newToken gives in a fresh postback token and returns the replaced token's secret name.
-func (svc *Service) newToken(ctx context.Context, in *trackly.Integration) (string, error) {
+// newToken gives in a fresh postback token, noting its secret in w, and
+// returns the replaced token's secret name.
+func (svc *Service) newToken(ctx context.Context, w *written, in *trackly.Integration) (string, error) {
 	token, hash := postbacktoken.New(in.IntegrationID)
-	replaced, err := svc.putSecret(ctx, in.IntegrationID, "postback-token", token, &in.PostbackTokenSecret)
+	replaced, err := svc.putSecret(ctx, w, in.IntegrationID, "postback-token", token, &in.PostbackTokenSecret)
 	if err != nil {
 		return "", err
 	}
@@ -310,32 +379,60 @@ func (svc *Service) newToken(ctx context.Context, in *trackly.Integration) (stri
 	return replaced, nil
 }
 
-// apply validates the settings given in s and writes them into in.
+// apply validates the settings given in s and writes them into in. A string
+// setting must be plain text (validate.Text) and not empty: the settings that
+// can be removed are cleared with Clear, never with "".
 func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) error {
 	set := func(dst *string, v *string, field string, ok func(string) error) error {
 		if v == nil {
 			return nil
 		}
-		val := strings.TrimSpace(*v)
+		if err := validate.Text(field, *v); err != nil {
+			return err
+		}
+		val := *v
+		if strings.TrimSpace(val) != val {
+			return validate.Field(field, "must not start or end with spaces")
+		}
+		if val == "" {
+			if field == "api_base_url" || field == "affiliate_id" {
+				return validate.Field(field, "must not be empty; to clear it, give it as null")
+			}
+			return validate.Field(field, "must not be empty")
+		}
 		if err := ok(val); err != nil {
+			if _, named := validate.AsFieldError(err); named {
+				return err
+			}
 			return validate.Field(field, "%v", err)
 		}
 		*dst = val
 		return nil
 	}
+	if s.clearAPIBaseURL {
+		in.APIBaseURL = ""
+	}
+	if s.clearAffiliateID {
+		in.AffiliateID = ""
+	}
 	checks := []error{
-		set(&in.AccountID, s.AccountID, "account_id", match(accountPattern, "must be 1 to 64 letters, digits, '-' or '_'")),
+		set(&in.AccountID, s.AccountID, "account_id", func(v string) error { return validate.AccountID("account_id", v) }),
 		set(&in.Name, s.Name, "name", func(v string) error { return lengthBetween(v, 1, 200) }),
 		set(&in.NetworkID, s.NetworkID, "network_id", match(networkIDPattern, "must be the network id from your TUNE API host (lowercase letters, digits, '-'), e.g. \"mynetwork\" for mynetwork.api.hasoffers.com")),
 		set(&in.APIDomain, s.APIDomain, "api_domain", match(domainPattern, "must be a host name like api.hasoffers.com")),
 		set(&in.APIBaseURL, s.APIBaseURL, "api_base_url", validBaseURL),
 		set(&in.KeyKind, s.KeyKind, "key_kind", oneOf(tune.KeyKindNetwork, tune.KeyKindAffiliate)),
-		set(&in.AffiliateID, s.AffiliateID, "affiliate_id", match(regexp.MustCompile(`^[0-9]{0,20}$`), "must be TUNE's numeric affiliate id")),
-		set(&in.ClickParam, s.ClickParam, "click_param", match(clickParamPattern, "must be a TUNE sub id parameter such as aff_sub, aff_sub2..aff_sub5 or aff_click_id")),
-		set(&in.DefaultCurrency, upper(s.DefaultCurrency), "default_currency", match(currencyPattern, "must be a three-letter ISO 4217 code like USD")),
+		set(&in.AffiliateID, s.AffiliateID, "affiliate_id", match(affiliatePattern, "must be TUNE's numeric affiliate id")),
+		set(&in.ClickParam, s.ClickParam, "click_param", validClickParam),
+		set(&in.DefaultCurrency, s.DefaultCurrency, "default_currency", validCurrency),
 	}
 	for _, err := range checks {
 		if err != nil {
+			return err
+		}
+	}
+	if s.APIKey != nil {
+		if err := validAPIKey(*s.APIKey); err != nil {
 			return err
 		}
 	}
@@ -358,6 +455,9 @@ func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) er
 		in.AutoSync = *s.AutoSync
 	}
 	if s.SyncFrequency != nil {
+		if err := validate.Text("sync_frequency", *s.SyncFrequency); err != nil {
+			return err
+		}
 		minutes, err := ParseFrequency(*s.SyncFrequency)
 		if err != nil {
 			return validate.Field("sync_frequency", "%v", err)
@@ -366,6 +466,9 @@ func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) er
 	}
 	if in.AutoSync && in.NextSyncAt.IsZero() {
 		in.NextSyncAt = now
+	}
+	if s.clearAPIBaseURL && in.NetworkID == "" {
+		return validate.Field("api_base_url", "cannot be cleared: the integration has no network_id to reach TUNE by; set network_id with it")
 	}
 	if in.KeyKind == tune.KeyKindNetwork && in.AffiliateID == "" {
 		return validate.Field("affiliate_id", "is required with a network key: tracking links are generated for one affiliate")
@@ -444,9 +547,6 @@ func lengthBetween(v string, lo, hi int) error {
 }
 
 func validBaseURL(v string) error {
-	if v == "" {
-		return nil
-	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("must be a full http(s) URL like https://mynetwork.api.hasoffers.com/Apiv3/json, not %q", v)
@@ -454,10 +554,33 @@ func validBaseURL(v string) error {
 	return nil
 }
 
-func upper(v *string) *string {
-	if v == nil {
-		return nil
+func validClickParam(v string) error {
+	if !slices.Contains(ClickParams, v) {
+		return fmt.Errorf("must be a TUNE sub id parameter: one of %s, not %q", strings.Join(ClickParams, ", "), v)
 	}
-	u := strings.ToUpper(*v)
-	return &u
+	return nil
+}
+
+func validCurrency(v string) error {
+	if !validate.Currency(v) {
+		if validate.Currency(strings.ToUpper(v)) {
+			return fmt.Errorf("must be written in capitals, as ISO 4217 writes it: %q", strings.ToUpper(v))
+		}
+		return fmt.Errorf("must be a three-letter ISO 4217 code like USD, not %q", v)
+	}
+	return nil
+}
+
+// validAPIKey checks a TUNE API key, never quoting it.
+func validAPIKey(v string) error {
+	if err := validate.Text("api_key", v); err != nil {
+		return err
+	}
+	if strings.TrimSpace(v) == "" {
+		return validate.Field("api_key", "must not be empty")
+	}
+	if len(v) > MaxAPIKeyLength {
+		return validate.Field("api_key", "must be at most %d bytes (the secret store keeps no more), not %d", MaxAPIKeyLength, len(v))
+	}
+	return nil
 }

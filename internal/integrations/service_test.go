@@ -65,10 +65,12 @@ func (s *integrationTable) UpdateIntegrationSettings(_ context.Context, in track
 	return nil
 }
 
-// secretStore stands for SSM parameters.
+// secretStore stands for SSM parameters. When putErr is set, every Put
+// after the first okPuts fails with it.
 type secretStore struct {
 	values map[string]string
 	putErr error
+	okPuts int
 }
 
 func (s *secretStore) Get(_ context.Context, name string) (string, error) {
@@ -81,7 +83,10 @@ func (s *secretStore) Get(_ context.Context, name string) (string, error) {
 
 func (s *secretStore) Put(_ context.Context, name, value string) error {
 	if s.putErr != nil {
-		return s.putErr
+		if s.okPuts == 0 {
+			return s.putErr
+		}
+		s.okPuts--
 	}
 	s.values[name] = value
 	return nil
@@ -181,13 +186,26 @@ func TestCreate(t *testing.T) {
 		}
 	})
 
-	t.Run("a currency is upper-cased", func(t *testing.T) {
+	t.Run("a currency in small letters is refused, not rewritten", func(t *testing.T) {
 		f := newFixture()
 		s := affiliateSettings()
 		s.DefaultCurrency = ptr("eur")
-		v, err := f.svc.Create(context.Background(), s)
-		if err != nil || v.DefaultCurrency != "EUR" {
-			t.Errorf("currency %q, error %v; want EUR", v.DefaultCurrency, err)
+		_, err := f.svc.Create(context.Background(), s)
+		if fe, ok := validate.AsFieldError(err); !ok || fe.Field != "default_currency" || !strings.Contains(fe.Message, `"EUR"`) {
+			t.Errorf("error %v; want a default_currency error that suggests EUR", err)
+		}
+		if len(f.table.rows) != 0 {
+			t.Errorf("%d integrations stored; want none", len(f.table.rows))
+		}
+	})
+
+	t.Run("a name with surrounding spaces is refused, not trimmed", func(t *testing.T) {
+		f := newFixture()
+		s := affiliateSettings()
+		s.Name = ptr(" Demo ")
+		_, err := f.svc.Create(context.Background(), s)
+		if fe, ok := validate.AsFieldError(err); !ok || fe.Field != "name" {
+			t.Errorf("error %v; want a name error", err)
 		}
 	})
 
@@ -207,6 +225,15 @@ func TestCreate(t *testing.T) {
 		}
 		if _, ok := validate.AsFieldError(err); ok {
 			t.Errorf("a storage failure blamed on a field: %v", err)
+		}
+	})
+
+	t.Run("a postback token that cannot be stored takes the API key with it", func(t *testing.T) {
+		f := newFixture()
+		f.secrets.putErr, f.secrets.okPuts = errors.New("throttled"), 1
+		_, err := f.svc.Create(context.Background(), affiliateSettings())
+		if err == nil || len(f.table.rows) != 0 || len(f.secrets.values) != 0 {
+			t.Errorf("error %v, %d integrations, secrets %v; want an error and nothing stored", err, len(f.table.rows), f.secrets.values)
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -25,8 +24,6 @@ type Store interface {
 
 // linkIDLength gives about 59 bits of randomness in a short URL.
 const linkIDLength = 10
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // Service creates and reads links.
 type Service struct {
@@ -60,21 +57,27 @@ type View struct {
 
 // Create validates r against the stored integration and offer and stores a new link.
 func (s *Service) Create(ctx context.Context, r Request) (View, error) {
-	for _, f := range []struct{ name, value string }{
-		{"account_id", r.AccountID}, {"integration_id", r.IntegrationID}, {"offer_id", r.OfferID}, {"message_id", r.MessageID},
+	for _, f := range []struct {
+		name, value string
+		valid       func(field, v string) error
+	}{
+		{"account_id", r.AccountID, validate.AccountID}, {"integration_id", r.IntegrationID, validate.ID},
+		{"offer_id", r.OfferID, validate.ID}, {"message_id", r.MessageID, validate.ID},
 	} {
 		if f.value == "" {
 			return View{}, validate.Field(f.name, "is required")
 		}
-		if !idPattern.MatchString(f.value) {
-			return View{}, validate.Field(f.name, "must be 1 to 128 letters, digits or . _ : -, not %q", f.value)
+		if err := f.valid(f.name, f.value); err != nil {
+			return View{}, err
 		}
 	}
 	if r.LinkID != "" && !trackly.ValidLinkID(r.LinkID) {
 		return View{}, validate.Field("link_id", "must be 1 to 30 letters, digits, '-' or '_', not %q", r.LinkID)
 	}
-	if r.CampaignID != "" && !idPattern.MatchString(r.CampaignID) {
-		return View{}, validate.Field("campaign_id", "must be 1 to 128 letters, digits or . _ : -, not %q", r.CampaignID)
+	if r.CampaignID != "" {
+		if err := validate.ID("campaign_id", r.CampaignID); err != nil {
+			return View{}, err
+		}
 	}
 	in, err := s.store.GetIntegration(ctx, r.IntegrationID)
 	if errors.Is(err, trackly.ErrNotFound) || (err == nil && in.AccountID != r.AccountID) {

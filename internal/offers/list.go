@@ -5,9 +5,11 @@ import (
 
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/trackly"
+	"github.com/trackly/tune-integration/internal/validate"
 )
 
-// ListQuery is list_offers' payload.
+// ListQuery is list_offers' payload. A limit left out (0) takes the store's
+// default page size.
 type ListQuery struct {
 	IntegrationID  string `json:"integration_id"`
 	IncludeRemoved bool   `json:"include_removed,omitempty"`
@@ -24,6 +26,9 @@ type OfferList struct {
 
 // List lists an integration's imported offers, removed ones only when asked.
 func (s *Service) List(ctx context.Context, q ListQuery) (OfferList, error) {
+	if err := validate.PageSize(q.Limit, validate.MaxPageSize); err != nil {
+		return OfferList{}, err
+	}
 	in, err := integrations.Read(ctx, s.store, q.IntegrationID)
 	if err != nil {
 		return OfferList{}, err
@@ -54,6 +59,9 @@ const DefaultRunsLimit = 20
 
 // ListRuns lists an integration's sync runs (imports included), newest first.
 func (s *Service) ListRuns(ctx context.Context, q RunsQuery) (RunList, error) {
+	if err := validate.PageSize(q.Limit, validate.MaxPageSize); err != nil {
+		return RunList{}, err
+	}
 	if q.Limit == 0 {
 		q.Limit = DefaultRunsLimit
 	}

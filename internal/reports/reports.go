@@ -80,12 +80,14 @@ type RowReader interface {
 }
 
 // Query asks for an account's report in one dimension over a range of days.
+// A field left out takes its default: dimension message, every id, the last
+// 30 days up to today (UTC).
 type Query struct {
 	AccountID string            `json:"account_id"`
-	Dimension trackly.Dimension `json:"dimension"`
+	Dimension trackly.Dimension `json:"dimension,omitempty"`
 	ID        string            `json:"id,omitempty"`
-	From      string            `json:"from"`
-	To        string            `json:"to"`
+	From      string            `json:"from,omitempty"`
+	To        string            `json:"to,omitempty"`
 	ByDay     bool              `json:"by_day,omitempty"`
 }
 
@@ -166,6 +168,9 @@ func (s *Service) normalize(q *Query) error {
 	if q.AccountID == "" {
 		return validate.Field("account_id", "is required")
 	}
+	if err := validate.AccountID("account_id", q.AccountID); err != nil {
+		return err
+	}
 	if q.Dimension == "" {
 		q.Dimension = trackly.DimensionMessage
 	}
@@ -176,21 +181,25 @@ func (s *Service) normalize(q *Query) error {
 		}
 		return validate.Field("dimension", "must be one of %s, not %q", strings.Join(names, ", "), q.Dimension)
 	}
-	today := Day(s.now())
+	if q.ID != "" {
+		if err := validate.ID("id", q.ID); err != nil {
+			return err
+		}
+	}
+	if q.From != "" {
+		if _, err := validate.Date("from", q.From); err != nil {
+			return err
+		}
+	}
 	if q.To == "" {
-		q.To = today
+		q.To = Day(s.now())
+	}
+	to, err := validate.Date("to", q.To)
+	if err != nil {
+		return err
 	}
 	if q.From == "" {
-		to, err := time.Parse(time.DateOnly, q.To)
-		if err != nil {
-			return validate.Field("to", "must be a date like 2026-01-31, not %q", q.To)
-		}
-		q.From = Day(to.AddDate(0, 0, -29))
-	}
-	for _, f := range []struct{ field, value string }{{"from", q.From}, {"to", q.To}} {
-		if _, err := time.Parse(time.DateOnly, f.value); err != nil {
-			return validate.Field(f.field, "must be a date like 2026-01-31, not %q", f.value)
-		}
+		q.From = max(Day(to.AddDate(0, 0, -29)), validate.FirstDate)
 	}
 	if q.From > q.To {
 		return validate.Field("from", "must not be after to")

@@ -18,7 +18,7 @@ import (
 const DefaultPageSize = 50
 
 // MaxPageSize is the largest page a list read returns.
-const MaxPageSize = 1000
+const MaxPageSize = validate.MaxPageSize
 
 // listQuery describes a Query: the items under one partition key, filtered,
 // from a cursor on, at most limit of them.
@@ -36,8 +36,8 @@ type listQuery struct {
 // returns them (never nil) with the cursor of what follows. q.limit is the
 // page size the caller asked for: 0 takes DefaultPageSize.
 func queryList[T any](ctx context.Context, s *Store, q listQuery, rowOf func(*T) row) ([]T, string, error) {
-	if q.limit < 0 || q.limit > MaxPageSize {
-		return nil, "", validate.Field("limit", "must be between 1 and %d, not %d", MaxPageSize, q.limit)
+	if err := validate.PageSize(q.limit, MaxPageSize); err != nil {
+		return nil, "", err
 	}
 	if q.limit == 0 {
 		q.limit = DefaultPageSize

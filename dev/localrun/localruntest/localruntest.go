@@ -265,7 +265,11 @@ func (s *System) PostbackToken(t testing.TB) string {
 func (s *System) Report(t testing.TB, dimension, id string) reports.Report {
 	t.Helper()
 	var r reports.Report
-	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "report", "account_id": s.Demo.AccountID, "dimension": dimension, "id": id}, &r)
+	payload := map[string]any{"action": "report", "account_id": s.Demo.AccountID, "dimension": dimension}
+	if id != "" {
+		payload["id"] = id
+	}
+	s.MustInvoke(t, "AdminFunction", payload, &r)
 	return r
 }
 

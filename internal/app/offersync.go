@@ -8,14 +8,17 @@ import (
 
 	"github.com/trackly/tune-integration/internal/admin"
 	"github.com/trackly/tune-integration/internal/offers"
+	"github.com/trackly/tune-integration/internal/tune"
 )
 
 // OfferSyncFunction runs the offer actions (test a TUNE connection, list the
 // network's offers, import, list and sync offers, list sync runs) and the
 // scheduled sync of due integrations. OFFER_PAGE_SIZE (default 500) sets the
-// number of offers asked per TUNE list call.
+// number of offers asked per TUNE list call. Every TUNE call takes a slot of
+// its network's rate limit in TUNE_PACING_TABLE, so that the integrations of
+// one network, in every instance of the function, share the network's pace.
 func OfferSyncFunction(_ context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
-	d, err := newDeps(awsCfg, getenv, "INTEGRATIONS_TABLE", "OFFERS_TABLE", "SYNC_RUNS_TABLE")
+	d, err := newDeps(awsCfg, getenv, "INTEGRATIONS_TABLE", "OFFERS_TABLE", "SYNC_RUNS_TABLE", "TUNE_PACING_TABLE")
 	if err != nil {
 		return nil, err
 	}
@@ -23,10 +26,14 @@ func OfferSyncFunction(_ context.Context, awsCfg aws.Config, getenv func(string)
 	if err != nil {
 		return nil, err
 	}
+	pacing := getenv("TUNE_PACING_TABLE")
 	svc := offers.NewService(d.store, d.secrets, offers.Options{
 		PageSize: pageSize,
-		Logger:   d.logger,
-		Now:      d.now,
+		Pacers: func(p tune.Pacing) tune.Pacer {
+			return d.store.Pacer(pacing, p.Network, p.Limit, p.Window, p.CallTimeout)
+		},
+		Logger: d.logger,
+		Now:    d.now,
 	})
 	return actionHandler(d, admin.NewOfferSyncRouter(svc)), nil
 }

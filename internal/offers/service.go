@@ -3,7 +3,8 @@
 // the chosen ones and re-syncs imported offers, by hand or on a schedule.
 //
 // Every TUNE call goes through the tune client, which paces calls under the
-// network's rate limit and retries transient failures with back-off. A sync
+// network's rate limit (shared by every integration of the network when
+// Options.Pacers is set) and retries transient failures with back-off. A sync
 // runs under a lease on the integration, so that overlapping runs never
 // sync the same integration at once; it pages through the offer list,
 // writes only the offers whose mapped fields changed, watches the Lambda
@@ -86,6 +87,10 @@ type Options struct {
 	// RateWindow is the window of the networks' rate limits (an
 	// integration's RateLimit calls per RateWindow). Default 10s, TUNE's.
 	RateWindow time.Duration
+	// Pacers returns the pacer shared by every integration of a network,
+	// wherever it runs: TUNE counts calls per network, whatever the key.
+	// Default: each integration's client paces its own calls in process.
+	Pacers func(tune.Pacing) tune.Pacer
 	// TestTimeout bounds Test Connection's call.
 	TestTimeout time.Duration
 	// CallTimeout bounds each TUNE call of listings and syncs. Default: the tune client's.
@@ -183,6 +188,7 @@ func (s *Service) config(ctx context.Context, in trackly.Integration) (tune.Conf
 		HTTPClient:  s.http,
 		RateLimit:   in.RateLimit,
 		RateWindow:  s.opts.RateWindow,
+		Pacers:      s.opts.Pacers,
 		MaxRetries:  s.opts.MaxRetries,
 		Timeout:     s.opts.CallTimeout,
 		BackoffBase: s.opts.BackoffBase,
@@ -191,8 +197,9 @@ func (s *Service) config(ctx context.Context, in trackly.Integration) (tune.Conf
 }
 
 // client returns the TUNE client of an integration, cached for the life of
-// the execution environment so that its pacing spans invocations; a change
-// of settings or key makes a new one.
+// the execution environment so that its pacing spans invocations (without
+// Options.Pacers, its in-process pacing); a change of settings or key makes
+// a new one.
 func (s *Service) client(ctx context.Context, in trackly.Integration) (*tune.Client, error) {
 	cfg, err := s.config(ctx, in)
 	if err != nil {

@@ -2,11 +2,13 @@
 // a connection, lists offers with their tracking links and generates
 // tracking links, for network and affiliate API keys alike.
 //
-// Every call is paced to stay within the network's rate limit, retried with
-// exponential back-off and full jitter when the failure is transient, and
-// decoded without trusting the shape of TUNE's answers. Errors are *Error
-// values of a few kinds, each with a hint for admins, and never contain the
-// API key.
+// Every call is paced to stay within the network's rate limit (by the
+// client alone, or by a Pacer shared with every client of the network),
+// retried with exponential back-off and full jitter when the failure is
+// transient, and decoded without trusting the shape of TUNE's answers.
+// Errors are *Error values of a few kinds, each with a hint for admins, and
+// never contain the API key; only a shared Pacer's own failure (its storage
+// unreachable) is returned as that error, wrapped.
 package tune
 
 import (
@@ -28,7 +30,7 @@ const maxBody = 128 << 20
 // use; all calls share its pacing.
 type Client struct {
 	s     settings
-	pacer *pacer
+	pacer Pacer
 	sc    scrubber
 }
 
@@ -38,11 +40,13 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{
-		s:     s,
-		pacer: newPacer(s.rateLimit, s.rateWindow, s.now, s.sleep),
-		sc:    newScrubber(s.apiKey),
-	}, nil
+	c := &Client{s: s, sc: newScrubber(s.apiKey)}
+	if s.pacers != nil {
+		c.pacer = s.pacers(s.pacing)
+	} else {
+		c.pacer = newPacer(s.rateLimit, s.rateWindow, s.now, s.sleep)
+	}
+	return c, nil
 }
 
 // String describes the client without its key.
@@ -82,9 +86,13 @@ func (c *Client) call(ctx context.Context, target, method string, params url.Val
 	u := c.s.endpoint + "?" + q.Encode()
 
 	for attempt := 0; ; attempt++ {
-		data, err := c.attempt(ctx, op, u)
-		if err == nil {
+		data, aerr := c.attempt(ctx, op, u)
+		if aerr == nil {
 			return data, nil
+		}
+		var err *Error
+		if !errors.As(aerr, &err) {
+			return nil, aerr
 		}
 		if !err.transient || attempt >= c.s.maxRetries {
 			if attempt > 0 {
@@ -119,14 +127,20 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return rand.N(ceiling)
 }
 
-// attempt makes one HTTP request.
-func (c *Client) attempt(ctx context.Context, op, u string) (json.RawMessage, *Error) {
-	release, err := c.pacer.acquire(ctx)
-	if err != nil {
-		if errors.Is(err, errNoSlot) {
-			return nil, c.fail(RateLimited, op, "client-side pacing: %v", err)
-		}
+// attempt makes one HTTP request in a slot of the pacer. Its errors are
+// *Error values, except a failure of a shared pacer itself, which is no
+// answer of TUNE's: that one is returned wrapped. A slot that cannot be had
+// before ctx's deadline is a rate-limit error whose message says "deadline".
+func (c *Client) attempt(ctx context.Context, op, u string) (json.RawMessage, error) {
+	release, err := c.pacer.Acquire(ctx)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
 		return nil, c.contextError(ctx, op)
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, c.fail(RateLimited, op, "client-side pacing: %v", err)
+	default:
+		return nil, fmt.Errorf("tune: %s: pace the call: %w", op, err)
 	}
 	defer release()
 
@@ -149,7 +163,11 @@ func (c *Client) attempt(ctx context.Context, op, u string) (json.RawMessage, *E
 	if len(body) > maxBody {
 		return nil, c.fail(Other, op, "answer larger than %d MB; use a smaller limit", maxBody>>20)
 	}
-	return c.interpret(op, resp, body)
+	data, ierr := c.interpret(op, resp, body)
+	if ierr != nil {
+		return nil, ierr
+	}
+	return data, nil
 }
 
 // interpret turns an HTTP answer into data or an error.

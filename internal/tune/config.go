@@ -56,6 +56,12 @@ type Config struct {
 	RateLimit int
 	// RateWindow is the sliding window of RateLimit. Default 10s.
 	RateWindow time.Duration
+	// Pacers, when set, returns the Pacer the client's calls wait on, given
+	// the client's Pacing: a pacer shared by every client of the same
+	// network, in this process or any other, keeps their calls together
+	// within the network's limit. Unset, the client paces its own calls in
+	// process, as if it were the network's only client.
+	Pacers func(Pacing) Pacer
 	// MaxRetries is how often a failed call is retried when the failure is
 	// transient (rate limit, 5xx, time-out). Default 5; negative disables retries.
 	MaxRetries int
@@ -67,8 +73,8 @@ type Config struct {
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	// Clock and Sleep replace time.Now and a context-aware sleep, for tests.
-	// Provide both or neither: the pacer measures its windows with Clock
-	// and waits with Sleep.
+	// Provide both or neither: the in-process pacer measures its windows
+	// with Clock and waits with Sleep, and retries wait with Sleep.
 	Clock func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -92,6 +98,8 @@ var (
 // settings is a validated Config with its defaults applied.
 type settings struct {
 	endpoint    string
+	pacing      Pacing
+	pacers      func(Pacing) Pacer
 	networkID   string
 	keyKind     string
 	apiKey      string
@@ -123,6 +131,7 @@ func (cfg Config) validate() (settings, error) {
 		backoffMax:  cmp.Or(cfg.BackoffMax, DefaultBackoffMax),
 		now:         cfg.Clock,
 		sleep:       cfg.Sleep,
+		pacers:      cfg.Pacers,
 	}
 	var errs []error
 	bad := func(field, format string, args ...any) {
@@ -150,10 +159,13 @@ func (cfg Config) validate() (settings, error) {
 	if s.affiliateID != "" && !digits.MatchString(s.affiliateID) {
 		bad("AffiliateID", "%q is not a numeric affiliate id", s.affiliateID)
 	}
+	var host string
 	if base := strings.TrimSpace(cfg.BaseURL); base != "" {
 		u, err := url.Parse(base)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			bad("BaseURL", "%q is not an absolute http(s) URL without a query", base)
+		} else {
+			host = u.Host
 		}
 		s.endpoint = base
 	} else {
@@ -164,7 +176,8 @@ func (cfg Config) validate() (settings, error) {
 		if !hostName.MatchString(domain) {
 			bad("APIDomain", "%q is not a host name like %q (no scheme, no path)", cfg.APIDomain, DefaultAPIDomain)
 		}
-		s.endpoint = "https://" + s.networkID + "." + domain + "/Apiv3/json"
+		host = s.networkID + "." + domain
+		s.endpoint = "https://" + host + "/Apiv3/json"
 	}
 	for _, f := range []struct {
 		name string
@@ -191,6 +204,12 @@ func (cfg Config) validate() (settings, error) {
 	}
 	if s.now == nil {
 		s.now, s.sleep = time.Now, sleepContext
+	}
+	s.pacing = Pacing{
+		Network:     strings.ToLower(s.networkID + "@" + host),
+		Limit:       s.rateLimit,
+		Window:      s.rateWindow,
+		CallTimeout: s.timeout,
 	}
 	s.http = noRedirects(cfg.HTTPClient)
 	return s, nil

@@ -2,23 +2,55 @@ package tune
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
 
-// errNoSlot reports that the pacer could not start a call before the
-// context's deadline.
-var errNoSlot = errors.New("no call slot before the context deadline")
-
-// pacer keeps a client within its rate limit: at most limit calls within
-// any sliding window, counted the way the server counts them.
+// Pacer keeps the calls to one TUNE network within its rate limit: at most
+// a limit of calls within any sliding window, counted the way TUNE counts
+// them.
 //
 // A call holds its slot from the moment it starts until one window after
 // its answer arrived. The server saw the call somewhere in between, so a
 // later call that starts after the slot is free reaches the server more than
 // a window after this one, whatever the network latency. This also bounds
-// the number of calls started within any window by limit.
+// the number of calls started within any window by the limit.
+//
+// Acquire waits for a slot and returns the function to call once the
+// answer has arrived (or the attempt failed). When no slot can be free
+// before ctx's deadline, it returns at once an error that wraps
+// context.DeadlineExceeded; when ctx ends while it waits, ctx's error.
+type Pacer interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+// Pacing is what a pacer shared by several clients needs to know of one
+// client: see Config.Pacers.
+type Pacing struct {
+	// Network names the budget the calls count against: the network id at
+	// its API host, such as "demo@demo.api.hasoffers.com", or at the host of
+	// Config.BaseURL. The API key is no part of it: TUNE configures its rate
+	// limit per network, so every key of a network (network and affiliate
+	// keys alike) spends the same budget.
+	Network string
+	// Limit is the client's RateLimit: the number of slots its calls may take.
+	Limit int
+	// Window is the client's RateWindow.
+	Window time.Duration
+	// CallTimeout is the client's Timeout, which bounds each attempt: a
+	// shared pacer frees by itself the slot of a holder that never gives it
+	// back (a crash), no sooner than CallTimeout plus Window after the call
+	// started.
+	CallTimeout time.Duration
+}
+
+// errNoSlot reports that the pacer could not start a call before the
+// context's deadline.
+var errNoSlot = fmt.Errorf("no call slot free before the context deadline: %w", context.DeadlineExceeded)
+
+// pacer is the in-process Pacer of a client that shares its pace with no
+// other: its slots live in memory, so only the client's own calls count.
 type pacer struct {
 	limit  int
 	window time.Duration
@@ -35,9 +67,9 @@ func newPacer(limit int, window time.Duration, now func() time.Time, sleep func(
 	return &pacer{limit: limit, window: window, now: now, sleep: sleep, changed: make(chan struct{})}
 }
 
-// acquire waits for a slot and returns the function to call once the
+// Acquire waits for a slot and returns the function to call once the
 // answer has arrived (or the attempt failed).
-func (p *pacer) acquire(ctx context.Context) (release func(), err error) {
+func (p *pacer) Acquire(ctx context.Context) (release func(), err error) {
 	for {
 		p.mu.Lock()
 		now := p.now()
@@ -72,7 +104,7 @@ func (p *pacer) acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// release marks the end of a call started by acquire.
+// release marks the end of a call started by Acquire.
 func (p *pacer) release() {
 	p.mu.Lock()
 	defer p.mu.Unlock()

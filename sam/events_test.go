@@ -37,7 +37,7 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 					t.Fatalf("routeKey %q is none of %s's routes", ev.RouteKey, s.Function)
 				}
 				route := f.Routes[i]
-				if ev.RequestContext.HTTP.Method != route.Method || ev.RequestContext.RouteKey != ev.RouteKey {
+				if (route.Method != "ANY" && ev.RequestContext.HTTP.Method != route.Method) || ev.RequestContext.RouteKey != ev.RouteKey {
 					t.Errorf("requestContext %s %q does not match route %s", ev.RequestContext.HTTP.Method, ev.RequestContext.RouteKey, route.RouteKey())
 				}
 				path := route.Path

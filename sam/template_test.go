@@ -74,7 +74,7 @@ func TestEveryEventIsWired(t *testing.T) {
 	}
 	want := map[string][]string{
 		"PostbackFunction": {"GET /api/postbacks/tune", "POST /api/postbacks/tune"},
-		"ClickFunction":    {"GET /c/{link_id}"},
+		"ClickFunction":    {"ANY /c/{link_id}"},
 	}
 	for id := range tmpl.Functions {
 		if !slices.Equal(routes[id], want[id]) {

@@ -19,6 +19,7 @@ import (
 	"github.com/trackly/tune-integration/internal/adminapi"
 	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/internal/secrets"
+	domain "github.com/trackly/tune-integration/internal/trackly"
 )
 
 // decode parses a JSON answer printed with -o json.
@@ -493,7 +494,7 @@ func TestSyncDue(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("sync due: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
-	contains(t, "sync due", r.stdout, "integrations due.")
+	contains(t, "sync due", r.stdout, " due.")
 	due := decode[map[string]any](t, ok(t, "sync", "due", "-o", "json"))
 	if _, ok := due["due"]; !ok {
 		t.Errorf("sync_due JSON: %v", due)
@@ -539,5 +540,11 @@ func TestProgressLine(t *testing.T) {
 	}
 	if line := progressLine("importing into in_x", nil, 1, 2*time.Second); line != "importing into in_x  /  2s" {
 		t.Errorf("progress line without a run: %q", line)
+	}
+	// An import of chosen offers reads them a call at a time, with no page count.
+	run := &adminapi.SyncRun{Trigger: domain.SyncTriggerImport, Pages: 2, OffersSeen: 200, OffersNew: 180, OffersChanged: 20}
+	want = "importing 250 offers into in_x  - 2 pages  200 seen, 180 new, 20 changed  3s"
+	if line := progressLine("importing 250 offers into in_x", run, 2, 3*time.Second); line != want {
+		t.Errorf("progress line of an import of chosen offers\n got %q\nwant %q", line, want)
 	}
 }

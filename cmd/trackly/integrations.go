@@ -58,9 +58,9 @@ func printIntegration(w io.Writer, v adminapi.Integration) {
 }
 
 func printPostbackURL(w io.Writer, v adminapi.GlobalPostbackURL) {
-	fmt.Fprintf(w, "Postback URL of %s:\n\n  %s\n\n", v.IntegrationID, v.URL)
+	printf(w, "Postback URL of %s:\n\n  %s\n\n", v.IntegrationID, v.URL)
 	if v.Note != "" {
-		fmt.Fprintln(w, v.Note)
+		printf(w, "%s\n", v.Note)
 	}
 }
 
@@ -189,7 +189,7 @@ $` + apiKeyEnv + `.`,
 		s.APIKey = &k
 		return send(cmd.Context(), c, adminapi.CreateIntegration, p, func(w io.Writer, v adminapi.Integration) {
 			printIntegration(w, v)
-			fmt.Fprintf(w, "\nNext: trackly integrations test %s, then trackly integrations postback-url %s\n", v.IntegrationID, v.IntegrationID)
+			printf(w, "\nNext: trackly integrations test %s, then trackly integrations postback-url %s\n", v.IntegrationID, v.IntegrationID)
 		})
 	}
 	return cmd
@@ -284,24 +284,32 @@ func (c *cli) integrationsRotateToken() *cobra.Command {
 func (c *cli) integrationsAutoSync() *cobra.Command {
 	var frequency string
 	cmd := &cobra.Command{
-		Use:       "auto-sync on|off",
-		Short:     "Turn the scheduled offer sync on or off, and set how often it runs (update_integration)",
-		Example:   "  trackly integrations auto-sync on --integration in_demo --frequency 6h\n  trackly integrations auto-sync off -i in_demo",
-		ValidArgs: []string{"on", "off"},
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
-				return usagef("say on or off, e.g. trackly integrations auto-sync on --integration in_demo")
-			}
-			return nil
-		},
+		Use:     "auto-sync on|off [INTEGRATION]",
+		Short:   "Turn the scheduled offer sync on or off, and set how often it runs (update_integration)",
+		Example: "  trackly integrations auto-sync on in_demo --frequency 6h\n  trackly integrations auto-sync off --integration in_demo",
 	}
-	var id string
-	c.integrationFlag(cmd, &id)
+	ref := c.integrationArg(cmd)
+	cmd.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) == 0 || len(args) > 2 || (args[0] != "on" && args[0] != "off") {
+			return usagef("say on or off, then the integration, e.g. trackly integrations auto-sync on in_demo")
+		}
+		return nil
+	}
+	cmd.ValidArgsFunction = func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		switch len(args) {
+		case 0:
+			return []string{"on", "off"}, cobra.ShellCompDirectiveNoFileComp
+		case 1:
+			return c.completeIntegrations(cmd, args, toComplete)
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	cmd.Flags().StringVar(&frequency, "frequency", "", "how often: 15m, hourly, 6h, daily or N minutes (sync_frequency)")
 	_ = cmd.RegisterFlagCompletionFunc("frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if id == "" {
-			return usagef("which integration? pass --integration ID")
+		id, err := ref.id(args[1:])
+		if err != nil {
+			return err
 		}
 		on := args[0] == "on"
 		u := adminapi.IntegrationUpdate{IntegrationID: id, Settings: adminapi.IntegrationSettings{AutoSync: &on}}

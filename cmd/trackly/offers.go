@@ -82,11 +82,17 @@ func runFailure(r adminapi.SyncRun) string {
 	return fmt.Sprintf("sync of %s failed: %s", r.IntegrationID, msg)
 }
 
+// printRun prints a run as sync_offers answers it. The error of a run that
+// failed or did not run is left to the line offers sync ends with on stderr.
 func printRun(w io.Writer, r adminapi.SyncRun) {
+	status := dash(string(r.Status))
+	if r.ErrorKind != "" {
+		status += " (" + r.ErrorKind + ")"
+	}
 	row(w, "Integration", r.IntegrationID)
 	row(w, "Run", dash(r.RunID))
 	row(w, "Trigger", dash(string(r.Trigger)))
-	row(w, "Status", dash(string(r.Status))+yesNo(r.Complete, ", whole listing read", ""))
+	row(w, "Status", status+yesNo(r.Complete, ", whole listing read", ""))
 	row(w, "Started", when(r.StartedAt))
 	row(w, "Duration", runDuration(r))
 	row(w, "Pages", runPages(r))
@@ -96,8 +102,8 @@ func printRun(w io.Writer, r adminapi.SyncRun) {
 	if r.ResumedFrom != "" {
 		row(w, "Resumed from", r.ResumedFrom)
 	}
-	if r.Error != "" {
-		row(w, "Error", r.Error+yesNo(r.ErrorKind != "", " ("+r.ErrorKind+")", ""))
+	if r.Error != "" && r.Status != domain.SyncFailed && r.Status != domain.SyncSkipped {
+		row(w, "Error", r.Error)
 	}
 }
 
@@ -157,7 +163,7 @@ func (c *cli) offersRemote() *cobra.Command {
 		if err != nil || c.output != "table" || len(v.Offers) == 0 {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "Page %d of %d (%d offers).", v.Page, v.PageCount, v.Count)
+		fmt.Fprintf(c.stderr, "Page %d of %d (%s).", v.Page, v.PageCount, count(v.Count, "offer", "offers"))
 		if v.Page < v.PageCount {
 			fmt.Fprintf(c.stderr, " Next: --page %d", v.Page+1)
 		}
@@ -202,29 +208,33 @@ On a terminal, a long import shows its progress on standard error.`,
 		if len(r.OfferIDs) == 0 {
 			r.Filter = &filter
 		}
-		raw, err := c.withProgress(cmd.Context(), !noProgress, r.IntegrationID, domain.SyncTriggerImport, "importing into "+r.IntegrationID, func(ctx context.Context) (json.RawMessage, error) {
+		label := "importing into " + r.IntegrationID
+		if n := len(r.OfferIDs); n > 0 {
+			label = "importing " + count(n, "offer", "offers") + " into " + r.IntegrationID
+		}
+		raw, err := c.withProgress(cmd.Context(), !noProgress, r.IntegrationID, domain.SyncTriggerImport, label, func(ctx context.Context) (json.RawMessage, error) {
 			return c.invoke(ctx, adminapi.ImportOffers, r)
 		})
 		if err != nil {
 			return err
 		}
 		return emit(c, raw, func(w io.Writer, v adminapi.ImportResult) {
-			fmt.Fprintf(w, "Imported %d offers into %s: %d new, %d updated, %d unchanged (run %s).\n",
-				v.Imported, v.IntegrationID, v.New, v.Updated, v.Unchanged, v.RunID)
+			printf(w, "Imported %s into %s: %d new, %d updated, %d unchanged (run %s).\n",
+				count(v.Imported, "offer", "offers"), v.IntegrationID, v.New, v.Updated, v.Unchanged, v.RunID)
 			if len(v.NotFound) > 0 {
-				fmt.Fprintf(w, "Not found on the network (or not visible to the key): %s\n", strings.Join(v.NotFound, ", "))
+				printf(w, "Not found on the network (or not visible to the key): %s\n", strings.Join(v.NotFound, ", "))
 			}
 			for _, fl := range v.Failed {
-				fmt.Fprintf(w, "Failed: offer %s: %s\n", fl.OfferID, fl.Error)
+				printf(w, "Failed: offer %s: %s\n", fl.OfferID, fl.Error)
 			}
 			if !v.Complete {
-				fmt.Fprintln(w, or(v.Message, "The import did not finish; run it again to continue."))
+				printf(w, "%s\n", or(v.Message, "The import did not finish; run it again to continue."))
 			}
 			if len(v.Offers) > 0 {
 				fmt.Fprintln(w)
 				offerTable(w, v.Offers, 20)
 				if v.OffersOmitted > 0 || len(v.Offers) > 20 {
-					fmt.Fprintf(w, "\nAll of them: trackly offers list --integration %s\n", v.IntegrationID)
+					printf(w, "\nAll of them: trackly offers list --integration %s\n", v.IntegrationID)
 				}
 			}
 		})
@@ -281,7 +291,7 @@ On a terminal, the run's live counters show on standard error. A failed run exit
 			return err
 		}
 		if run.Status == domain.SyncSkipped {
-			fmt.Fprintln(c.stderr, "trackly: the sync did not run: "+or(run.Error, "another sync of this integration is running"))
+			printf(c.stderr, "trackly: the sync did not run: %s\n", or(run.Error, "another sync of this integration is running"))
 		}
 		if msg := runFailure(run); msg != "" {
 			return errors.New(msg)
@@ -315,31 +325,36 @@ func (c *cli) syncCommand() *cobra.Command {
 		Use:   "due",
 		Short: "Sync every integration whose scheduled sync is due, as the schedule does (sync_due)",
 		Example: `  trackly sync due
-  aws lambda invoke --function-name <OfferSyncFunctionName> --payload fileb://events/offersync-sync-due.json out.json   # the same`,
+  aws lambda invoke --function-name <OfferSyncFunctionName> --payload fileb://events/offersync-sync-due.json /dev/stdout   # the same`,
 		Args: cobra.NoArgs,
 	}
 	due.RunE = func(cmd *cobra.Command, _ []string) error {
 		v, err := sendV(cmd.Context(), c, adminapi.SyncDue, adminapi.SyncDueRequest{}, func(w io.Writer, v adminapi.DueResult) {
-			fmt.Fprintf(w, "%d integrations due.\n", v.Due)
+			if v.Due == 0 {
+				fmt.Fprintln(w, "No integrations due.")
+			} else {
+				fmt.Fprintf(w, "%s due.\n", count(v.Due, "integration", "integrations"))
+			}
 			if len(v.Runs) > 0 {
 				fmt.Fprintln(w)
 				runTable(w, v.Runs, true)
 			}
 			if len(v.NotStarted) > 0 {
-				fmt.Fprintf(w, "\nLeft for the next run (deadline near): %s\n", strings.Join(v.NotStarted, ", "))
+				printf(w, "\nLeft for the next run (deadline near): %s\n", strings.Join(v.NotStarted, ", "))
 			}
 		})
 		if err != nil {
 			return err
 		}
+		// The runs' errors are in the table (or the JSON): the line names the integrations.
 		var failed []string
 		for _, r := range v.Runs {
-			if msg := runFailure(r); msg != "" {
-				failed = append(failed, r.IntegrationID+": "+msg)
+			if runFailure(r) != "" {
+				failed = append(failed, r.IntegrationID)
 			}
 		}
 		if len(failed) > 0 {
-			return fmt.Errorf("%d of %d syncs failed: %s", len(failed), len(v.Runs), strings.Join(failed, "; "))
+			return fmt.Errorf("%d of %d syncs failed: %s", len(failed), len(v.Runs), strings.Join(failed, ", "))
 		}
 		return nil
 	}
@@ -357,16 +372,16 @@ func (c *cli) integrationsTest() *cobra.Command {
 	return c.onIntegration(cmd, func(ctx context.Context, id string) error {
 		v, err := sendV(ctx, c, adminapi.TestConnection, adminapi.ConnectionQuery{IntegrationID: id}, func(w io.Writer, v adminapi.ConnectionResult) {
 			if v.OK {
-				offers := "?"
+				offers := "? offers"
 				if v.OfferCount != nil {
-					offers = fmt.Sprint(*v.OfferCount)
+					offers = count(*v.OfferCount, "offer", "offers")
 				}
-				fmt.Fprintf(w, "Connection OK: %s key on network %s, %s offers visible.\n", or(v.KeyKind, "?"), or(v.NetworkID, "?"), offers)
+				printf(w, "Connection OK: %s key on network %s, %s visible.\n", or(v.KeyKind, "?"), or(v.NetworkID, "?"), offers)
 				return
 			}
+			// The message is the line trackly exits with, on stderr.
 			row(w, "Connection", "FAILED")
 			row(w, "Cause", dash(v.Cause))
-			row(w, "Message", dash(v.Message))
 			row(w, "Hint", dash(v.Hint))
 		})
 		if err != nil || v.OK {

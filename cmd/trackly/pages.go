@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -43,7 +42,7 @@ func (l pagedList[A]) setUp(c *cli, p *payload) {
 			NextCursor string `json:"next_cursor"`
 		}
 		if c.output == "table" && json.Unmarshal(raw, &page) == nil && page.NextCursor != "" {
-			fmt.Fprintf(c.stderr, "More: repeat with --cursor %s\n", page.NextCursor)
+			printf(c.stderr, "More: repeat with --cursor %s\n", page.NextCursor)
 		}
 		return nil
 	}
@@ -52,7 +51,7 @@ func (l pagedList[A]) setUp(c *cli, p *payload) {
 // print prints a page as a table.
 func (l pagedList[A]) print(w io.Writer, page A) {
 	if line, ok := l.empty(page); ok {
-		fmt.Fprintln(w, line)
+		printf(w, "%s\n", line)
 		return
 	}
 	l.table(w, page)

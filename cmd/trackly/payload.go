@@ -254,7 +254,7 @@ func (c *cli) completeIntegrations(cmd *cobra.Command, _ []string, _ string) ([]
 	}
 	out := make([]string, 0, len(list.Integrations))
 	for _, in := range list.Integrations {
-		out = append(out, in.IntegrationID+"\t"+in.Name)
+		out = append(out, printable(in.IntegrationID)+"\t"+printable(in.Name))
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }

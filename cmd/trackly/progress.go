@@ -88,10 +88,12 @@ func (c *cli) latestRuns(ctx context.Context, iv *invoker, integrationID string,
 
 var spinner = []string{"|", "/", "-", `\`}
 
-// progressLine is the status line: a bar when the page count is known, else a spinner, and the run's counters.
+// progressLine is the status line: a bar when the page count is known, else a
+// spinner and the pages (calls) read so far, and the run's offer counters (an
+// import removes none).
 func progressLine(label string, r *adminapi.SyncRun, frame int, elapsed time.Duration) string {
 	var b strings.Builder
-	b.WriteString(label)
+	b.WriteString(printable(label))
 	b.WriteString("  ")
 	if r != nil && r.PageCount > 0 {
 		const width = 20
@@ -105,7 +107,10 @@ func progressLine(label string, r *adminapi.SyncRun, frame int, elapsed time.Dur
 		}
 	}
 	if r != nil && (r.OffersSeen > 0 || r.OffersNew > 0) {
-		fmt.Fprintf(&b, "  %d seen, %d new, %d changed, %d removed", r.OffersSeen, r.OffersNew, r.OffersChanged, r.OffersRemoved)
+		fmt.Fprintf(&b, "  %d seen, %d new, %d changed", r.OffersSeen, r.OffersNew, r.OffersChanged)
+		if r.Trigger != domain.SyncTriggerImport {
+			fmt.Fprintf(&b, ", %d removed", r.OffersRemoved)
+		}
 	}
 	fmt.Fprintf(&b, "  %s", elapsed.Round(time.Second))
 	return b.String()

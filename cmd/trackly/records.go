@@ -27,7 +27,7 @@ func printReport(w io.Writer, r adminapi.AccountReport) {
 	if r.ID != "" {
 		scope += " " + r.ID
 	}
-	fmt.Fprintf(w, "Account %s by %s, %s to %s\n\n", r.AccountID, scope, r.From, r.To)
+	printf(w, "Account %s by %s, %s to %s\n\n", r.AccountID, scope, r.From, r.To)
 	head := []string{"ID"}
 	if r.ByDay {
 		head = append(head, "DAY")
@@ -155,7 +155,11 @@ func (c *cli) postbacksCommand() *cobra.Command {
 	pagedList[adminapi.PostbackList]{
 		action: adminapi.ListPostbacks, what: "postbacks", limit: &q.Limit, cursor: &q.Cursor,
 		empty: func(v adminapi.PostbackList) (string, bool) {
-			return fmt.Sprintf("No postbacks on %s.", v.Day), len(v.Postbacks) == 0
+			what := "postbacks"
+			if q.Outcome != "" {
+				what = string(q.Outcome) + " postbacks"
+			}
+			return fmt.Sprintf("No %s on %s.", what, v.Day), len(v.Postbacks) == 0
 		},
 		table: func(w io.Writer, v adminapi.PostbackList) {
 			row(w, "RECEIVED", "METHOD", "HTTP", "OUTCOME", "CONVERSION", "PAYOUT", "CLICK", "REASON")

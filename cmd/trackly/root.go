@@ -46,7 +46,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		msg, code = "interrupted", exitInterrupted
 	}
-	fmt.Fprintln(stderr, "trackly: "+msg)
+	fmt.Fprintln(stderr, "trackly: "+printable(msg))
 	return code
 }
 

@@ -2,8 +2,10 @@ package localrun
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -115,19 +117,39 @@ func (s *System) readPostbackURL(ctx context.Context, d *Demo) error {
 	return nil
 }
 
-// PrintWelcome tells a newcomer what is running and how to try it.
+// defaultInvokeURL is the Lambda Invoke API that `trackly --local` calls.
+const defaultInvokeURL = "http://127.0.0.1:3001"
+
+// PrintWelcome tells a newcomer what is running and how to try it, with commands to paste that
+// work as printed: the AWS CLI line with v1 and v2 alike, without an AWS configuration, and
+// leaving no file behind.
 func (s *System) PrintWelcome(w io.Writer) {
 	d := s.Demo
 	testPostback := strings.NewReplacer(
 		"{aff_sub}", "$CLICK", "{payout}", "12.50", "{transaction_id}", "demo-$RANDOM", "{goal_id}", "0",
 		"{currency}", "USD", "{sale_amount}", "", "{offer_id}", d.OfferID, "{source}", "demo",
 	).Replace(d.PostbackURL)
+	invoke := s.Cloud.InvokeURL()
+	target := "--local"
+	if invoke != defaultInvokeURL {
+		target = "--endpoint-url " + invoke
+	}
+	report, _ := json.Marshal(struct {
+		Action    string `json:"action"`
+		AccountID string `json:"account_id"`
+	}{"report", d.AccountID})
+	dynamoDB, sqs := s.services()
+	without := "no Docker"
+	if !dynamoDB.external && !sqs.external {
+		without = "no Docker, no AWS account"
+	}
 	fmt.Fprintf(w, `
-Trackly's TUNE integration is running locally (no AWS, no Docker).
+Trackly's TUNE integration is running on this machine (%s).
 
-  HTTP API            %s      (API Gateway: GET /c/{link_id}, GET|POST /api/postbacks/tune)
+  HTTP API            %s      (API Gateway: GET|HEAD /c/{link_id}, GET|POST /api/postbacks/tune)
   Lambda Invoke API   %s      (aws lambda invoke --endpoint-url %s ...)
-  AWS endpoint        %s      (%s)
+  DynamoDB            %s      (%s)
+  SQS                 %s      (%s)
   TUNE simulator      %s
 
 Demo account %q, integration %q, offer %s (%s), tracked link:
@@ -139,25 +161,89 @@ Tap the link as a phone would and keep its click id:
 Send the postback TUNE would send for it:
   curl -s "%s"
 
-Read the report (revenue, EPC, conversion rate):
-  go run ./cmd/trackly report --local --account %s
-  aws lambda invoke --endpoint-url %s --function-name AdminFunction --cli-binary-format raw-in-base64-out \
-      --payload '{"action":"report","account_id":"%s"}' /dev/stdout
+Read the report (revenue, EPC, conversion rate) with trackly, or with the AWS CLI (v1 or v2; no
+AWS configuration needed: the local Invoke API checks no signature):
+  go run ./cmd/trackly report %s --account %s
+  echo '%s' | aws lambda invoke --endpoint-url %s --region %s --no-sign-request \
+      --function-name AdminFunction --payload fileb:///dev/stdin /dev/stdout
 
 %s
-`, s.Cloud.HTTPURL(), s.Cloud.InvokeURL(), s.Cloud.InvokeURL(), s.Cloud.AWSEndpoint(), s.Cloud.Engines(), s.TUNEURL,
+`, without, s.Cloud.HTTPURL(), invoke, invoke, dynamoDB.url, dynamoDB.about, sqs.url, sqs.about, s.TUNEURL,
 		d.AccountID, d.IntegrationID, d.OfferID, d.OfferName, d.LinkURL, d.LinkURL, testPostback,
-		d.AccountID, s.Cloud.InvokeURL(), d.AccountID, s.persistence())
+		target, d.AccountID, report, invoke, s.Cloud.AWSConfig().Region, wrap(s.persistence(dynamoDB, sqs), 100))
+}
+
+// service is what serves DynamoDB or SQS to the functions.
+type service struct {
+	url string
+	// external is set when AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL_SQS names the service,
+	// rather than the local cloud serving its own.
+	external bool
+	// about says what it is, in the welcome.
+	about string
+}
+
+// services says what serves DynamoDB and SQS: the local cloud's DynamoDB Local and goaws on its
+// AWS endpoint, or the endpoints AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS name.
+func (s *System) services() (dynamoDB, sqs service) {
+	env := s.Cloud.FunctionEnv("AdminFunction")
+	dynamoDB = service{url: env["AWS_ENDPOINT_URL_DYNAMODB"]}
+	sqs = service{url: env["AWS_ENDPOINT_URL_SQS"]}
+	dynamoDB.external = dynamoDB.url != s.Cloud.AWSEndpoint()
+	sqs.external = sqs.url != s.Cloud.AWSEndpoint()
+	switch {
+	case dynamoDB.external:
+		dynamoDB.about = "AWS_ENDPOINT_URL_DYNAMODB"
+	case s.opts.KeepData:
+		dynamoDB.about = "DynamoDB Local; tables kept in " + s.opts.dynamoDBDataDir()
+	default:
+		dynamoDB.about = "DynamoDB Local; tables in memory"
+	}
+	sqs.about = "goaws, embedded; messages in memory"
+	if sqs.external {
+		sqs.about = "AWS_ENDPOINT_URL_SQS"
+	}
+	return dynamoDB, sqs
 }
 
 // persistence tells what outlives a restart.
-func (s *System) persistence() string {
-	if !s.opts.KeepData {
+func (s *System) persistence(dynamoDB, sqs service) string {
+	if !s.opts.KeepData && !dynamoDB.external {
 		return "Ctrl-C stops everything. Tables live in memory and go with it."
 	}
-	return fmt.Sprintf(`Ctrl-C stops everything: the HTTP API stops taking requests, attribution empties the queue
-(for %s at most), and the rest stops; a second Ctrl-C stops at once. Integrations, offers,
-links, clicks, conversions, reports, the postback log and the secrets are kept under %s
-and are there again at the next start, with the same demo link and postback token; messages
-still queued in SQS (kept in memory) are not. "trackly local --reset" starts clean.`, s.opts.DrainTimeout, s.opts.DataDir)
+	tables := "Integrations, offers, links, clicks, conversions, reports, sync runs and the postback log are kept in " +
+		s.opts.dynamoDBDataDir()
+	reset := `"trackly local --reset" starts clean.`
+	if dynamoDB.external {
+		tables = "The tables are kept by the DynamoDB at " + dynamoDB.url
+		reset = `"trackly local --reset" deletes the secrets only: delete that DynamoDB's tables to start clean.`
+	}
+	queued := "Messages still queued in SQS (kept in memory) are lost."
+	if sqs.external {
+		queued = "Messages still queued stay in the SQS at " + sqs.url + "."
+	}
+	return fmt.Sprintf(`Ctrl-C stops everything: the HTTP API stops taking requests, attribution empties the queue `+
+		`(for %s at most), and the rest stops; a second Ctrl-C stops at once. %s, and the secrets (API keys, postback `+
+		`tokens, the click signing key) in %s: the next start finds them, with the same demo link and postback token. %s %s`,
+		s.opts.DrainTimeout, tables, filepath.Join(s.opts.DataDir, "secrets"), queued, reset)
+}
+
+// wrap breaks text into lines of at most width characters, between words.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, word := range strings.Fields(text) {
+		switch {
+		case n == 0:
+		case n+1+len(word) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }

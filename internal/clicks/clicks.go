@@ -31,7 +31,7 @@ type IDIssuer interface {
 
 const maxStoredUserAgent = 256
 
-// Handler serves GET /c/{link_id}.
+// Handler serves GET and HEAD /c/{link_id}.
 type Handler struct {
 	store         Store
 	ids           IDIssuer
@@ -46,7 +46,9 @@ func NewHandler(st Store, ids IDIssuer, defaultWindowDays int, logger *slog.Logg
 	return &Handler{store: st, ids: ids, defaultWindow: defaultWindowDays, logger: logger, now: now}
 }
 
-// ServeHTTP records a click and redirects to the offer's tracking link.
+// ServeHTTP records a click and redirects to the offer's tracking link. A HEAD
+// request (a link checker, an SMS gateway testing the link) gets the answer a
+// GET gets, with a fresh click id, but records no click: nobody tapped.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	linkID := r.PathValue("link_id")
@@ -79,29 +81,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.Method != http.MethodHead {
+		h.record(ctx, r.UserAgent(), link, integration, clickID)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// record stores the click a tap by userAgent made. A click that fails to store
+// is logged, not answered: the tapper still reaches the offer, and the signed
+// click id lets its conversion be kept as an orphan.
+func (h *Handler) record(ctx context.Context, userAgent string, link trackly.Link, integration trackly.Integration, clickID string) {
 	now := h.now().UTC()
 	window := integration.AttributionWindowDays
 	if window <= 0 {
 		window = h.defaultWindow
 	}
-	ua := r.UserAgent()
 	click := trackly.Click{
 		ClickID:           clickID,
 		LinkID:            link.LinkID,
 		Placement:         link.Placement,
-		Bot:               IsBot(ua),
-		UserAgent:         truncate(ua, maxStoredUserAgent),
+		Bot:               IsBot(userAgent),
+		UserAgent:         truncate(userAgent, maxStoredUserAgent),
 		CreatedAt:         now,
 		AttributableUntil: now.AddDate(0, 0, window),
 	}
-	// A click that fails to store still redirects: the tapper reaches the offer,
-	// and the signed click id lets its conversion be kept as an orphan.
 	if err := h.store.RecordClick(ctx, click, reports.ClickIncrements(click)); err != nil {
-		h.logger.ErrorContext(ctx, "record click failed; redirecting anyway", "link_id", linkID, "click_id", clickID, "error", err)
+		h.logger.ErrorContext(ctx, "record click failed; redirecting anyway", "link_id", link.LinkID, "click_id", clickID, "error", err)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, target, http.StatusFound)
 }
 
 // lookup reads a link, then its integration and offer at once: a tap waits

@@ -69,6 +69,9 @@ func (s *Service) TestConnection(ctx context.Context, q ConnectionQuery) (Connec
 		res.Cause = string(te.Kind)
 		res.Message = scrub(te.Error(), key)
 		res.Hint = te.Hint()
+		if te.Kind == tune.RateLimited {
+			res.Hint = testRateLimitedHint
+		}
 		return res, nil
 	case err != nil:
 		return res, errors.New(scrub(err.Error(), key))
@@ -77,6 +80,12 @@ func (s *Service) TestConnection(ctx context.Context, q ConnectionQuery) (Connec
 	res.OK, res.KeyKind, res.NetworkID, res.OfferCount = true, info.KeyKind, info.NetworkID, &n
 	return res, nil
 }
+
+// testRateLimitedHint is the hint of a test refused for the rate limit. The
+// tune client's hint speaks of the back-off of imports and syncs; a test makes
+// one call and does not retry it.
+const testRateLimitedHint = "the network's API rate limit (about 50 calls per 10 seconds) was reached, and the test makes one call, " +
+	"not retried: an import, a sync or another system may be spending the network's calls; test again in a few seconds"
 
 // scrub removes a key from a text, whatever produced it: defence in depth
 // on top of the tune client's own scrubbing.

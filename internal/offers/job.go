@@ -263,6 +263,7 @@ func (j *job) listIDs(ctx, wctx context.Context, offerIDs []string) error {
 		if err := j.flush(ctx, false); err != nil {
 			return err
 		}
+		j.progress(ctx)
 	}
 	return nil
 }

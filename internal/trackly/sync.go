@@ -51,8 +51,8 @@ type SyncRun struct {
 	OffersChanged   int `json:"offers_changed"`
 	OffersUnchanged int `json:"offers_unchanged"`
 	OffersRemoved   int `json:"offers_removed"`
-	OffersRestored  int `json:"offers_restored,omitempty"`
-	OffersFailed    int `json:"offers_failed,omitempty"`
+	OffersRestored  int `json:"offers_restored"`
+	OffersFailed    int `json:"offers_failed"`
 	TUNECalls       int `json:"tune_calls"`
 	// Complete is true when the run (with the runs it resumed) read the whole listing.
 	Complete bool `json:"complete"`

@@ -59,8 +59,9 @@ type Options struct {
 	// DynamoDBMiddleware, if set, wraps the handler that passes the functions' DynamoDB requests on to
 	// DynamoDB Local: dev/dynamodbrules adds DynamoDB's rules for concurrent writers and injected faults.
 	DynamoDBMiddleware func(http.Handler) http.Handler
-	// DrainTimeout bounds how long Close lets the SQS pollers empty their queues before it stops them.
-	// Zero stops them at once, after the batches in flight.
+	// DrainTimeout bounds how long Close lets the SQS pollers empty their queues and the DynamoDB
+	// stream pollers deliver the records of their streams before it stops them. Zero stops them at
+	// once, after the batches in flight.
 	DrainTimeout time.Duration
 	// Parameters overrides template parameters.
 	Parameters map[string]string
@@ -86,8 +87,10 @@ type Cloud struct {
 	awsCfg      aws.Config
 	credentials aws.Credentials
 	awsURL      string
-	// tableNames and queues are the identities of the tables and queues created, by logical ID.
+	// tableNames, streamARNs and queues are the identities of the tables, their streams and the queues
+	// created, by logical ID.
 	tableNames map[string]string
+	streamARNs map[string]string
 	queues     map[string]samtemplate.QueueIdentity
 	functions  map[string]*function
 	routes     []*route
@@ -108,11 +111,13 @@ type Cloud struct {
 	invocations context.Context
 	apiServers  []*server // the HTTP API and the Lambda Invoke API
 	serving     sync.WaitGroup
-	pollers     sync.WaitGroup // SQS pollers and the batches they deliver
+	pollers     sync.WaitGroup // SQS and DynamoDB stream pollers and the batches they deliver
 	workers     sync.WaitGroup // schedules and asynchronous invocations
 	// polledQueues are the URLs of the queues the pollers empty.
 	polledQueues []string
-	tasks        taskGroup // handlers running invocations
+	// streams are the enabled DynamoDB event source mappings.
+	streams []*streamMapping
+	tasks   taskGroup // handlers running invocations
 
 	closeOnce sync.Once
 	closeErr  error
@@ -164,6 +169,7 @@ func (c *Cloud) start(ctx, workersCtx, awsCtx context.Context) error {
 		Parameters:      c.opts.Parameters,
 		TableNames:      c.tableNames,
 		QueueIdentities: c.queues,
+		StreamARNs:      c.streamARNs,
 	})
 	if err != nil {
 		return err
@@ -193,6 +199,12 @@ func (c *Cloud) start(ctx, workersCtx, awsCtx context.Context) error {
 		for _, r := range f.Routes {
 			c.routes = append(c.routes, newRoute(r, c.functions[id]))
 		}
+	}
+	// The stream mappings find their starting positions before anything can write to the tables.
+	if err := c.newStreamMappings(ctx); err != nil {
+		httpLn.Close()
+		invokeLn.Close()
+		return err
 	}
 	sortRoutes(c.routes)
 	c.apiServers = append(c.apiServers,
@@ -231,10 +243,13 @@ func (c *Cloud) startAWSEndpoint(ctx, awsCtx context.Context) error {
 		if err != nil {
 			return err
 		}
-		endpoint.dynamoDB = newDynamoDBProxy(dynamoDBURL)
+		proxy := newDynamoDBProxy(dynamoDBURL)
+		endpoint.dynamoDB = proxy
 		if c.opts.DynamoDBMiddleware != nil {
-			endpoint.dynamoDB = c.opts.DynamoDBMiddleware(endpoint.dynamoDB)
+			endpoint.dynamoDB = c.opts.DynamoDBMiddleware(proxy)
 		}
+		// The middleware's rules are those of tables; reading a stream is none of their business.
+		endpoint.dynamoDBStreams = proxy
 	}
 	ln, err := listen(c.opts.AWSAddr)
 	if err != nil {
@@ -278,6 +293,7 @@ func (c *Cloud) startDynamoDB(ctx context.Context) (*url.URL, error) {
 func (c *Cloud) createResources(ctx context.Context, t *samtemplate.Template) error {
 	ddb := dynamodb.NewFromConfig(c.awsCfg)
 	c.tableNames = map[string]string{}
+	c.streamARNs = map[string]string{}
 	for id, table := range t.Tables {
 		table.Name += c.tableSuffix
 		created, err := createTable(ctx, ddb, table)
@@ -290,6 +306,11 @@ func (c *Cloud) createResources(ctx context.Context, t *samtemplate.Template) er
 			}
 		}
 		c.tableNames[id] = table.Name
+		if table.StreamViewType != "" {
+			if c.streamARNs[id], err = tableStream(ctx, ddb, table); err != nil {
+				return err
+			}
+		}
 	}
 	qc := &queueCreator{
 		client:  sqs.NewFromConfig(c.awsCfg),
@@ -310,8 +331,11 @@ func (c *Cloud) createResources(ctx context.Context, t *samtemplate.Template) er
 	return nil
 }
 
-// startPollers starts the pollers of the enabled SQS event source mappings.
+// startPollers starts the pollers of the enabled SQS and DynamoDB event source mappings.
 func (c *Cloud) startPollers(ctx context.Context) error {
+	for _, m := range c.streams {
+		c.pollers.Go(func() { m.run(ctx) })
+	}
 	client := sqs.NewFromConfig(c.awsCfg)
 	for _, f := range c.functions {
 		for _, src := range f.SQSSources {
@@ -364,8 +388,9 @@ func (c *Cloud) serve(ln net.Listener, srv *server) *server {
 }
 
 // Close stops the Cloud as Ctrl-C should: the HTTP API and the Lambda Invoke API stop taking requests;
-// the SQS pollers go on until their queues are empty, for Options.DrainTimeout at most, and stop after
-// the batches in flight; the schedules stop; the invocations still running (a long import, say) see
+// the SQS pollers go on until their queues are empty and the DynamoDB stream pollers until they have
+// delivered every record of their streams, for Options.DrainTimeout at most, and stop after the
+// batches in flight; the schedules stop; the invocations still running (a long import, say) see
 // their context cancelled and return; the AWS endpoint and the DynamoDB Local the Cloud started stop
 // last. Close is idempotent.
 func (c *Cloud) Close() error {
@@ -402,21 +427,24 @@ func (c *Cloud) Close() error {
 // drainPollInterval is how often drain looks at the polled queues.
 const drainPollInterval = 100 * time.Millisecond
 
-// drain waits until the polled queues hold no message, visible or in flight, or until timeout.
+// drain waits until the polled queues hold no message, visible or in flight, and the stream pollers
+// have nothing left to deliver, or until timeout. Functions may write to tables and send to queues,
+// so the streams count as caught up only by sweeps that begin once the queues are seen empty.
 func (c *Cloud) drain(timeout time.Duration) {
-	if timeout <= 0 || len(c.polledQueues) == 0 {
+	if timeout <= 0 || (len(c.polledQueues) == 0 && len(c.streams) == 0) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	client := sqs.NewFromConfig(c.awsCfg)
 	for {
+		since := time.Now()
 		left, err := c.queuedMessages(ctx, client)
-		if err == nil && left == 0 {
+		if err == nil && left == 0 && c.streamsCaughtUp(ctx, since) {
 			return
 		}
 		if !sleep(ctx, drainPollInterval) {
-			c.log.Warn("stopped before the queues were empty", "messages", left, "error", err)
+			c.log.Warn("stopped before the queues were empty and the streams delivered", "messages", left, "error", err)
 			return
 		}
 	}
@@ -453,24 +481,13 @@ func (c *Cloud) HTTPURL() string { return c.httpURL }
 // InvokeURL returns the endpoint of the Lambda Invoke API, for `aws lambda invoke --endpoint-url`.
 func (c *Cloud) InvokeURL() string { return c.invokeURL }
 
-// AWSEndpoint returns the URL of the local AWS endpoint, which serves DynamoDB (passing requests on to
-// DynamoDB Local) and SQS.
+// AWSEndpoint returns the URL of the local AWS endpoint, which serves DynamoDB and DynamoDB Streams
+// (passing requests on to DynamoDB Local) and SQS.
 func (c *Cloud) AWSEndpoint() string { return c.awsURL }
 
-// Engines says what serves DynamoDB and SQS, such as "DynamoDB Local + goaws SQS".
-func (c *Cloud) Engines() string {
-	dynamoDB, sqs := "DynamoDB Local", "goaws SQS"
-	if u := externalEndpoint("DYNAMODB"); u != "" {
-		dynamoDB = "DynamoDB at " + u
-	}
-	if u := externalEndpoint("SQS"); u != "" {
-		sqs = "SQS at " + u
-	}
-	return dynamoDB + " + " + sqs
-}
-
 // AWSConfig returns an AWS configuration for this Cloud: its region, its endpoint (which
-// AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS still override), and static dummy credentials
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_DYNAMODB_STREAMS and AWS_ENDPOINT_URL_SQS still
+// override), and static dummy credentials
 // unless credentials are configured in the environment.
 func (c *Cloud) AWSConfig() aws.Config { return c.awsCfg.Copy() }
 
@@ -493,6 +510,9 @@ func (c *Cloud) QueueURL(logicalID string) string { return c.queues[logicalID].U
 // TableName returns the name of a template table, or "".
 func (c *Cloud) TableName(logicalID string) string { return c.tableNames[logicalID] }
 
+// StreamARN returns the ARN of the latest stream of a template table, or "".
+func (c *Cloud) StreamARN(logicalID string) string { return c.streamARNs[logicalID] }
+
 // Invoke invokes a function synchronously, as the Lambda Invoke API does; the function may be named
 // by logical ID, name or ARN, with an optional ":qualifier". A function's failure is returned as a
 // *FunctionError.
@@ -510,6 +530,16 @@ func (c *Cloud) serviceEndpoint(service string) string {
 		return u
 	}
 	return c.awsURL
+}
+
+// streamsEndpoint returns the endpoint of DynamoDB Streams: AWS_ENDPOINT_URL_DYNAMODB_STREAMS; else,
+// when DynamoDB is elsewhere, its endpoint, which serves both as DynamoDB Local and LocalStack do;
+// else this Cloud's.
+func (c *Cloud) streamsEndpoint() string {
+	if u := externalEndpoint("DYNAMODB_STREAMS"); u != "" {
+		return u
+	}
+	return c.serviceEndpoint("DYNAMODB")
 }
 
 // externalEndpoint returns AWS_ENDPOINT_URL_<service> if the SDK uses it.

@@ -47,17 +47,25 @@ func static(h lambda.Handler) Factory {
 // give, and closes it at the end of the test.
 func startCloud(t *testing.T, factories map[string]Factory, configure func(*Options)) *Cloud {
 	t.Helper()
+	functions := []string{"WebFunction", "SlowFunction", "WorkerFunction", "CronFunction", "TickFunction"}
+	return startTemplateCloud(t, testTemplate, functions, factories, configure)
+}
+
+// startTemplateCloud starts a Cloud of a template whose functions are given, with echo for those
+// factories does not give, and closes it at the end of the test.
+func startTemplateCloud(t *testing.T, template string, functions []string, factories map[string]Factory, configure func(*Options)) *Cloud {
+	t.Helper()
 	t.Setenv("AWS_REGION", "us-east-1")
-	for _, v := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"} {
+	for _, v := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"} {
 		t.Setenv(v, "")
 	}
 	all := map[string]Factory{}
-	for _, id := range []string{"WebFunction", "SlowFunction", "WorkerFunction", "CronFunction", "TickFunction"} {
+	for _, id := range functions {
 		all[id] = static(echo)
 	}
 	maps.Copy(all, factories)
 	opts := Options{
-		TemplatePath:      testTemplate,
+		TemplatePath:      template,
 		Functions:         all,
 		VisibilityTimeout: time.Second,
 		PollWait:          time.Second,
@@ -109,22 +117,23 @@ func TestFunctionEnv(t *testing.T) {
 	})
 	env := c.FunctionEnv("WebFunction")
 	want := map[string]string{
-		"WORK_QUEUE_URL":                  c.QueueURL("WorkQueue"),
-		"ITEMS_TABLE":                     c.TableName("ItemsTable"),
-		"STAGE":                           "test",
-		"PUBLIC_BASE_URL":                 "http://127.0.0.1:3000",
-		"EXTRA":                           "1",
-		"API":                             c.HTTPURL() + "/x",
-		"INVOKE":                          c.InvokeURL(),
-		"OTHER":                           "${OTHER}",
-		"AWS_LAMBDA_FUNCTION_NAME":        "WebFunction",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-		"AWS_LAMBDA_LOG_FORMAT":           "JSON",
-		"AWS_LAMBDA_LOG_LEVEL":            "DEBUG",
-		"AWS_REGION":                      "us-east-1",
-		"AWS_ENDPOINT_URL_DYNAMODB":       c.AWSEndpoint(),
-		"AWS_ENDPOINT_URL_SQS":            c.AWSEndpoint(),
-		"AWS_ACCESS_KEY_ID":               "local",
+		"WORK_QUEUE_URL":                    c.QueueURL("WorkQueue"),
+		"ITEMS_TABLE":                       c.TableName("ItemsTable"),
+		"STAGE":                             "test",
+		"PUBLIC_BASE_URL":                   "http://127.0.0.1:3000",
+		"EXTRA":                             "1",
+		"API":                               c.HTTPURL() + "/x",
+		"INVOKE":                            c.InvokeURL(),
+		"OTHER":                             "${OTHER}",
+		"AWS_LAMBDA_FUNCTION_NAME":          "WebFunction",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":   "256",
+		"AWS_LAMBDA_LOG_FORMAT":             "JSON",
+		"AWS_LAMBDA_LOG_LEVEL":              "DEBUG",
+		"AWS_REGION":                        "us-east-1",
+		"AWS_ENDPOINT_URL_DYNAMODB":         c.AWSEndpoint(),
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": c.AWSEndpoint(),
+		"AWS_ENDPOINT_URL_SQS":              c.AWSEndpoint(),
+		"AWS_ACCESS_KEY_ID":                 "local",
 	}
 	for k, v := range want {
 		if env[k] != v {

@@ -10,16 +10,19 @@ import (
 
 // X-Amz-Target prefixes of the JSON protocols the endpoint serves.
 const (
-	dynamoDBTargetPrefix = "DynamoDB_20120810."
-	sqsTargetPrefix      = "AmazonSQS."
+	dynamoDBTargetPrefix        = "DynamoDB_20120810."
+	dynamoDBStreamsTargetPrefix = "DynamoDBStreams_20120810."
+	sqsTargetPrefix             = "AmazonSQS."
 )
 
-// awsEndpoint serves DynamoDB and SQS on one listener, dispatching on the X-Amz-Target header of
-// their JSON protocols: DynamoDB requests go on to DynamoDB Local, SQS requests to the embedded goaws.
-// A service is nil when AWS_ENDPOINT_URL_<SERVICE> points its clients elsewhere.
+// awsEndpoint serves DynamoDB, DynamoDB Streams and SQS on one listener, dispatching on the
+// X-Amz-Target header of their JSON protocols: DynamoDB and DynamoDB Streams requests go on to
+// DynamoDB Local, SQS requests to the embedded goaws. A service is nil when
+// AWS_ENDPOINT_URL_<SERVICE> points its clients elsewhere (DynamoDB Streams goes with DynamoDB).
 type awsEndpoint struct {
-	dynamoDB http.Handler
-	sqs      *sqsEmulator
+	dynamoDB        http.Handler
+	dynamoDBStreams http.Handler
+	sqs             *sqsEmulator
 }
 
 func (e *awsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -27,6 +30,8 @@ func (e *awsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case e.dynamoDB != nil && strings.HasPrefix(target, dynamoDBTargetPrefix):
 		e.dynamoDB.ServeHTTP(w, r)
+	case e.dynamoDBStreams != nil && strings.HasPrefix(target, dynamoDBStreamsTargetPrefix):
+		e.dynamoDBStreams.ServeHTTP(w, r)
 	case e.sqs != nil && strings.HasPrefix(target, sqsTargetPrefix):
 		e.sqs.ServeHTTP(w, r)
 	default:

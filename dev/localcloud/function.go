@@ -73,6 +73,7 @@ func (c *Cloud) functionEnv(f *samtemplate.Function) map[string]string {
 	env["AWS_DEFAULT_REGION"] = c.template.Region
 	env["_HANDLER"] = f.Handler
 	env["AWS_ENDPOINT_URL_DYNAMODB"] = c.serviceEndpoint("DYNAMODB")
+	env["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] = c.streamsEndpoint()
 	env["AWS_ENDPOINT_URL_SQS"] = c.serviceEndpoint("SQS")
 	env["AWS_ACCESS_KEY_ID"] = c.credentials.AccessKeyID
 	env["AWS_SECRET_ACCESS_KEY"] = c.credentials.SecretAccessKey
@@ -131,12 +132,15 @@ func (f *function) release(h lambda.Handler) {
 	f.idle = append(f.idle, h)
 }
 
-// invoke runs one invocation of f as Lambda does: with a request ID, the invoked function ARN and a
-// deadline of the function's timeout in the context. The handler's context does not end with ctx,
-// as an invocation outlives its caller, but it does end when Close stops the running invocations. A
-// handler that overruns its timeout is reported as timed out and left to finish in the background.
+// invoke runs one invocation of f as Lambda does: with a request ID (lc's, or a new one), the invoked
+// function ARN and a deadline of the function's timeout in the context. The handler's context does
+// not end with ctx, as an invocation outlives its caller, but it does end when Close stops the
+// running invocations. A handler that overruns its timeout is reported as timed out and left to
+// finish in the background.
 func (c *Cloud) invoke(ctx context.Context, f *function, payload []byte, lc lambdacontext.LambdaContext) ([]byte, error) {
-	lc.AwsRequestID = newUUID()
+	if lc.AwsRequestID == "" {
+		lc.AwsRequestID = newUUID()
+	}
 	if lc.InvokedFunctionArn == "" {
 		lc.InvokedFunctionArn = f.arn
 	}

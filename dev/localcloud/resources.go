@@ -41,6 +41,9 @@ func createTable(ctx context.Context, client *dynamodb.Client, t *samtemplate.Ta
 			Projection: projection(ix.Projection),
 		})
 	}
+	if t.StreamViewType != "" {
+		in.StreamSpecification = streamSpecification(t.StreamViewType)
+	}
 	for _, ix := range t.LocalSecondaryIndexes {
 		in.LocalSecondaryIndexes = append(in.LocalSecondaryIndexes, dynamodbtypes.LocalSecondaryIndex{
 			IndexName:  aws.String(ix.IndexName),
@@ -78,6 +81,53 @@ func activateTable(ctx context.Context, client *dynamodb.Client, t *samtemplate.
 		return fmt.Errorf("enable TTL of table %s: %w", t.Name, err)
 	}
 	return nil
+}
+
+// tableStream gives an existing table the stream the template declares, as CloudFormation would
+// update the table, and returns the ARN of its latest stream. DynamoDB changes the view type of a
+// stream by disabling it and enabling a new one. A stream the template does not declare is left alone.
+func tableStream(ctx context.Context, client *dynamodb.Client, t *samtemplate.Table) (string, error) {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)})
+	if err != nil {
+		return "", fmt.Errorf("describe table %s: %w", t.Name, err)
+	}
+	spec := out.Table.StreamSpecification
+	enabled := spec != nil && aws.ToBool(spec.StreamEnabled)
+	if enabled && string(spec.StreamViewType) == t.StreamViewType && out.Table.LatestStreamArn != nil {
+		return aws.ToString(out.Table.LatestStreamArn), nil
+	}
+	if enabled {
+		if err := updateStream(ctx, client, t.Name, &dynamodbtypes.StreamSpecification{StreamEnabled: aws.Bool(false)}); err != nil {
+			return "", err
+		}
+	}
+	if err := updateStream(ctx, client, t.Name, streamSpecification(t.StreamViewType)); err != nil {
+		return "", err
+	}
+	if out, err = client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)}); err != nil {
+		return "", fmt.Errorf("describe table %s: %w", t.Name, err)
+	}
+	if out.Table.LatestStreamArn == nil {
+		return "", fmt.Errorf("table %s has no stream after enabling one", t.Name)
+	}
+	return aws.ToString(out.Table.LatestStreamArn), nil
+}
+
+// updateStream changes the stream of a table and waits for the table to be active again.
+func updateStream(ctx context.Context, client *dynamodb.Client, table string, spec *dynamodbtypes.StreamSpecification) error {
+	_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table), StreamSpecification: spec})
+	if err != nil {
+		return fmt.Errorf("update the stream of table %s: %w", table, err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(client)
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, tableActiveTimeout); err != nil {
+		return fmt.Errorf("wait for table %s: %w", table, err)
+	}
+	return nil
+}
+
+func streamSpecification(viewType string) *dynamodbtypes.StreamSpecification {
+	return &dynamodbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: dynamodbtypes.StreamViewType(viewType)}
 }
 
 func keySchema(elems []samtemplate.KeySchemaElement) []dynamodbtypes.KeySchemaElement {

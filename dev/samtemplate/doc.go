@@ -6,7 +6,10 @@
 // identities of tables and queues that exist already.
 //
 // The resulting Template holds what a local cloud runs: the functions with their HTTP API routes,
-// SQS event sources and schedules, the DynamoDB tables and the SQS queues. Template.Resource and
+// SQS and DynamoDB event sources and schedules, the DynamoDB tables (with their streams) and the SQS
+// queues. Fn::GetAtt of a table's StreamArn resolves to the stream Options.StreamARNs gives, else to
+// an ARN of AWS's form with a fixed label. The evaluator refuses the properties of a DynamoDB event
+// it does not know, and those the local cloud does not run (see DynamoDBEventSource). Template.Resource and
 // Template.Outputs resolve any other resource and the Outputs section on demand, for checks of a
 // template beyond what runs locally.
 package samtemplate

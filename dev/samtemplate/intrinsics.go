@@ -61,9 +61,10 @@ type evaluator struct {
 	conditionNodes map[string]*yaml.Node
 	conditions     map[string]bool
 	resources      map[string]*resource
-	// tableNames and queueIdentities are Options.TableNames and Options.QueueIdentities.
+	// tableNames, queueIdentities and streamARNs are those of Options.
 	tableNames      map[string]string
 	queueIdentities map[string]QueueIdentity
+	streamARNs      map[string]string
 	resolving       map[string]bool // conditions and resource names being evaluated, to report cycles
 	// placeholders makes Fn::GetAtt of attributes the evaluator cannot know resolve to
 	// "<LogicalID>.<Attribute>" instead of failing (Template.Resource).
@@ -426,6 +427,8 @@ func (e *evaluator) getAtt(id, attr string) (string, error) {
 	case r.typ == typeTable && attr == "Arn":
 		name, err := e.tableName(r)
 		return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", partition, e.region, accountID, name), err
+	case r.typ == typeTable && attr == "StreamArn":
+		return e.streamARN(r)
 	case r.typ == typeFunction && attr == "Arn":
 		name, err := e.functionName(r)
 		return functionARN(e.region, name), err
@@ -505,6 +508,22 @@ func (e *evaluator) tableName(r *resource) (string, error) {
 		return name, nil
 	}
 	return e.nameProperty(r, "TableName")
+}
+
+// streamARN returns the ARN of a table's latest stream: the existing one, else one of the form AWS
+// gives, with a fixed label. A table without a StreamSpecification has none, as in CloudFormation.
+func (e *evaluator) streamARN(r *resource) (string, error) {
+	if arn, ok := e.streamARNs[r.logicalID]; ok {
+		return arn, nil
+	}
+	if child(r.properties, "StreamSpecification") == nil {
+		return "", fmt.Errorf("table %s has no StreamSpecification, so no StreamArn", r.logicalID)
+	}
+	name, err := e.tableName(r)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s/stream/%s", partition, e.region, accountID, name, defaultStreamLabel), nil
 }
 
 // queue returns a queue's identity: the existing one, else the one AWS would give it.

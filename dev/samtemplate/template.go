@@ -67,12 +67,14 @@ type Function struct {
 	LogFormat string
 	// ApplicationLogLevel is LoggingConfig.ApplicationLogLevel, if set.
 	ApplicationLogLevel string
-	// Routes, SQSSources and Schedules are the function's events, in the order of their names.
-	Routes     []HTTPAPIRoute
-	SQSSources []SQSEventSource
-	Schedules  []Schedule
-	// OtherEvents maps the names of events of other types (neither HttpApi, SQS nor Schedule) to their
-	// types.
+	// Routes, SQSSources, DynamoDBSources and Schedules are the function's events, in the order of
+	// their names.
+	Routes          []HTTPAPIRoute
+	SQSSources      []SQSEventSource
+	DynamoDBSources []DynamoDBEventSource
+	Schedules       []Schedule
+	// OtherEvents maps the names of events of other types (neither HttpApi, SQS, DynamoDB nor
+	// Schedule) to their types.
 	OtherEvents map[string]string
 }
 
@@ -134,6 +136,12 @@ type Table struct {
 	// TTLAttribute is the attribute of an enabled TimeToLiveSpecification, or empty.
 	TTLAttribute        string
 	PointInTimeRecovery bool
+	// StreamViewType is StreamSpecification.StreamViewType (KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or
+	// NEW_AND_OLD_IMAGES), or empty for a table without a stream.
+	StreamViewType string
+	// StreamARN is what Fn::GetAtt of the table's StreamArn resolves to, if it has a stream: the one
+	// Options.StreamARNs gives, else an ARN of the form AWS gives, labelled 1970-01-01T00:00:00.000.
+	StreamARN string
 }
 
 // AttributeDefinition is a table's attribute definition.
@@ -198,6 +206,8 @@ type Options struct {
 	// others resolve to the identities AWS would give them in account 000000000000.
 	TableNames      map[string]string
 	QueueIdentities map[string]QueueIdentity
+	// StreamARNs holds, by logical ID, the latest stream ARNs of tables that exist and have a stream.
+	StreamARNs map[string]string
 }
 
 // Parse reads a SAM template and resolves it in the region of AWS_REGION (default us-east-1).
@@ -242,6 +252,7 @@ func resolveTemplate(root *yaml.Node, opts Options, region string) (*Template, e
 		resources:       map[string]*resource{},
 		tableNames:      opts.TableNames,
 		queueIdentities: opts.QueueIdentities,
+		streamARNs:      opts.StreamARNs,
 		resolving:       map[string]bool{},
 	}
 	maps.Insert(e.conditionNodes, pairs(child(root, "Conditions")))
@@ -291,7 +302,7 @@ func resolveTemplate(root *yaml.Node, opts Options, region string) (*Template, e
 			return nil, fmt.Errorf("resource %s: %w", id, err)
 		}
 	}
-	linkQueues(t)
+	linkResources(t)
 	t.raw = &rawTemplate{eval: e, globals: globals, outputs: child(root, "Outputs")}
 	return t, nil
 }
@@ -316,11 +327,17 @@ func (e *evaluator) eachIncluded(section *yaml.Node, what string, f func(name st
 	return nil
 }
 
-// linkQueues fills in the logical IDs of the template queues that ARNs name.
-func linkQueues(t *Template) {
+// linkResources fills in the logical IDs of the template queues and table streams that ARNs name.
+func linkResources(t *Template) {
 	byARN := map[string]string{}
 	for id, q := range t.Queues {
 		byARN[q.ARN] = id
+	}
+	byStreamARN := map[string]string{}
+	for id, table := range t.Tables {
+		if table.StreamARN != "" {
+			byStreamARN[table.StreamARN] = id
+		}
 	}
 	for _, q := range t.Queues {
 		if q.RedrivePolicy != nil {
@@ -330,6 +347,13 @@ func linkQueues(t *Template) {
 	for _, f := range t.Functions {
 		for i := range f.SQSSources {
 			f.SQSSources[i].Queue = byARN[f.SQSSources[i].QueueARN]
+		}
+		for i := range f.DynamoDBSources {
+			src := &f.DynamoDBSources[i]
+			src.Table = byStreamARN[src.StreamARN]
+			if src.OnFailureARN != "" {
+				src.OnFailureQueue = byARN[src.OnFailureARN]
+			}
 		}
 	}
 }
@@ -587,6 +611,12 @@ func (e *evaluator) event(f *Function, name string, n *yaml.Node) error {
 			src.Enabled = *fields.Enabled
 		}
 		f.SQSSources = append(f.SQSSources, src)
+	case "DynamoDB":
+		src, err := dynamoDBEventSource(name, p)
+		if err != nil {
+			return err
+		}
+		f.DynamoDBSources = append(f.DynamoDBSources, src)
 	case "Schedule":
 		var fields struct {
 			Schedule, Input, State string
@@ -605,7 +635,7 @@ func (e *evaluator) event(f *Function, name string, n *yaml.Node) error {
 
 func (e *evaluator) table(r *resource) (*Table, error) {
 	p, err := e.props(r.properties, "BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
-		"LocalSecondaryIndexes", "TimeToLiveSpecification", "PointInTimeRecoverySpecification")
+		"LocalSecondaryIndexes", "TimeToLiveSpecification", "PointInTimeRecoverySpecification", "StreamSpecification")
 	if err != nil {
 		return nil, err
 	}
@@ -620,6 +650,7 @@ func (e *evaluator) table(r *resource) (*Table, error) {
 			Enabled       any
 		}
 		PointInTimeRecoverySpecification struct{ PointInTimeRecoveryEnabled any }
+		StreamSpecification              *struct{ StreamViewType string }
 	}
 	if err := decodeValue(p, &fields); err != nil {
 		return nil, err
@@ -641,6 +672,15 @@ func (e *evaluator) table(r *resource) (*Table, error) {
 	if pitr := fields.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled; pitr != nil {
 		if t.PointInTimeRecovery, err = asBool(pitr); err != nil {
 			return nil, fmt.Errorf("PointInTimeRecoveryEnabled: %w", err)
+		}
+	}
+	if spec := fields.StreamSpecification; spec != nil {
+		if !slices.Contains(streamViewTypes, spec.StreamViewType) {
+			return nil, fmt.Errorf("StreamSpecification.StreamViewType %q is not one of %v", spec.StreamViewType, streamViewTypes)
+		}
+		t.StreamViewType = spec.StreamViewType
+		if t.StreamARN, err = e.streamARN(r); err != nil {
+			return nil, err
 		}
 	}
 	return &t, nil

@@ -32,7 +32,7 @@ func TestParseProjectTemplate(t *testing.T) {
 	if len(postback.Routes) != 2 || postback.Routes[0].RouteKey() != "GET /api/postbacks/tune" || postback.Routes[1].RouteKey() != "POST /api/postbacks/tune" {
 		t.Errorf("PostbackFunction routes = %+v", postback.Routes)
 	}
-	if got := tmpl.Functions["ClickFunction"].Routes; len(got) != 1 || got[0].RouteKey() != "GET /c/{link_id}" || got[0].APIID != "local" {
+	if got := tmpl.Functions["ClickFunction"].Routes; len(got) != 1 || got[0].RouteKey() != "ANY /c/{link_id}" || got[0].APIID != "local" {
 		t.Errorf("ClickFunction routes = %+v", got)
 	}
 	wantSource := SQSEventSource{

@@ -131,12 +131,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	msg.TokenOwner = owner
 
 	msg.PostbackID, msg.ReceivedAt = id, now
-	if err := h.queue.SendJSON(ctx, msg); err != nil {
-		h.logger.ErrorContext(ctx, "queue postback failed", "postback_id", id, "error", err)
+	h.accept(ctx, w, entry, msg)
+}
+
+// accept queues an authorized postback and answers. Only the send is what
+// durability needs: the log entry (accepted) is written meanwhile, and the
+// answer waits for both, so that nothing is left running, but only the send
+// decides it. When the send fails, the postback is logged failed, which
+// replaces the accepted entry.
+func (h *Handler) accept(ctx context.Context, w http.ResponseWriter, entry trackly.PostbackLogEntry, msg Message) {
+	accepted, res := judged(entry, http.StatusOK, trackly.PostbackAccepted, nil)
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		h.log(ctx, accepted)
+	}()
+	err := h.queue.SendJSON(ctx, msg)
+	<-logged
+	if err != nil {
+		h.logger.ErrorContext(ctx, "queue postback failed", "postback_id", entry.PostbackID, "error", err)
 		h.unavailable(ctx, w, entry)
 		return
 	}
-	h.finish(ctx, w, entry, http.StatusOK, trackly.PostbackAccepted, nil)
+	h.respond(ctx, w, accepted, res)
 }
 
 const copyURL = "; copy the postback URL again with `trackly integrations postback-url`"
@@ -246,6 +263,13 @@ func (h *Handler) unavailable(ctx context.Context, w http.ResponseWriter, entry 
 
 // finish logs the postback with its outcome and answers.
 func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, entry trackly.PostbackLogEntry, status int, outcome trackly.PostbackOutcome, errs []*validate.FieldError) {
+	entry, res := judged(entry, status, outcome, errs)
+	h.log(ctx, entry)
+	h.respond(ctx, w, entry, res)
+}
+
+// judged returns the log entry of a postback with its outcome, and the answer.
+func judged(entry trackly.PostbackLogEntry, status int, outcome trackly.PostbackOutcome, errs []*validate.FieldError) (trackly.PostbackLogEntry, response) {
 	entry.Outcome, entry.HTTPStatus = outcome, status
 	res := response{Status: outcome, PostbackID: entry.PostbackID, Errors: errs}
 	if len(errs) > 0 {
@@ -258,15 +282,24 @@ func (h *Handler) finish(ctx context.Context, w http.ResponseWriter, entry track
 	} else if entry.Reason != "" {
 		res.Error = entry.Reason
 	}
+	return entry, res
+}
+
+// log writes the postback's entry to the postback log. A failed write does not
+// change the answer: the send alone decides whether a postback is accepted,
+// and attribution records an accepted postback's outcome in the log as well.
+func (h *Handler) log(ctx context.Context, entry trackly.PostbackLogEntry) {
 	if err := h.store.LogPostback(ctx, entry); err != nil {
-		// The answer stands: an accepted postback is already queued, and
-		// attribution records its outcome in the log as well.
 		h.logger.ErrorContext(ctx, "write postback log failed", "postback_id", entry.PostbackID, "error", err)
 	}
-	h.logger.InfoContext(ctx, "postback", "postback_id", entry.PostbackID, "outcome", outcome, "status", status, "reason", entry.Reason)
+}
+
+// respond answers with res, the outcome of the logged entry.
+func (h *Handler) respond(ctx context.Context, w http.ResponseWriter, entry trackly.PostbackLogEntry, res response) {
+	h.logger.InfoContext(ctx, "postback", "postback_id", entry.PostbackID, "outcome", entry.Outcome, "status", entry.HTTPStatus, "reason", entry.Reason)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
+	w.WriteHeader(entry.HTTPStatus)
 	json.NewEncoder(w).Encode(res)
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
@@ -25,14 +26,19 @@ import (
 )
 
 // memoryQueue stands for the SQS postback queue: it keeps each message as the
-// JSON body SQS would store, or fails every send with err.
+// JSON body SQS would store, or fails every send with err. sending, if set,
+// runs as each send begins.
 type memoryQueue struct {
-	mu     sync.Mutex
-	bodies [][]byte
-	err    error
+	mu      sync.Mutex
+	bodies  [][]byte
+	err     error
+	sending func()
 }
 
 func (q *memoryQueue) SendJSON(_ context.Context, v any) error {
+	if q.sending != nil {
+		q.sending()
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {
@@ -59,8 +65,9 @@ func (q *memoryQueue) queued(t *testing.T) []postbacks.Message {
 }
 
 // postbackTables stands for the links and integrations tables (read to check
-// tokens) and the postback log (written once per request). It counts the
-// reads of each table, and fails them with linkErr or readErr.
+// tokens) and the postback log (each write in log, the last one standing). It
+// counts the reads of each table, and fails them with linkErr or readErr, and
+// the log writes with logErr. logging, if set, runs as each log write begins.
 type postbackTables struct {
 	mu           sync.Mutex
 	links        map[string]trackly.Link
@@ -71,6 +78,7 @@ type postbackTables struct {
 	readErr      error
 	log          []trackly.PostbackLogEntry
 	logErr       error
+	logging      func()
 }
 
 func (s *postbackTables) GetLink(_ context.Context, id string) (trackly.Link, error) {
@@ -94,6 +102,9 @@ func (s *postbackTables) GetIntegration(_ context.Context, id string) (trackly.I
 }
 
 func (s *postbackTables) LogPostback(_ context.Context, e trackly.PostbackLogEntry) error {
+	if s.logging != nil {
+		s.logging()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.logErr != nil {
@@ -714,7 +725,7 @@ func TestPostbackKeepsWhatItReadsForAMinute(t *testing.T) {
 
 func TestPostbackAnswersOnlyOnceQueued(t *testing.T) {
 	base := "click_id=" + url.QueryEscape(clickOn("lnk1")) + "&conversion_id=tx1"
-	t.Run("a queue that fails is a retryable 503, logged failed", func(t *testing.T) {
+	t.Run("a queue that fails is a retryable 503, logged failed, even after the accepted entry was written", func(t *testing.T) {
 		f := newFixture()
 		f.queue.err = errors.New("sqs unavailable")
 		w, a := f.serve(t, get(base))
@@ -724,8 +735,8 @@ func TestPostbackAnswersOnlyOnceQueued(t *testing.T) {
 		if a.Status != trackly.PostbackFailed || a.Error == "" {
 			t.Errorf("answer %+v, want failed with a reason", a)
 		}
-		if len(f.tables.log) != 1 || f.tables.log[0].Outcome != trackly.PostbackFailed || f.tables.log[0].HTTPStatus != http.StatusServiceUnavailable {
-			t.Errorf("log %+v, want one failed entry with status 503", f.tables.log)
+		if n := len(f.tables.log); n == 0 || f.tables.log[n-1].Outcome != trackly.PostbackFailed || f.tables.log[n-1].HTTPStatus != http.StatusServiceUnavailable {
+			t.Errorf("log writes %+v, want the last one failed with status 503", f.tables.log)
 		}
 	})
 	t.Run("a log that cannot be written does not undo an accepted postback", func(t *testing.T) {
@@ -735,6 +746,109 @@ func TestPostbackAnswersOnlyOnceQueued(t *testing.T) {
 		if w.Code != http.StatusOK || a.Status != trackly.PostbackAccepted || len(f.queue.bodies) != 1 {
 			t.Errorf("status %d %q, %d queued; want 200 accepted and queued", w.Code, a.Status, len(f.queue.bodies))
 		}
+	})
+	t.Run("a log that cannot be written and a queue that fails are a 503", func(t *testing.T) {
+		f := newFixture()
+		f.tables.logErr = errors.New("throttled")
+		f.queue.err = errors.New("sqs unavailable")
+		if w, a := f.serve(t, get(base)); w.Code != http.StatusServiceUnavailable || a.Status != trackly.PostbackFailed {
+			t.Errorf("status %d %q; want 503 failed", w.Code, a.Status)
+		}
+	})
+}
+
+// The handler writes the log entry of an accepted postback while it sends the
+// message, not after: the answer waits for both, and only the send decides it.
+func TestPostbackLogsWhileItQueues(t *testing.T) {
+	base := "click_id=" + url.QueryEscape(clickOn("lnk1")) + "&conversion_id=tx1"
+	// start serves r in a goroutine of the bubble and returns its answer and
+	// a channel closed once it is given.
+	start := func(f *fixture, r *http.Request) (*httptest.ResponseRecorder, <-chan struct{}) {
+		w, done := httptest.NewRecorder(), make(chan struct{})
+		go func() {
+			defer close(done)
+			f.h.ServeHTTP(w, r)
+		}()
+		return w, done
+	}
+	answered := func(done <-chan struct{}) bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+
+	t.Run("the log entry is written while the message is being sent", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFixture()
+			f.queue.sending = func() {
+				synctest.Wait() // the send takes until all else the handler does meanwhile is done
+				f.tables.mu.Lock()
+				defer f.tables.mu.Unlock()
+				if len(f.tables.log) == 0 {
+					t.Error("the log entry was not written while the message was being sent")
+				}
+			}
+			if w, a := f.serve(t, get(base)); w.Code != http.StatusOK || a.Status != trackly.PostbackAccepted {
+				t.Errorf("status %d %q (%s), want 200 accepted", w.Code, a.Status, a.Error)
+			}
+		})
+	})
+
+	t.Run("no answer before the send has succeeded", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFixture()
+			release := make(chan struct{})
+			f.queue.sending = func() { <-release }
+			w, done := start(f, get(base))
+			synctest.Wait()
+			if answered(done) {
+				t.Errorf("answered %d before the message was sent", w.Code)
+			}
+			close(release)
+			<-done
+			if w.Code != http.StatusOK || len(f.queue.bodies) != 1 {
+				t.Errorf("status %d, %d queued; want 200 once queued", w.Code, len(f.queue.bodies))
+			}
+		})
+	})
+
+	t.Run("no answer before the log write has finished", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFixture()
+			release := make(chan struct{})
+			f.tables.logging = func() { <-release }
+			w, done := start(f, get(base))
+			synctest.Wait()
+			if answered(done) {
+				t.Errorf("answered %d before the log entry was written", w.Code)
+			}
+			close(release)
+			<-done
+			if w.Code != http.StatusOK || len(f.tables.log) != 1 || f.tables.log[0].Outcome != trackly.PostbackAccepted {
+				t.Errorf("status %d, log %+v; want 200 and the accepted entry", w.Code, f.tables.log)
+			}
+		})
+	})
+
+	t.Run("a send that fails after the accepted entry is written leaves failed last", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFixture()
+			f.queue.err = errors.New("sqs unavailable")
+			f.queue.sending = synctest.Wait // the accepted entry is written meanwhile
+			if w, _ := f.serve(t, get(base)); w.Code != http.StatusServiceUnavailable {
+				t.Errorf("status %d, want 503", w.Code)
+			}
+			outcomes := []trackly.PostbackOutcome{}
+			for _, e := range f.tables.log {
+				outcomes = append(outcomes, e.Outcome)
+			}
+			if fmt.Sprint(outcomes) != "[accepted failed]" {
+				t.Errorf("log writes %v, want [accepted failed]", outcomes)
+			}
+		})
 	})
 }
 

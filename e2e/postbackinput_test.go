@@ -58,6 +58,7 @@ func TestPostbackInputIsTakenExactly(t *testing.T) {
 		}
 		id := a.Body["postback_id"].(string)
 		localruntest.Eventually(t, "attribution", func() bool { return s.OutcomeOf(t, id).Outcome == trackly.PostbackAttributed })
+		localruntest.Eventually(t, "the conversion in the report", func() bool { return s.Report(t, "message", link.MessageID).Total.Conversions >= 1 })
 		if tot := s.Report(t, "message", link.MessageID).Total; tot.Conversions != 1 || tot.Revenue["USD"].String() != "4" {
 			t.Errorf("report %+v, want the conversion of 4", tot)
 		}
@@ -103,6 +104,7 @@ func TestPostbackInputIsTakenExactly(t *testing.T) {
 				payout = c.Payout.String()
 			}
 		}
+		localruntest.Eventually(t, "the conversion in the report", func() bool { return s.Report(t, "message", link.MessageID).Total.Conversions >= 1 })
 		revenue := s.Report(t, "message", link.MessageID).Total.Revenue["USD"].String()
 		if payout != "0.12345679" || revenue != payout {
 			t.Errorf("conversion payout %q, report revenue %q; want both 0.12345679", payout, revenue)

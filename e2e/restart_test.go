@@ -22,7 +22,10 @@ func TestDataSurvivesARestart(t *testing.T) {
 	if a := before.Postback(t, conversion); a.Status != http.StatusOK {
 		t.Fatalf("postback: %d %s", a.Status, a.Raw)
 	}
-	localruntest.Eventually(t, "the conversion in the report", func() bool { return before.Report(t, "message", "").Total.Conversions == 1 })
+	localruntest.Eventually(t, "the tap and the conversion in the report", func() bool {
+		tot := before.Report(t, "message", "").Total
+		return tot.Conversions == 1 && tot.Clicks == 1
+	})
 	want := before.Report(t, "message", "")
 	if err := before.Close(); err != nil {
 		t.Fatal(err)

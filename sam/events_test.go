@@ -18,7 +18,7 @@ import (
 // template has a sample, so `sam local invoke -e events/<sample>` exercises every path.
 func TestEverySampleHasItsEventsShape(t *testing.T) {
 	tmpl := template(t)
-	covered := map[string]bool{} // "<function> <route key>", "<function> SQS", "<function> Schedule"
+	covered := map[string]bool{} // "<function> <route key>", "<function> SQS", "<function> DynamoDB <event>", "<function> Schedule"
 	for _, s := range localruntest.Samples(t) {
 		f := tmpl.Functions[s.Function]
 		covered[covers(t, s, f)] = true
@@ -50,6 +50,8 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 				if ev.Headers["user-agent"] == "" || ev.RequestContext.HTTP.UserAgent != ev.Headers["user-agent"] {
 					t.Error("user-agent header and requestContext.http.userAgent must agree")
 				}
+			case isStreamBatch(s):
+				checkStreamBatch(t, s, tmpl)
 			case s.Fields["Records"] != nil:
 				var ev events.SQSEvent
 				if err := json.Unmarshal(s.Raw, &ev); err != nil {
@@ -73,7 +75,7 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 					t.Errorf("an admin payload for %s, which admins do not invoke", s.Function)
 				}
 			default:
-				t.Errorf("neither an HTTP API request, an SQS batch nor an admin payload")
+				t.Errorf("neither an HTTP API request, an SQS batch, a DynamoDB stream batch nor an admin payload")
 			}
 		})
 	}
@@ -86,6 +88,11 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 		if len(f.SQSSources) > 0 && !covered[id+" SQS"] {
 			t.Errorf("no events/ sample SQS batch for %s", id)
 		}
+		for _, src := range f.DynamoDBSources {
+			if !covered[id+" DynamoDB "+src.Event] {
+				t.Errorf("no events/ sample DynamoDB stream batch for %s's event %s", id, src.Event)
+			}
+		}
 		if len(f.Schedules) > 0 && !covered[id+" Schedule"] {
 			t.Errorf("no events/<function>-schedule.json holding %s's schedule Input", id)
 		}
@@ -93,7 +100,8 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 }
 
 // covers names the event of the template that sample s, for function f, stands for: "<function>
-// <route key>", "<function> SQS" or "<function> Schedule" (its schedule's Input, in a file
+// <route key>", "<function> SQS", "<function> DynamoDB <event>" (the event whose stream the first
+// record comes from) or "<function> Schedule" (its schedule's Input, in a file
 // <function>-schedule.json); "" for none. Each sample's subtest checks that it has that event's shape.
 func covers(t *testing.T, s localruntest.Sample, f *samtemplate.Function) string {
 	t.Helper()
@@ -101,6 +109,13 @@ func covers(t *testing.T, s localruntest.Sample, f *samtemplate.Function) string
 	switch {
 	case s.Fields["routeKey"] != nil && json.Unmarshal(s.Fields["routeKey"], &routeKey) == nil:
 		return s.Function + " " + routeKey
+	case isStreamBatch(s):
+		var ev events.DynamoDBEvent
+		if json.Unmarshal(s.Raw, &ev) == nil && len(ev.Records) > 0 && f != nil {
+			if src := streamSource(f, ev.Records[0].EventSourceArn); src != nil {
+				return s.Function + " DynamoDB " + src.Event
+			}
+		}
 	case s.Fields["Records"] != nil:
 		return s.Function + " SQS"
 	case f != nil && strings.HasSuffix(s.Name, "-schedule.json"):
@@ -150,4 +165,69 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
+}
+
+// isStreamBatch tells whether a sample is a batch of DynamoDB stream records (an SQS batch's records
+// come from aws:sqs).
+func isStreamBatch(s localruntest.Sample) bool {
+	var ev struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		}
+	}
+	return json.Unmarshal(s.Raw, &ev) == nil && len(ev.Records) > 0 && ev.Records[0].EventSource == "aws:dynamodb"
+}
+
+// streamSource returns f's DynamoDB event that reads the stream of the table a stream ARN names, or nil.
+func streamSource(f *samtemplate.Function, streamARN string) *samtemplate.DynamoDBEventSource {
+	_, resource, _ := strings.Cut(streamARN, ":table/")
+	table, _, _ := strings.Cut(resource, "/stream/")
+	for i, src := range f.DynamoDBSources {
+		if src.Table != "" && strings.Contains(src.StreamARN, ":table/"+table+"/stream/") {
+			return &f.DynamoDBSources[i]
+		}
+	}
+	return nil
+}
+
+// checkStreamBatch checks a batch of DynamoDB stream records as Lambda delivers it to an event of
+// the sample's function: records of one stream, at most BatchSize, each with a unique eventID and
+// sequence number and the images its eventName has, that the event's filters let through.
+func checkStreamBatch(t *testing.T, s localruntest.Sample, tmpl *samtemplate.Template) {
+	t.Helper()
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(s.Raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	src := streamSource(tmpl.Functions[s.Function], ev.Records[0].EventSourceArn)
+	if src == nil {
+		t.Fatalf("records of stream %s, which no DynamoDB event of %s reads", ev.Records[0].EventSourceArn, s.Function)
+	}
+	if len(ev.Records) > src.BatchSize {
+		t.Errorf("%d records, more than the BatchSize %d", len(ev.Records), src.BatchSize)
+	}
+	seen := map[string]bool{}
+	for _, r := range ev.Records {
+		c := r.Change
+		if r.EventSource != "aws:dynamodb" || r.EventSourceArn != ev.Records[0].EventSourceArn || r.EventID == "" || c.SequenceNumber == "" ||
+			seen[r.EventID] || seen[c.SequenceNumber] || len(c.Keys) == 0 {
+			t.Errorf("record %s (%s) is not a record of the batch's stream with a unique eventID, sequence number and keys", r.EventID, c.SequenceNumber)
+		}
+		seen[r.EventID], seen[c.SequenceNumber] = true, true
+		images := map[string][2]bool{"INSERT": {false, true}, "MODIFY": {true, true}, "REMOVE": {true, false}}[r.EventName]
+		if (c.OldImage != nil) != images[0] || (c.NewImage != nil) != images[1] || c.StreamViewType != "NEW_AND_OLD_IMAGES" {
+			t.Errorf("record %s: %s with old image %v and new image %v (%s)", r.EventID, r.EventName, c.OldImage != nil, c.NewImage != nil, c.StreamViewType)
+		}
+		passes := len(src.FilterPatterns) == 0
+		for _, p := range src.FilterPatterns {
+			var filter struct{ EventName []string }
+			if err := json.Unmarshal([]byte(p), &filter); err != nil {
+				t.Fatalf("filter %s: %v", p, err)
+			}
+			passes = passes || slices.Contains(filter.EventName, r.EventName)
+		}
+		if !passes {
+			t.Errorf("record %s: the filters of %s let no %s through", r.EventID, src.Event, r.EventName)
+		}
+	}
 }

@@ -109,14 +109,66 @@ func TestEveryEventIsWired(t *testing.T) {
 		offerSync.Schedules[0].Expression != tmpl.Parameters["SyncSchedule"] {
 		t.Errorf("OfferSyncFunction schedules %+v, want one enabled rule at SyncSchedule with Input {\"action\":\"sync_due\"}", offerSync.Schedules)
 	}
-	for _, id := range []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "AdminFunction"} {
+	for _, id := range []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "AdminFunction", "ReportsFunction"} {
 		if n := len(tmpl.Functions[id].Schedules); n != 0 {
 			t.Errorf("%s has %d schedules", id, n)
 		}
 	}
 	admin := tmpl.Functions["AdminFunction"]
-	if len(admin.Routes)+len(admin.SQSSources)+len(admin.Schedules) != 0 {
+	if len(admin.Routes)+len(admin.SQSSources)+len(admin.Schedules)+len(admin.DynamoDBSources) != 0 {
 		t.Error("AdminFunction must be invoke-only")
+	}
+	for id, f := range tmpl.Functions {
+		if id != "ReportsFunction" && len(f.DynamoDBSources) > 0 {
+			t.Errorf("%s reads DynamoDB streams; only ReportsFunction counts them", id)
+		}
+	}
+}
+
+// TestReportsAreCountedFromTheStreams checks how ReportsFunction reads the clicks' and the
+// conversions' streams: every record from the start (TRIM_HORIZON), in batches of 100 within a
+// second, with partial batch responses, a bounded number of retries and a dead-letter queue that is
+// alarmed; click inserts only, and conversion inserts and modifications.
+func TestReportsAreCountedFromTheStreams(t *testing.T) {
+	tmpl := template(t)
+	want := map[string]string{"ClicksTable": `{"eventName": ["INSERT"]}`, "ConversionsTable": `{"eventName": ["INSERT", "MODIFY"]}`}
+	got := map[string]bool{}
+	for _, src := range tmpl.Functions["ReportsFunction"].DynamoDBSources {
+		got[src.Table] = true
+		t.Run(src.Event, func(t *testing.T) {
+			if table := tmpl.Tables[src.Table]; table == nil || table.StreamViewType != "NEW_AND_OLD_IMAGES" {
+				t.Fatalf("reads the stream of %q, want a template table's stream of NEW_AND_OLD_IMAGES", src.Table)
+			}
+			pattern, ok := want[src.Table]
+			if !ok {
+				t.Fatalf("reads %s's stream, which counts nothing", src.Table)
+			}
+			if len(src.FilterPatterns) != 1 || !jsonEqual(t, []byte(src.FilterPatterns[0]), []byte(pattern)) {
+				t.Errorf("filters %v, want %s", src.FilterPatterns, pattern)
+			}
+			if !src.Enabled || src.StartingPosition != "TRIM_HORIZON" || src.BatchSize != 100 || src.MaximumBatchingWindow != time.Second {
+				t.Errorf("enabled %v, from %s, batches of %d within %v; want enabled, TRIM_HORIZON, 100 within 1s",
+					src.Enabled, src.StartingPosition, src.BatchSize, src.MaximumBatchingWindow)
+			}
+			if !src.ReportsBatchItemFailures() || !src.BisectBatchOnFunctionError {
+				t.Error("want FunctionResponseTypes [ReportBatchItemFailures] and BisectBatchOnFunctionError")
+			}
+			if src.MaximumRetryAttempts < 1 {
+				t.Errorf("MaximumRetryAttempts %d: a batch must end in the dead-letter queue after a bounded number of retries", src.MaximumRetryAttempts)
+			}
+			q := tmpl.Queues[src.OnFailureQueue]
+			if q == nil || !alarmed(t, q.Name) {
+				t.Errorf("OnFailure %q is not a template queue whose depth is alarmed", src.OnFailureARN)
+			}
+		})
+	}
+	for table := range want {
+		if !got[table] {
+			t.Errorf("ReportsFunction does not read %s's stream", table)
+		}
+	}
+	if tmpl.Tables["CountedChangesTable"].TTLAttribute != "expires_at" {
+		t.Error("CountedChangesTable has no TTL on expires_at")
 	}
 }
 
@@ -215,7 +267,7 @@ func TestParametersAndOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"ApiURL": "", "PostbackURL": "", "PostbackQueueURL": tmpl.Queues["PostbackQueue"].URL,
-		"PostbackDeadLetterQueueURL": tmpl.Queues["PostbackDeadLetterQueue"].URL}
+		"PostbackDeadLetterQueueURL": tmpl.Queues["PostbackDeadLetterQueue"].URL, "ReportsDeadLetterQueueURL": tmpl.Queues["ReportsDeadLetterQueue"].URL}
 	for _, id := range functionIDs {
 		want[id+"Name"] = tmpl.Functions[id].Name // `trackly --stack` reads AdminFunctionName and OfferSyncFunctionName
 	}

@@ -387,14 +387,15 @@ func TestLinksReportConversionsPostbacks(t *testing.T) {
 	postback(t, pb["postback_url"], orphanClick, "3.10", orphan)
 
 	report := []string{"report", "--account", "demo", "--dimension", "message", "--id", message}
-	eventually(t, "the conversion is attributed", func() string {
+	eventually(t, "the tap and the conversion are in the report", func() string {
 		rep := decode[struct {
 			Total struct {
+				Clicks      int `json:"clicks"`
 				Conversions int `json:"conversions"`
 			} `json:"total"`
 		}](t, ok(t, append(report, "-o", "json")...))
-		if rep.Total.Conversions != 1 {
-			return fmt.Sprintf("%d conversions", rep.Total.Conversions)
+		if rep.Total.Conversions != 1 || rep.Total.Clicks != 1 {
+			return fmt.Sprintf("%d clicks, %d conversions", rep.Total.Clicks, rep.Total.Conversions)
 		}
 		return ""
 	})

@@ -59,12 +59,18 @@ type Options struct {
 	// DynamoDBMiddleware, if set, wraps the handler that passes the functions' DynamoDB requests on to
 	// DynamoDB Local: dev/dynamodbrules adds DynamoDB's rules for concurrent writers and injected faults.
 	DynamoDBMiddleware func(http.Handler) http.Handler
+	// SQSMiddleware, if set, wraps the embedded SQS (goaws) that the endpoint serves: a load test makes
+	// SQS unreachable with it for a while. It does not apply when AWS_ENDPOINT_URL_SQS names another SQS.
+	SQSMiddleware func(http.Handler) http.Handler
 	// DrainTimeout bounds how long Close lets the SQS pollers empty their queues and the DynamoDB
 	// stream pollers deliver the records of their streams before it stops them. Zero stops them at
 	// once, after the batches in flight.
 	DrainTimeout time.Duration
 	// Parameters overrides template parameters.
 	Parameters map[string]string
+	// FunctionTimeouts, by logical ID, replaces the Timeout of the functions it names, so that a test
+	// reaches a function's deadline sooner.
+	FunctionTimeouts map[string]time.Duration
 	// VisibilityTimeout, if positive, replaces the visibility timeout of every queue (rounded up to
 	// whole seconds), so that failed messages return sooner.
 	VisibilityTimeout time.Duration
@@ -258,6 +264,9 @@ func (c *Cloud) startAWSEndpoint(ctx, awsCtx context.Context) error {
 	c.awsURL = "http://" + ln.Addr().String()
 	if externalEndpoint("SQS") == "" {
 		endpoint.sqs = newSQSEmulator(c.template.Region, c.template.AccountID, c.awsURL)
+		if c.opts.SQSMiddleware != nil {
+			endpoint.sqs = c.opts.SQSMiddleware(endpoint.sqs)
+		}
 	}
 	c.awsServer = c.serve(ln, newServer(endpoint, func(net.Listener) context.Context { return awsCtx }))
 	if c.awsCfg, err = loadAWSConfig(ctx, c.template.Region, c.awsURL); err != nil {

@@ -22,7 +22,7 @@ const (
 type awsEndpoint struct {
 	dynamoDB        http.Handler
 	dynamoDBStreams http.Handler
-	sqs             *sqsEmulator
+	sqs             http.Handler
 }
 
 func (e *awsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {

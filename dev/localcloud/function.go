@@ -86,8 +86,14 @@ func (c *Cloud) functionEnv(f *samtemplate.Function) map[string]string {
 	return env
 }
 
-// newFunction prepares a function and starts its first instance, so that a failing init shows at Start.
+// newFunction prepares a function, with the timeout of Options.FunctionTimeouts if it names one, and
+// starts its first instance, so that a failing init shows at Start.
 func (c *Cloud) newFunction(ctx context.Context, f *samtemplate.Function, factory Factory) (*function, error) {
+	if timeout, ok := c.opts.FunctionTimeouts[f.LogicalID]; ok {
+		g := *f
+		g.Timeout = timeout
+		f = &g
+	}
 	fn := &function{Function: f, arn: c.functionARN(f.Name), env: c.functionEnv(f), factory: factory, awsCfg: c.awsCfg}
 	h, err := fn.start(ctx)
 	if err != nil {

@@ -52,9 +52,19 @@ type Options struct {
 	TUNEOffers int
 	// VisibilityTimeout overrides the queues' visibility timeout (tests make redelivery quick).
 	VisibilityTimeout time.Duration
-	DisableSchedules  bool
+	// FunctionTimeouts, by logical ID, overrides the Timeout of the functions it names (tests reach
+	// a deadline sooner); see localcloud.Options.
+	FunctionTimeouts map[string]time.Duration
+	DisableSchedules bool
 	// SkipDemo starts the system without seeding the demo account.
 	SkipDemo bool
+	// DynamoDBMiddleware, if set, wraps the local cloud's handler of the functions' DynamoDB requests;
+	// dev/dynamodbrules applies DynamoDB's rules for concurrent writers with it (see
+	// localcloud.Options).
+	DynamoDBMiddleware func(http.Handler) http.Handler
+	// SQSMiddleware, if set, wraps the local cloud's SQS (see localcloud.Options): the load test
+	// (dev/load) makes SQS unreachable with it for a while.
+	SQSMiddleware func(http.Handler) http.Handler
 	// APIOptions adds AWS SDK middleware to the AWS config of the functions it names by logical ID
 	// in template.yaml (tests count a function's DynamoDB calls with it).
 	APIOptions map[string][]func(*middleware.Stack) error
@@ -80,6 +90,7 @@ func Functions() map[string]localcloud.Factory {
 		"AttributionFunction": app.AttributionFunction,
 		"OfferSyncFunction":   app.OfferSyncFunction,
 		"AdminFunction":       app.AdminFunction,
+		"ReportsFunction":     app.ReportsFunction,
 	}
 }
 
@@ -114,11 +125,14 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 			"PUBLIC_BASE_URL": "${HTTP_API_URL}",
 			"SECRETS_DIR":     filepath.Join(opts.DataDir, "secrets"),
 		},
-		DynamoDBDataDir:   opts.dynamoDBDataDir(),
-		DrainTimeout:      opts.DrainTimeout,
-		VisibilityTimeout: opts.VisibilityTimeout,
-		DisableSchedules:  opts.DisableSchedules,
-		Logger:            opts.Logger,
+		DynamoDBDataDir:    opts.dynamoDBDataDir(),
+		DynamoDBMiddleware: opts.DynamoDBMiddleware,
+		SQSMiddleware:      opts.SQSMiddleware,
+		DrainTimeout:       opts.DrainTimeout,
+		VisibilityTimeout:  opts.VisibilityTimeout,
+		FunctionTimeouts:   opts.FunctionTimeouts,
+		DisableSchedules:   opts.DisableSchedules,
+		Logger:             opts.Logger,
 	})
 	if err != nil {
 		sys.Close()

@@ -151,7 +151,9 @@ func confinedByDeny(action string, all []Statement) bool {
 }
 
 // EventSourceRequests returns what the event sources of a function ask of its role: Lambda polls
-// an SQS event source's queue with the function's own permissions.
+// an SQS event source's queue and reads a DynamoDB event source's stream with the function's own
+// permissions, and sends the metadata of the stream records it discards to the event's OnFailure
+// queue with them too.
 func EventSourceRequests(t *samtemplate.Template, logicalID string) ([]Request, error) {
 	r, err := t.Resource(logicalID)
 	if err != nil {
@@ -161,16 +163,29 @@ func EventSourceRequests(t *samtemplate.Template, logicalID string) ([]Request, 
 	events, _ := r.Properties["Events"].(map[string]any)
 	for _, name := range slices.Sorted(maps.Keys(events)) {
 		ev, _ := events[name].(map[string]any)
-		if ev["Type"] != "SQS" {
+		props, _ := ev["Properties"].(map[string]any)
+		var source string
+		var actions []string
+		switch ev["Type"] {
+		case "SQS":
+			source, _ = props["Queue"].(string)
+			actions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+		case "DynamoDB":
+			source, _ = props["Stream"].(string)
+			actions = []string{"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
+		default:
 			continue
 		}
-		props, _ := ev["Properties"].(map[string]any)
-		queue, _ := props["Queue"].(string)
-		if queue == "" {
-			return nil, fmt.Errorf("%s: SQS event %s has no queue ARN", logicalID, name)
+		if source == "" {
+			return nil, fmt.Errorf("%s: %s event %s has no source ARN", logicalID, ev["Type"], name)
 		}
-		for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} {
-			out = append(out, Request{Principal: logicalID, Operation: "event source mapping " + name, Action: a, Resource: queue})
+		for _, a := range actions {
+			out = append(out, Request{Principal: logicalID, Operation: "event source mapping " + name, Action: a, Resource: source})
+		}
+		destination, _ := props["DestinationConfig"].(map[string]any)
+		onFailure, _ := destination["OnFailure"].(map[string]any)
+		if queue, _ := onFailure["Destination"].(string); queue != "" {
+			out = append(out, Request{Principal: logicalID, Operation: "event source mapping " + name + " (on failure)", Action: "sqs:SendMessage", Resource: queue})
 		}
 	}
 	return out, nil

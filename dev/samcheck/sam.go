@@ -78,6 +78,10 @@ var managedPolicies = map[string][]Statement{
 		{Effect: "Allow", Actions: []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 			"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{"*"}},
 	},
+	"AWSLambdaDynamoDBExecutionRole": {
+		{Effect: "Allow", Actions: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+			"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{"*"}},
+	},
 }
 
 func managed(name, why string) []Statement {
@@ -91,7 +95,8 @@ func managed(name, why string) []Statement {
 
 // FunctionPolicies returns every statement of a function's execution role as SAM creates it: the
 // managed policies SAM attaches by itself (basic execution; X-Ray with Tracing: Active; the SQS
-// poller policy for each SQS event) and the function's Policies, policy templates expanded.
+// poller policy for SQS events, the DynamoDB streams one for DynamoDB events) and the function's
+// Policies, policy templates expanded.
 func FunctionPolicies(t *samtemplate.Template, logicalID string) ([]Statement, error) {
 	r, err := t.Resource(logicalID)
 	if err != nil {
@@ -109,10 +114,12 @@ func FunctionPolicies(t *samtemplate.Template, logicalID string) ([]Statement, e
 		out = append(out, managed("AWSXrayWriteOnlyAccess", "added by SAM for Tracing: Active")...)
 	}
 	events, _ := r.Properties["Events"].(map[string]any)
-	for _, name := range slices.Sorted(maps.Keys(events)) {
-		if ev, _ := events[name].(map[string]any); ev["Type"] == "SQS" {
-			out = append(out, managed("AWSLambdaSQSQueueExecutionRole", "added by SAM for SQS event "+name)...)
-			break
+	for _, p := range []struct{ event, policy string }{{"SQS", "AWSLambdaSQSQueueExecutionRole"}, {"DynamoDB", "AWSLambdaDynamoDBExecutionRole"}} {
+		for _, name := range slices.Sorted(maps.Keys(events)) {
+			if ev, _ := events[name].(map[string]any); ev["Type"] == p.event {
+				out = append(out, managed(p.policy, "added by SAM for "+p.event+" event "+name)...)
+				break
+			}
 		}
 	}
 	var policies []any

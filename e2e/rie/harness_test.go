@@ -28,7 +28,7 @@ import (
 
 const root = "../.."
 
-var functionIDs = []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "OfferSyncFunction", "AdminFunction"}
+var functionIDs = []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "OfferSyncFunction", "AdminFunction", "ReportsFunction"}
 
 // buildFlags are the Makefile's compile flags: the packages compiled once with them serve every
 // `make build-<LogicalId>` that follows.
@@ -39,6 +39,13 @@ type world struct {
 	sys       *localruntest.System
 	functions map[string]*emulated
 	recorder  *samcheck.Recorder
+	// rie is the emulator's binary, bootstraps the bootstraps by logical ID, and env the environment
+	// each function runs with.
+	rie        string
+	bootstraps map[string]string
+	env        map[string]map[string]string
+	// ssm serves SSM Parameter Store to the bootstraps.
+	ssm http.Handler
 }
 
 // emulated is one bootstrap running under the Runtime Interface Emulator.
@@ -87,7 +94,8 @@ func startWorld(t *testing.T) *world {
 		t.Fatalf("start local system: %v", err)
 	}
 	tmpl := sys.Cloud.Template()
-	w := &world{sys: sys, functions: map[string]*emulated{}, recorder: samcheck.NewRecorder(tmpl.Partition, tmpl.Region, tmpl.AccountID)}
+	w := &world{sys: sys, functions: map[string]*emulated{}, recorder: samcheck.NewRecorder(tmpl.Partition, tmpl.Region, tmpl.AccountID),
+		rie: rie, bootstraps: bootstraps, env: map[string]map[string]string{}}
 
 	// DynamoDB and SQS: the local cloud's, through a proxy that records each function's calls.
 	proxy, err := w.recorder.Proxy(sys.Cloud.AWSEndpoint())
@@ -104,7 +112,8 @@ func startWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	copySecrets(t, filepath.Join(sys.DataDir, "secrets"), ssmDir, prefix, "click-signing-key")
-	ssm := httptest.NewServer(w.recorder.SSM(ssmDir))
+	w.ssm = w.recorder.SSM(ssmDir)
+	ssm := httptest.NewServer(w.ssm)
 	t.Cleanup(ssm.Close)
 
 	for _, id := range functionIDs {
@@ -121,6 +130,7 @@ func startWorld(t *testing.T) *world {
 		env["AWS_CONFIG_FILE"] = os.DevNull
 		env["AWS_SHARED_CREDENTIALS_FILE"] = os.DevNull
 		env["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(int(f.Timeout / time.Second))
+		w.env[id] = env
 		w.functions[id] = startEmulator(t, rie, bootstraps[id], id, env, f.Timeout)
 	}
 	t.Logf("world ready in %v", time.Since(start).Round(time.Millisecond))

@@ -35,10 +35,12 @@ func TestBootstrapsUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		{"ClickFunction/click-get.json", func(t *testing.T) { clickID = w.clickRedirects(t) }},
 		{"ClickFunction/click-preview-bot.json", w.previewerIsRedirectedNotCounted},
 		{"ClickFunction/unknown-link", w.unknownLinkIsNotFound},
+		{"ClickFunction/signing-key-off-init", w.clickSigningKeyOffInit},
 		{"PostbackFunction/postback-get.json", func(t *testing.T) { w.postbackGet(t, clickID) }},
 		{"PostbackFunction/postback-post.json", w.postbackPost},
 		{"PostbackFunction/postback-invalid.json", w.invalidPostback},
 		{"AttributionFunction/attribution-sqs-batch.json", w.attributionBatch},
+		{"ReportsFunction/reports-clicks-stream.json+reports-conversions-stream.json", w.streamBatches},
 		{"OfferSyncFunction/offersync-schedule.json", w.scheduledSync},
 		{"AdminFunction/function-error", w.functionErrors},
 		{"admin-payloads", w.adminPayloads},
@@ -224,6 +226,8 @@ func (w *world) clickRedirects(t *testing.T) string {
 	if cc := header(res, "Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
+	// The local system's ReportsFunction counts the click from the clicks' stream.
+	localruntest.Eventually(t, "the click in the report", func() bool { return w.messageClicks(t) >= before+1 })
 	if after := w.messageClicks(t); after != before+1 {
 		t.Errorf("message clicks %d -> %d, want one more", before, after)
 	}
@@ -236,7 +240,11 @@ func (w *world) previewerIsRedirectedNotCounted(t *testing.T) {
 	if res.StatusCode != http.StatusFound || !strings.Contains(header(res, "Location"), "aff_sub=") {
 		t.Errorf("status %d, Location %q; a previewer is redirected like anyone", res.StatusCode, header(res, "Location"))
 	}
-	if after := w.messageClicks(t); after != before {
+	// A phone's tap after it: once that counts (the clicks' stream is counted in order), so would
+	// have the previewer's.
+	w.tap(t)
+	localruntest.Eventually(t, "the phone's tap in the report", func() bool { return w.messageClicks(t) >= before+1 })
+	if after := w.messageClicks(t) - 1; after != before {
 		t.Errorf("message clicks %d -> %d; a previewer's tap is not counted", before, after)
 	}
 }
@@ -382,6 +390,53 @@ func (w *world) conversionIs(t *testing.T, conversionID, attribution string) {
 		t.Errorf("no conversion %s", conversionID)
 	} else if c.Attribution != attribution {
 		t.Errorf("conversion %s is %s, want %s", conversionID, c.Attribution, attribution)
+	}
+}
+
+// streamBatches invokes ReportsFunction with the samples' stream batches, as Lambda delivers
+// records of the local system's clicks and conversions streams, twice (a batch delivered again)
+// and with an unreadable record, and reads what the sample account's report counted.
+func (w *world) streamBatches(t *testing.T) {
+	batch := func(name, table string) map[string]any {
+		ev := sample(t, name)
+		for _, r := range ev["Records"].([]any) {
+			r.(map[string]any)["eventSourceARN"] = w.sys.Cloud.StreamARN(table)
+		}
+		return ev
+	}
+	clicks, conversions := batch("reports-clicks-stream.json", "ClicksTable"), batch("reports-conversions-stream.json", "ConversionsTable")
+	for i := range 2 {
+		for _, ev := range []map[string]any{clicks, conversions} {
+			var res events.DynamoDBEventResponse
+			w.functions["ReportsFunction"].mustInvoke(t, encode(t, ev), &res)
+			if len(res.BatchItemFailures) > 0 {
+				t.Errorf("delivery %d: batchItemFailures %v, want none", i+1, res.BatchItemFailures)
+			}
+		}
+	}
+	var report struct {
+		Total struct {
+			Clicks             int64             `json:"clicks"`
+			Conversions        int64             `json:"conversions"`
+			PendingConversions int64             `json:"pending_conversions"`
+			Revenue            map[string]string `json:"revenue"`
+		} `json:"total"`
+	}
+	w.sys.MustInvoke(t, "AdminFunction", map[string]any{"action": "report", "account_id": "sample", "from": "2026-11-24", "to": "2026-11-24"}, &report)
+	if tot := report.Total; tot.Clicks != 1 || tot.Conversions != 1 || tot.PendingConversions != 0 || tot.Revenue["USD"] != "12.5" {
+		t.Errorf("sample account's report %+v; want the phone's click (not the bot's) and the conversion approved since, 12.5 USD, counted once", tot)
+	}
+
+	// An unreadable record is left for Lambda to deliver again, from it on; the records after it
+	// are counted meanwhile.
+	records := conversions["Records"].([]any)
+	unreadable := records[0].(map[string]any)
+	unreadable["eventSourceARN"] = "arn:aws:dynamodb:us-east-1:000000000000:table/LinksTable/stream/2026-11-24T00:00:00.000"
+	var res events.DynamoDBEventResponse
+	w.functions["ReportsFunction"].mustInvoke(t, encode(t, conversions), &res)
+	seq := unreadable["dynamodb"].(map[string]any)["SequenceNumber"]
+	if len(res.BatchItemFailures) != 1 || res.BatchItemFailures[0].ItemIdentifier != seq {
+		t.Errorf("batchItemFailures %v, want the unreadable record's %v", res.BatchItemFailures, seq)
 	}
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -20,11 +21,15 @@ func AttributionFunction(_ context.Context, awsCfg aws.Config, getenv func(strin
 	return lambda.NewHandler(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		msgs := make([]attribution.Message, len(ev.Records))
 		for i, r := range ev.Records {
-			msgs[i] = attribution.Message{ID: r.MessageId, Body: []byte(r.Body)}
+			// Unknown (0) if SQS did not say: the message then merely loses its place in line.
+			receives, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+			msgs[i] = attribution.Message{ID: r.MessageId, Body: []byte(r.Body), ReceiveCount: receives}
 		}
+		// The Lambda context carries the invocation's deadline, which Process keeps.
 		failed, outcome := p.Process(ctx, msgs)
 		d.logger.InfoContext(ctx, "batch attributed", "messages", len(msgs), "attributed", outcome.Attributed,
-			"orphaned", outcome.Orphaned, "duplicates", outcome.Duplicates, "rejected", outcome.Rejected, "failed", outcome.Failed)
+			"orphaned", outcome.Orphaned, "duplicates", outcome.Duplicates, "rejected", outcome.Rejected, "failed", outcome.Failed,
+			"deferred", outcome.Deferred)
 		var res events.SQSEventResponse
 		for _, id := range failed {
 			res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})

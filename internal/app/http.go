@@ -36,7 +36,7 @@ func PostbackFunction(ctx context.Context, awsCfg aws.Config, getenv func(string
 
 // ClickFunction serves tracked SMS links on the HTTP API.
 func ClickFunction(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
-	d, err := newDeps(awsCfg, getenv, "LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CLICKS_TABLE", "REPORTS_TABLE")
+	d, err := newDeps(awsCfg, getenv, "LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CLICKS_TABLE")
 	if err != nil {
 		return nil, err
 	}
@@ -44,11 +44,9 @@ func ClickFunction(ctx context.Context, awsCfg aws.Config, getenv func(string) s
 	if err != nil {
 		return nil, err
 	}
-	signer, err := d.clickSigner(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The signing key loads while the first tap reads its link, not during init.
+	issuer := newKeyedIssuer(ctx, d.clickSigner)
 	mux := http.NewServeMux()
-	mux.Handle("GET /c/{link_id}", clicks.NewHandler(d.store, signer, window, d.logger, d.now))
+	mux.Handle("GET /c/{link_id}", clicks.NewHandler(d.store, issuer, window, d.logger, d.now))
 	return lambda.NewHandler(httpadapter.NewV2(mux).ProxyWithContext), nil
 }

@@ -1,8 +1,9 @@
 // Package attribution turns queued postbacks into conversions: it finds each
 // postback's click, records the conversion exactly once (unique per integration,
-// conversion id and goal id) together with its report counters, keeps a
+// conversion id and goal id) together with its postback's outcome, keeps a
 // conversion whose click cannot be found as an orphan, and rejects postbacks
-// that fail authentication.
+// that fail authentication. The report counts each conversion from the
+// conversions table's stream (package reports).
 package attribution
 
 import (
@@ -16,7 +17,6 @@ import (
 
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
-	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -29,7 +29,7 @@ type Store interface {
 	GetLinks(ctx context.Context, linkIDs []string) (map[string]trackly.Link, error)
 	GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]trackly.Integration, error)
 	GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[trackly.OfferRef]trackly.Offer, error)
-	RecordConversion(ctx context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error
+	RecordConversion(ctx context.Context, c trackly.Conversion, result trackly.PostbackResult) error
 	SetPostbackOutcome(ctx context.Context, r trackly.PostbackResult) error
 }
 
@@ -37,23 +37,40 @@ type Store interface {
 type Message struct {
 	ID   string
 	Body []byte
+	// ReceiveCount is how often the queue has delivered the message, this
+	// delivery included (SQS's ApproximateReceiveCount), or 0 if unknown. The
+	// messages received most often start first, so that a message a deadline
+	// held back is not held back again behind newer ones.
+	ReceiveCount int
 }
 
 // Outcome counts what a batch came to.
 type Outcome struct {
 	Attributed, Orphaned, Duplicates, Rejected, Failed int
+	// Deferred counts the messages the deadline left undone: not started
+	// before it, or cut short by it. They are returned for redelivery.
+	Deferred int
 }
 
 // Processor attributes batches of queued postbacks.
 type Processor struct {
+	// Workers is how many messages of a batch are attributed at once.
+	Workers int
+	// Margin is the time Process keeps before its context's deadline: no
+	// message starts within it, and work still running in its second half is
+	// cancelled, so that the batch is answered before Lambda ends the
+	// invocation. Zero keeps a fifth of the time left when the batch arrives,
+	// at most DefaultMargin.
+	Margin time.Duration
+
 	store  Store
 	logger *slog.Logger
 	now    func() time.Time
 }
 
-// NewProcessor returns a Processor.
+// NewProcessor returns a Processor of DefaultWorkers workers.
 func NewProcessor(st Store, logger *slog.Logger, now func() time.Time) *Processor {
-	return &Processor{store: st, logger: logger, now: now}
+	return &Processor{Workers: DefaultWorkers, store: st, logger: logger, now: now}
 }
 
 // batch holds what one batch's lookups found.
@@ -65,13 +82,18 @@ type batch struct {
 }
 
 // Process attributes a batch and returns the ids of the messages that must be
-// delivered again (a transient failure, or a message that can never be read,
-// which the queue's redrive policy eventually moves to the dead-letter queue).
+// delivered again: those that met a transient failure, those that can never be
+// read (which the queue's redrive policy eventually moves to the dead-letter
+// queue), and those that ctx's deadline left undone. It attributes up to
+// Workers messages at once and answers before the deadline (see Margin); a
+// message it returns is not counted as done and its postback log entry is left
+// as it is.
 func (p *Processor) Process(ctx context.Context, msgs []Message) ([]string, Outcome) {
+	stopStarting, work, cancel := p.budget(ctx)
+	defer cancel()
 	var out Outcome
 	var failed []string
-	decoded := make([]postbacks.Message, 0, len(msgs))
-	ids := make([]string, 0, len(msgs))
+	jobs := make([]*job, 0, len(msgs))
 	for _, m := range msgs {
 		var pb postbacks.Message
 		if err := json.Unmarshal(m.Body, &pb); err != nil || pb.ClickID == "" || pb.ConversionID == "" {
@@ -80,35 +102,64 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]string, Outc
 			out.Failed++
 			continue
 		}
-		decoded = append(decoded, pb)
-		ids = append(ids, m.ID)
+		jobs = append(jobs, &job{id: m.ID, receives: m.ReceiveCount, pb: pb})
+	}
+	if len(jobs) == 0 {
+		return failed, out
 	}
 
-	b, err := p.lookup(ctx, decoded)
+	if !p.mayStart(work, stopStarting) {
+		return p.deferAll(ctx, failed, out, jobs)
+	}
+	decoded := make([]postbacks.Message, len(jobs))
+	for i, j := range jobs {
+		decoded[i] = j.pb
+	}
+	b, err := p.lookup(work, decoded)
+	if err != nil && work.Err() != nil {
+		return p.deferAll(ctx, failed, out, jobs)
+	}
 	if err != nil {
 		p.logger.ErrorContext(ctx, "batch lookup failed; retrying the batch", "error", err)
-		out.Failed += len(ids)
-		return append(failed, ids...), out
-	}
-	for i, pb := range decoded {
-		result, err := p.attribute(ctx, b, pb)
-		if err != nil {
-			p.logger.ErrorContext(ctx, "attribution failed; will retry", "message_id", ids[i], "postback_id", pb.PostbackID, "error", err)
-			failed = append(failed, ids[i])
-			out.Failed++
-			continue
+		out.Failed += len(jobs)
+		for _, j := range jobs {
+			failed = append(failed, j.id)
 		}
-		switch result {
-		case trackly.PostbackAttributed:
+		return failed, out
+	}
+	p.attributeAll(work, stopStarting, b, jobs)
+	for _, j := range jobs {
+		switch {
+		case j.deferred:
+			failed = append(failed, j.id)
+			out.Deferred++
+		case j.err != nil:
+			p.logger.ErrorContext(ctx, "attribution failed; will retry", "message_id", j.id, "postback_id", j.pb.PostbackID, "error", j.err)
+			failed = append(failed, j.id)
+			out.Failed++
+		case j.outcome == trackly.PostbackAttributed:
 			out.Attributed++
-		case trackly.PostbackOrphaned:
+		case j.outcome == trackly.PostbackOrphaned:
 			out.Orphaned++
-		case trackly.PostbackDuplicate:
+		case j.outcome == trackly.PostbackDuplicate:
 			out.Duplicates++
-		case trackly.PostbackRejected:
+		case j.outcome == trackly.PostbackRejected:
 			out.Rejected++
 		}
 	}
+	if out.Deferred > 0 {
+		p.logger.WarnContext(ctx, "deadline near; returning the messages not done for redelivery", "deferred", out.Deferred)
+	}
+	return failed, out
+}
+
+// deferAll returns every job for redelivery, undone: the deadline came before any could start.
+func (p *Processor) deferAll(ctx context.Context, failed []string, out Outcome, jobs []*job) ([]string, Outcome) {
+	p.logger.WarnContext(ctx, "deadline near; returning the batch for redelivery", "deferred", len(jobs))
+	for _, j := range jobs {
+		failed = append(failed, j.id)
+	}
+	out.Deferred += len(jobs)
 	return failed, out
 }
 
@@ -204,11 +255,9 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 		c.AccountID = cmp.Or(integration.AccountID, "unknown")
 	}
 
-	var increments []trackly.ReportIncrement
 	if src.click != nil && m.ReceivedAt.Before(src.click.AttributableUntil) {
 		c.Attribution = trackly.ConversionAttributed
 		c.ClickedAt = src.click.CreatedAt
-		increments = reports.ConversionIncrements(c)
 		result.Outcome = trackly.PostbackAttributed
 	} else {
 		c.Attribution = trackly.ConversionOrphan
@@ -220,7 +269,7 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 	}
 	result.Conversion = c.Ref()
 
-	err := p.store.RecordConversion(ctx, c, increments, result)
+	err := p.store.RecordConversion(ctx, c, result)
 	var dup *trackly.DuplicateError
 	if errors.As(err, &dup) && dup.Recorded.PostbackID == m.PostbackID {
 		// This very postback recorded the conversion, and its message came

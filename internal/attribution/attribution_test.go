@@ -19,6 +19,7 @@ import (
 	"github.com/trackly/tune-integration/internal/attribution"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
+	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -31,11 +32,12 @@ const receivedDay = "2026-03-14"
 type rowID struct{ account, dimension, id, day string }
 
 // memoryTables stands for the DynamoDB tables attribution reads (clicks,
-// links, integrations, offers) and writes (conversions, report counters,
-// postback log). RecordConversion behaves as the store's transaction does: the
-// conversion, its increments and its postback outcome are written together, or
-// nothing is written and a DuplicateError naming the conversion recorded is
-// returned when the key is taken.
+// links, integrations, offers) and writes (conversions, postback log), and for
+// the report counters that ReportsFunction moves from the conversions' stream.
+// RecordConversion behaves as the store's transaction does: the conversion and
+// its postback outcome are written together, or nothing is written and a
+// DuplicateError naming the conversion recorded is returned when the key is
+// taken; a conversion written moves the counters as its stream record does.
 type memoryTables struct {
 	mu           sync.Mutex
 	clicks       map[string]trackly.Click
@@ -147,7 +149,7 @@ func (st *memoryTables) GetOffers(_ context.Context, refs []trackly.OfferRef) (m
 	return batchRead(st, "offers", st.offers, refs, func(r trackly.OfferRef) string { return r.IntegrationID + "/" + r.OfferID })
 }
 
-func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error {
+func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion, result trackly.PostbackResult) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err := st.failRecord[c.ConversionID]; err != nil {
@@ -157,7 +159,7 @@ func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion
 		return &trackly.DuplicateError{Recorded: recorded}
 	}
 	st.conversions[c.Ref()] = c
-	for _, inc := range increments {
+	for _, inc := range reports.ChangeIncrements(trackly.Change{ID: "insert " + c.ConversionID, NewConversion: &c}) {
 		id := rowID{inc.AccountID, string(inc.Dimension), inc.DimensionID, inc.Day}
 		if st.counters[id] == nil {
 			st.counters[id] = map[string]money.Amount{}

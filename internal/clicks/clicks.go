@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -21,7 +20,7 @@ type Store interface {
 	GetLink(ctx context.Context, linkID string) (trackly.Link, error)
 	GetIntegration(ctx context.Context, integrationID string) (trackly.Integration, error)
 	GetOffer(ctx context.Context, integrationID, offerID string) (trackly.Offer, error)
-	RecordClick(ctx context.Context, c trackly.Click, increments []trackly.ReportIncrement) error
+	RecordClick(ctx context.Context, c trackly.Click) error
 }
 
 // IDIssuer issues signed click ids for a link.
@@ -107,7 +106,7 @@ func (h *Handler) record(ctx context.Context, userAgent string, link trackly.Lin
 		CreatedAt:         now,
 		AttributableUntil: now.AddDate(0, 0, window),
 	}
-	if err := h.store.RecordClick(ctx, click, reports.ClickIncrements(click)); err != nil {
+	if err := h.store.RecordClick(ctx, click); err != nil {
 		h.logger.ErrorContext(ctx, "record click failed; redirecting anyway", "link_id", link.LinkID, "click_id", clickID, "error", err)
 	}
 }

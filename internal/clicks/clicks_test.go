@@ -53,7 +53,7 @@ func (s *tables) GetOffer(_ context.Context, integrationID, offerID string) (tra
 	return memtable.Get(s.offers, integrationID+"/"+offerID)
 }
 
-func (s *tables) RecordClick(_ context.Context, c trackly.Click, _ []trackly.ReportIncrement) error {
+func (s *tables) RecordClick(_ context.Context, c trackly.Click) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clicks = append(s.clicks, c)

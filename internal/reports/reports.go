@@ -1,5 +1,7 @@
-// Package reports decides which report counters a click or a conversion moves
-// and turns stored counters into report lines with EPC and conversion rate.
+// Package reports decides which report counters a change to a click or a
+// conversion moves, counts each change exactly once however often its
+// table's stream delivers it, and turns stored counters into report lines
+// with EPC and conversion rate.
 package reports
 
 import (
@@ -37,17 +39,21 @@ func Day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 var one = money.FromDecimal(decimal.NewFromInt(1))
 
-// ClickIncrements returns the counters a click moves; bot clicks move none.
-func ClickIncrements(c trackly.Click) []trackly.ReportIncrement {
+// clickIncrements returns the counters a click moves; bot clicks move none.
+func clickIncrements(c trackly.Click) []trackly.ReportIncrement {
 	if c.Bot {
 		return nil
 	}
 	return increments(c.AccountID, c.MessageID, c.OfferID, c.CampaignID, Day(c.CreatedAt), map[string]money.Amount{counterClicks: one})
 }
 
-// ConversionIncrements returns the counters an attributed conversion moves:
-// approved conversions count with their revenue, pending ones apart, rejected ones only as a count.
-func ConversionIncrements(c trackly.Conversion) []trackly.ReportIncrement {
+// conversionIncrements returns the counters a conversion moves: an attributed
+// conversion counts, approved with its revenue, pending apart with its revenue
+// apart, rejected only as a count; an orphan moves none.
+func conversionIncrements(c trackly.Conversion) []trackly.ReportIncrement {
+	if c.Attribution != trackly.ConversionAttributed {
+		return nil
+	}
 	counters := map[string]money.Amount{}
 	switch c.Status {
 	case trackly.StatusPending:

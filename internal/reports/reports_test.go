@@ -72,6 +72,7 @@ func onDimensions(day string, c counters, ids map[string]string) []increment {
 	return out
 }
 
+// A click counts when it is stored: the change that inserts it.
 func TestClickIncrements(t *testing.T) {
 	at := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 	person := trackly.Click{ClickID: "ck1", Placement: trackly.Placement{AccountID: "acc1", MessageID: "msg1", OfferID: "off1", CampaignID: "camp1"}, CreatedAt: at}
@@ -106,7 +107,8 @@ func TestClickIncrements(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := asText(reports.ClickIncrements(tt.click(person)))
+			c := tt.click(person)
+			got := asText(reports.ChangeIncrements(trackly.Change{ID: "e1", NewClick: &c}))
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("got  %v\nwant %v", got, tt.want)
 			}
@@ -114,11 +116,12 @@ func TestClickIncrements(t *testing.T) {
 	}
 }
 
+// A conversion counts when it is recorded: the change that inserts it.
 func TestConversionIncrements(t *testing.T) {
 	receivedAt := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
 	conv := func(status trackly.ConversionStatus, payout, currency string) trackly.Conversion {
 		return trackly.Conversion{
-			AccountID: "acc1", MessageID: "msg1", OfferID: "off1", CampaignID: "camp1", Status: status,
+			AccountID: "acc1", MessageID: "msg1", OfferID: "off1", CampaignID: "camp1", Status: status, Attribution: trackly.ConversionAttributed,
 			Payout: amount(payout), Currency: currency, ReceivedAt: receivedAt,
 			ClickedAt: receivedAt.AddDate(0, 0, -3),
 		}
@@ -132,6 +135,11 @@ func TestConversionIncrements(t *testing.T) {
 		{"pending counts apart, its revenue apart", conv(trackly.StatusPending, "12.50", "EUR"), onEveryDimension("2026-03-14", counters{"pending_conversions": "1", "pending_revenue_EUR": "12.5"})},
 		{"rejected counts only as a rejection", conv(trackly.StatusRejected, "12.50", "EUR"), onEveryDimension("2026-03-14", counters{"rejected_conversions": "1"})},
 		{"a payout keeps every decimal", conv(trackly.StatusApproved, "0.00000001", "USD"), onEveryDimension("2026-03-14", counters{"conversions": "1", "revenue_USD": "0.00000001"})},
+		{"an orphan counts nowhere", func() trackly.Conversion {
+			c := conv(trackly.StatusApproved, "12.50", "EUR")
+			c.Attribution = trackly.ConversionOrphan
+			return c
+		}(), []increment{}},
 		{
 			"a conversion counts on the UTC day it was received, not the click's",
 			func() trackly.Conversion {
@@ -149,7 +157,7 @@ func TestConversionIncrements(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := asText(reports.ConversionIncrements(tt.c))
+			got := asText(reports.ChangeIncrements(trackly.Change{ID: "e1", NewConversion: &tt.c}))
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("got  %v\nwant %v", got, tt.want)
 			}

@@ -7,11 +7,12 @@ import (
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// RecordClick stores a click and applies its report increments in one transaction,
-// so a click is counted exactly when it is stored. trackly.ErrConflict means
-// a click with the same id is stored.
-func (s *Store) RecordClick(ctx context.Context, c trackly.Click, increments []trackly.ReportIncrement) error {
-	if err := s.putNewCounted(ctx, s.tables.Clicks, "click_id", clickRow(&c), increments); err != nil {
+// RecordClick stores a click with one conditional write of the click alone:
+// the report counts it from the clicks table's stream (see CountChanges), so
+// that no tap writes an item another tap writes. trackly.ErrConflict means a
+// click with the same id is stored.
+func (s *Store) RecordClick(ctx context.Context, c trackly.Click) error {
+	if err := s.putNew(ctx, s.tables.Clicks, "click_id", clickRow(&c)); err != nil {
 		return fmt.Errorf("record click %s: %w", c.ClickID, err)
 	}
 	return nil

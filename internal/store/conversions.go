@@ -5,25 +5,36 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// RecordConversion writes a new conversion, its report increments and what
-// became of its postback in one transaction that requires the conversion not
-// to exist yet. When it does, nothing is written and RecordConversion returns
-// a *trackly.DuplicateError (which wraps trackly.ErrDuplicate) holding the
-// conversion recorded, read strongly consistently: the postback that recorded
-// it may be this very one, delivered again after its answer was lost.
-func (s *Store) RecordConversion(ctx context.Context, c trackly.Conversion, increments []trackly.ReportIncrement, result trackly.PostbackResult) error {
+// RecordConversion writes a new conversion and what became of its postback
+// in one transaction of those two items, which requires the conversion not to
+// exist yet. No report row is in it: the report counts the conversion from the
+// conversions table's stream (see CountChanges), so that concurrent
+// attributions share no item. When the conversion exists, nothing is written
+// and RecordConversion returns a *trackly.DuplicateError (which wraps
+// trackly.ErrDuplicate) holding the conversion recorded, read strongly
+// consistently: the postback that recorded it may be this very one, delivered
+// again after its answer was lost.
+func (s *Store) RecordConversion(ctx context.Context, c trackly.Conversion, result trackly.PostbackResult) error {
 	k, update := postbackOutcome(result)
 	logged, err := updateItem(s.tables.PostbackLog, k, update)
 	if err != nil {
 		return err
 	}
-	err = s.putNewCounted(ctx, s.tables.Conversions, "conversion_key", conversionRow(&c), increments, logged)
-	if errors.Is(err, trackly.ErrConflict) {
+	put, err := newItemPut(s.tables.Conversions, "conversion_key", conversionRow(&c))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: put}, logged}})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
 		recorded, err := s.GetConversion(ctx, c.Ref())
 		if err != nil {
 			return fmt.Errorf("read conversion %s, already recorded: %w", conversionKey(c.Ref()), err)

@@ -82,33 +82,6 @@ func newItemPut(table, keyAttr string, r row) (*types.Put, error) {
 	}, nil
 }
 
-// putNewCounted writes r's record with its report increments, and the further
-// writes, in one transaction on the condition that no item with the same key
-// attribute exists; trackly.ErrConflict means one does, and nothing is written.
-func (s *Store) putNewCounted(ctx context.Context, table, keyAttr string, r row, increments []trackly.ReportIncrement, more ...types.TransactWriteItem) error {
-	if len(increments) == 0 && len(more) == 0 {
-		return s.putNew(ctx, table, keyAttr, r)
-	}
-	p, err := newItemPut(table, keyAttr, r)
-	if err != nil {
-		return err
-	}
-	updates, err := s.incrementItems(increments)
-	if err != nil {
-		return err
-	}
-	items := append([]types.TransactWriteItem{{Put: p}}, updates...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, more...)})
-	var canceled *types.TransactionCanceledException
-	if errors.As(err, &canceled) && len(canceled.CancellationReasons) > 0 && aws.ToString(canceled.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		return trackly.ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("write to %s: %w", table, err)
-	}
-	return nil
-}
-
 // put writes r's record, replacing any item with the same key.
 func (s *Store) put(ctx context.Context, table string, r row) error {
 	item, err := r.item()

@@ -133,11 +133,12 @@ func unescape(s string) string {
 }
 
 // postbackLogRow binds an item of the postback log to e: one day's
-// postbacks under that day, newest last (received_key). The item expires
+// postbacks spread over the day's shards ("day" holds "<day>#<shard>", see
+// postbackLogShards), newest last in each (received_key). The item expires
 // (TTL) after postbackLogRetention.
 func postbackLogRow(e *trackly.PostbackLogEntry) row {
 	return row{
-		derived("day", postbackDay(e.ReceivedAt)), derived("received_key", postbackReceivedKey(e.PostbackID, e.ReceivedAt)),
+		derived("day", postbackPartition(e.PostbackID, e.ReceivedAt)), derived("received_key", postbackReceivedKey(e.PostbackID, e.ReceivedAt)),
 		field("postback_id", &e.PostbackID), field("received_at", &e.ReceivedAt),
 		field("method", &e.Method), field("query", &e.Query), optional("params", &e.Params),
 		optional("source_ip", &e.SourceIP), optional("user_agent", &e.UserAgent),
@@ -153,7 +154,7 @@ func postbackLogExpiry(receivedAt time.Time) int64 {
 	return receivedAt.Add(postbackLogRetention).Unix()
 }
 
-// postbackDay is the postback log's partition of a postback received at t.
+// postbackDay is the day of the postback log a postback received at t is in.
 func postbackDay(receivedAt time.Time) string { return receivedAt.UTC().Format(time.DateOnly) }
 
 // postbackReceivedKey is the sort key of a logged postback.
@@ -212,4 +213,12 @@ func reportRow(r *trackly.ReportRow) row {
 		field("account_id", &r.AccountID), field("dimension", &r.Dimension),
 		field("dimension_id", &r.DimensionID), field("day", &r.Day),
 	}
+}
+
+// countedChangeRow is an item of the counted changes table: the mark of a
+// change to a click or a conversion whose report increments were applied at
+// countedAt, keyed by the change's ID. The item expires (TTL) after
+// countedChangeRetention.
+func countedChangeRow(changeID string, countedAt time.Time) row {
+	return row{derived("change_id", changeID), derived("expires_at", countedAt.Add(countedChangeRetention).Unix())}
 }

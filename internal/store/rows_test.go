@@ -77,7 +77,7 @@ func TestPostbackLogRowsKeepTheirKeys(t *testing.T) {
 		Conversion: trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx 1", GoalID: "0"}}
 	item := itemOf(t, postbackLogRow(&e))
 	day, receivedKey, conversionKey := stringAttr(item, "day"), stringAttr(item, "received_key"), stringAttr(item, "conversion_key")
-	if day != "2026-11-25" || receivedKey != "2026-11-25T04:59:59.000000005Z#pb_1" || conversionKey != "in_a#tx+1#0" {
+	if day != "2026-11-25#11" || receivedKey != "2026-11-25T04:59:59.000000005Z#pb_1" || conversionKey != "in_a#tx+1#0" {
 		t.Errorf("row day %q, received key %q, conversion key %q", day, receivedKey, conversionKey)
 	}
 	if got := numberAttr(item, "expires_at"); got != fmt.Sprint(at.Add(postbackLogRetention).Unix()) {

@@ -18,19 +18,23 @@ type Tables struct {
 	Reports      string
 	SyncRuns     string
 	PostbackLog  string
+	// CountedChanges marks the changes to clicks and conversions whose report
+	// increments are applied.
+	CountedChanges string
 }
 
 // TablesFromEnv reads the table names from the environment variables that template.yaml sets.
 func TablesFromEnv(getenv func(string) string) Tables {
 	return Tables{
-		Integrations: getenv("INTEGRATIONS_TABLE"),
-		Offers:       getenv("OFFERS_TABLE"),
-		Links:        getenv("LINKS_TABLE"),
-		Clicks:       getenv("CLICKS_TABLE"),
-		Conversions:  getenv("CONVERSIONS_TABLE"),
-		Reports:      getenv("REPORTS_TABLE"),
-		SyncRuns:     getenv("SYNC_RUNS_TABLE"),
-		PostbackLog:  getenv("POSTBACK_LOG_TABLE"),
+		Integrations:   getenv("INTEGRATIONS_TABLE"),
+		Offers:         getenv("OFFERS_TABLE"),
+		Links:          getenv("LINKS_TABLE"),
+		Clicks:         getenv("CLICKS_TABLE"),
+		Conversions:    getenv("CONVERSIONS_TABLE"),
+		Reports:        getenv("REPORTS_TABLE"),
+		SyncRuns:       getenv("SYNC_RUNS_TABLE"),
+		PostbackLog:    getenv("POSTBACK_LOG_TABLE"),
+		CountedChanges: getenv("COUNTED_CHANGES_TABLE"),
 	}
 }
 

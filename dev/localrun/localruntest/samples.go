@@ -31,7 +31,7 @@ type Sample struct {
 // samplePrefixes maps the prefix of events/<prefix>-<variant>.json to its function.
 var samplePrefixes = map[string]string{
 	"postback": "PostbackFunction", "click": "ClickFunction", "attribution": "AttributionFunction",
-	"offersync": "OfferSyncFunction", "admin": "AdminFunction",
+	"offersync": "OfferSyncFunction", "admin": "AdminFunction", "reports": "ReportsFunction",
 }
 
 var sampleName = regexp.MustCompile(`^([a-z]+)-[a-z0-9-]+\.json$`)
@@ -53,7 +53,7 @@ func Samples(t testing.TB) []Sample {
 		s := Sample{Name: filepath.Base(p)}
 		m := sampleName.FindStringSubmatch(s.Name)
 		if m == nil || samplePrefixes[m[1]] == "" {
-			t.Errorf("events/%s: name it <function>-<variant>.json, function one of postback, click, attribution, offersync, admin", s.Name)
+			t.Errorf("events/%s: name it <function>-<variant>.json, function one of postback, click, attribution, offersync, admin, reports", s.Name)
 			continue
 		}
 		s.Function = samplePrefixes[m[1]]

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"time"
 
+	"github.com/trackly/tune-integration/internal/backoff"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
@@ -174,7 +174,7 @@ func (c *Counter) apply(ctx context.Context, changes []trackly.Change) error {
 		case err != nil:
 			attempt++
 			c.logger.WarnContext(ctx, "counting changes failed; trying again", "changes", len(ids), "attempt", attempt, "error", err)
-			if waitErr := pause(ctx, attempt); waitErr != nil {
+			if waitErr := backoff.Wait(ctx, attempt); waitErr != nil {
 				return fmt.Errorf("count %d changes: %w (after %d attempts, the last: %w)", len(ids), waitErr, attempt, err)
 			}
 		case len(counted) > 0:
@@ -218,19 +218,4 @@ func chunks(changes []trackly.Change) [][]trackly.Change {
 		out = append(out, current)
 	}
 	return out
-}
-
-// pause waits before attempt n (1-based) is retried: full jitter under a
-// ceiling that doubles from 25ms to about 3s. It returns ctx's error if ctx
-// ends first.
-func pause(ctx context.Context, n int) error {
-	ceiling := 25 * time.Millisecond << min(n-1, 7)
-	t := time.NewTimer(rand.N(ceiling) + time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,11 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/trackly/tune-integration/internal/backoff"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
 // key is a DynamoDB primary key.
 type key map[string]types.AttributeValue
+
+// maxUnprocessedRetries bounds the retries of items a batch call left unprocessed.
+const maxUnprocessedRetries = 8
 
 func stringKey(pairs ...string) key {
 	k := key{}
@@ -155,7 +159,7 @@ func batchGet[K comparable, T any](ctx context.Context, s *Store, table string, 
 		req := map[string]types.KeysAndAttributes{table: {Keys: toKeys(chunk), ConsistentRead: aws.Bool(true)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
-				if err := backoff(ctx, attempt); err != nil {
+				if err := backoff.Wait(ctx, attempt); err != nil {
 					return nil, fmt.Errorf("batch get from %s: %w", table, err)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/trackly/tune-integration/internal/backoff"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -54,7 +55,7 @@ func (s *Store) batchWrite(ctx context.Context, table string, writes []types.Wri
 			if attempt > maxUnprocessedRetries {
 				return calls, fmt.Errorf("batch write to %s: %d items still unprocessed after %d attempts", table, len(req[table]), attempt)
 			}
-			if err := backoff(ctx, attempt); err != nil {
+			if err := backoff.Wait(ctx, attempt); err != nil {
 				return calls, fmt.Errorf("batch write to %s: %w", table, err)
 			}
 		}

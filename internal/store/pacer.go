@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/trackly/tune-integration/internal/backoff"
 	"github.com/trackly/tune-integration/internal/ids"
 )
 
@@ -148,7 +149,7 @@ func (p *Pacer) Acquire(ctx context.Context) (release func(), err error) {
 		if deadline, ok := ctx.Deadline(); ok && soonest.After(deadline) {
 			return nil, fmt.Errorf("%d call slots of %s busy beyond the deadline: %w", p.limit, p.network, context.DeadlineExceeded)
 		}
-		if err := sleep(ctx, next.Sub(now)); err != nil {
+		if err := backoff.Sleep(ctx, next.Sub(now)); err != nil {
 			return nil, err
 		}
 	}
@@ -223,16 +224,4 @@ func earlier(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -670,7 +669,9 @@ func (f *fixture) prepareColdStarts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	copySecrets(b, filepath.Join(f.sys.DataDir, "secrets"), dir, prefix)
+	if err := bench.CopySecrets(context.Background(), filepath.Join(f.sys.DataDir, "secrets"), dir, prefix); err != nil {
+		b.Fatal(err)
+	}
 	ssm := httptest.NewServer(samcheck.NewRecorder(tmpl.Partition, tmpl.Region, tmpl.AccountID).SSM(dir))
 	b.Cleanup(ssm.Close)
 
@@ -687,29 +688,6 @@ func (f *fixture) prepareColdStarts(b *testing.B) {
 	}
 	f.rieEnv[bench.Hello] = map[string]string{"AWS_LAMBDA_FUNCTION_TIMEOUT": "3"}
 	f.rieEnv[bench.SDKHello] = f.rieEnv["PostbackFunction"]
-}
-
-// copySecrets copies the local system's secret files into the Parameter Store emulator's directory
-// under prefix.
-func copySecrets(b testing.TB, from string, to *secrets.Dir, prefix string) {
-	b.Helper()
-	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		name, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		value, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return to.Put(context.Background(), prefix+filepath.ToSlash(name), string(value))
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 }
 
 // answered returns a check that an invocation's answer is an API Gateway response with the given

@@ -168,7 +168,7 @@ func (e *Emulator) start(ctx context.Context, bootstrap string, env map[string]s
 	}
 	p := &emulated{cmd: cmd, addr: addr, output: &localruntest.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.output, p.output
-	ownProcessGroup(cmd)
+	OwnProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the emulator: %w", err)
 	}
@@ -201,7 +201,7 @@ func (e *Emulator) start(ctx context.Context, bootstrap string, env map[string]s
 }
 
 func (p *emulated) stop() {
-	killGroup(p.cmd)
+	KillGroup(p.cmd)
 	<-p.exited
 }
 

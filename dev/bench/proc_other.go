@@ -4,9 +4,9 @@ package bench
 
 import "os/exec"
 
-func ownProcessGroup(*exec.Cmd) {}
+func OwnProcessGroup(*exec.Cmd) {}
 
-func killGroup(cmd *exec.Cmd) {
+func KillGroup(cmd *exec.Cmd) {
 	if cmd.Process != nil {
 		_ = cmd.Process.Kill()
 	}

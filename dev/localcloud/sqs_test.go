@@ -206,31 +206,44 @@ func TestSQSDeadLetterQueue(t *testing.T) {
 
 func TestBatchItemFailures(t *testing.T) {
 	records := []events.SQSMessage{{MessageId: "a"}, {MessageId: "b"}}
-	for _, tc := range []struct {
-		out     string
-		failed  []string
-		invalid bool
-	}{
-		{out: ``},
-		{out: `null`},
-		{out: `{}`},
-		{out: `{"batchItemFailures":null}`},
-		{out: `{"batchItemFailures":[]}`},
-		{out: `{"batchItemFailures":[{"itemIdentifier":"b"}]}`, failed: []string{"b"}},
+	checkFailureResponses(t, "batchItemFailures", func(out []byte) ([]string, error) {
+		failed, err := batchItemFailures(out, records)
+		return slices.Sorted(maps.Keys(failed)), err
+	}, slices.Equal, nil, []failureCase[[]string]{
+		{out: `{"batchItemFailures":[{"itemIdentifier":"b"}]}`, want: []string{"b"}},
 		{out: `{"batchItemFailures":[{"itemIdentifier":""}]}`, invalid: true},
 		{out: `{"batchItemFailures":[{"id":"a"}]}`, invalid: true},
 		{out: `{"batchItemFailures":[{"itemIdentifier":"zzz"}]}`, invalid: true},
-		{out: `"ok"`, invalid: true},
-	} {
-		failed, err := batchItemFailures([]byte(tc.out), records)
+	})
+}
+
+// failureCase is a response of a batch's function and what the function that reads its
+// batchItemFailures should make of it: want, or an error if invalid.
+type failureCase[W any] struct {
+	out     string
+	want    W
+	invalid bool
+}
+
+// checkFailureResponses checks that parse (named name) reads each case as it wants, and reads
+// the responses that report no failure (empty, null, no list, an empty list) as none and
+// refuses a response that is not an object.
+func checkFailureResponses[W any](t *testing.T, name string, parse func([]byte) (W, error), equal func(W, W) bool, none W, cases []failureCase[W]) {
+	t.Helper()
+	for _, out := range []string{``, `null`, `{}`, `{"batchItemFailures":null}`, `{"batchItemFailures":[]}`} {
+		cases = append(cases, failureCase[W]{out: out, want: none})
+	}
+	cases = append(cases, failureCase[W]{out: `"ok"`, invalid: true})
+	for _, tc := range cases {
+		got, err := parse([]byte(tc.out))
 		if tc.invalid {
 			if err == nil {
-				t.Errorf("batchItemFailures(%s) accepted an invalid response", tc.out)
+				t.Errorf("%s(%s) accepted an invalid response", name, tc.out)
 			}
 			continue
 		}
-		if err != nil || !slices.Equal(slices.Sorted(maps.Keys(failed)), tc.failed) {
-			t.Errorf("batchItemFailures(%s) = %v, %v; want %v", tc.out, failed, err, tc.failed)
+		if err != nil || !equal(got, tc.want) {
+			t.Errorf("%s(%s) = %v, %v; want %v", name, tc.out, got, err, tc.want)
 		}
 	}
 }

@@ -582,34 +582,15 @@ func TestFirstFailure(t *testing.T) {
 		{Change: events.DynamoDBStreamRecord{SequenceNumber: "200"}},
 		{Change: events.DynamoDBStreamRecord{SequenceNumber: "300"}},
 	}
-	for _, tc := range []struct {
-		out     string
-		first   int
-		invalid bool
-	}{
-		{out: ``, first: 3},
-		{out: `null`, first: 3},
-		{out: `{}`, first: 3},
-		{out: `{"batchItemFailures":null}`, first: 3},
-		{out: `{"batchItemFailures":[]}`, first: 3},
-		{out: `{"batchItemFailures":[{"itemIdentifier":"200"}]}`, first: 1},
-		{out: `{"batchItemFailures":[{"itemIdentifier":"300"},{"itemIdentifier":"200"}]}`, first: 1},
+	checkFailureResponses(t, "firstFailure", func(out []byte) (int, error) {
+		return firstFailure(out, records)
+	}, func(a, b int) bool { return a == b }, 3, []failureCase[int]{
+		{out: `{"batchItemFailures":[{"itemIdentifier":"200"}]}`, want: 1},
+		{out: `{"batchItemFailures":[{"itemIdentifier":"300"},{"itemIdentifier":"200"}]}`, want: 1},
 		{out: `{"batchItemFailures":[{"itemIdentifier":""}]}`, invalid: true},
 		{out: `{"batchItemFailures":[{"id":"100"}]}`, invalid: true},
 		{out: `{"batchItemFailures":[{"itemIdentifier":"999"}]}`, invalid: true},
-		{out: `"ok"`, invalid: true},
-	} {
-		first, err := firstFailure([]byte(tc.out), records)
-		if tc.invalid {
-			if err == nil {
-				t.Errorf("firstFailure(%s) accepted an invalid response", tc.out)
-			}
-			continue
-		}
-		if err != nil || first != tc.first {
-			t.Errorf("firstFailure(%s) = %d, %v; want %d", tc.out, first, err, tc.first)
-		}
-	}
+	})
 }
 
 func TestFilterPatterns(t *testing.T) {

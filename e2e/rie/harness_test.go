@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trackly/tune-integration/dev/bench"
 	"github.com/trackly/tune-integration/dev/localrun"
 	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/samcheck"
@@ -111,7 +111,9 @@ func startWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copySecrets(t, filepath.Join(sys.DataDir, "secrets"), ssmDir, prefix, "click-signing-key")
+	if err := bench.CopySecrets(context.Background(), filepath.Join(sys.DataDir, "secrets"), ssmDir, prefix, "click-signing-key"); err != nil {
+		t.Fatal(err)
+	}
 	w.ssm = w.recorder.SSM(ssmDir)
 	ssm := httptest.NewServer(w.ssm)
 	t.Cleanup(ssm.Close)
@@ -196,35 +198,6 @@ func buildBootstraps(t *testing.T) map[string]string {
 	return out
 }
 
-// copySecrets copies the local system's secret files into the Parameter Store emulator's
-// directory under prefix, leaving out the named secrets.
-func copySecrets(t *testing.T, from string, to *secrets.Dir, prefix string, except ...string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
-		}
-		name, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		name = filepath.ToSlash(name)
-		for _, e := range except {
-			if name == e {
-				return nil
-			}
-		}
-		value, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return to.Put(context.Background(), prefix+name, string(value))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // freeAddr returns a loopback address with a port free at the time of asking.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -262,14 +235,14 @@ func tryEmulator(t *testing.T, rie, bootstrap, id string, env map[string]string,
 	}
 	logs := &localruntest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	ownProcessGroup(cmd)
+	bench.OwnProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the emulator for %s: %v", id, err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	stop := func() {
-		killGroup(cmd)
+		bench.KillGroup(cmd)
 		<-exited
 	}
 	deadline := time.Now().Add(15 * time.Second)

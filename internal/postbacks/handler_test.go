@@ -663,63 +663,72 @@ func TestPostbackKeepsWhatItReadsForAMinute(t *testing.T) {
 			t.Fatalf("status %d (%s), want %d", w.Code, a.Error, want)
 		}
 	}
+	// sendA sends a postback on lnk_a with token, or with the fixture's token for in_a if token is empty.
+	sendA := func(t *testing.T, f *fixture, token string, want int) {
+		t.Helper()
+		if token == "" {
+			token = f.tokenA
+		}
+		send(t, f, onA+"&token="+url.QueryEscape(token), want)
+	}
+	// changeA changes the stored integration in_a.
+	changeA := func(f *fixture, change func(in *trackly.Integration)) {
+		in := f.tables.integrations["in_a"]
+		change(&in)
+		f.tables.integrations["in_a"] = in
+	}
 	reads := func(f *fixture) string {
 		return fmt.Sprintf("%d link reads, %d integration reads", f.tables.linkReads, f.tables.integReads)
 	}
 
-	t.Run("a second postback on the same link reads nothing", func(t *testing.T) {
-		f := newFixture()
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
-		f.clock = f.clock.Add(59 * time.Second)
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
-		if got := reads(f); got != "1 link reads, 1 integration reads" {
-			t.Errorf("%s, want one of each", got)
-		}
-	})
-	t.Run("after a minute the integration is read again, the link is not", func(t *testing.T) {
-		f := newFixture()
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
-		f.clock = f.clock.Add(61 * time.Second)
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
-		if got := reads(f); got != "1 link reads, 2 integration reads" {
-			t.Errorf("%s, want the integration read twice", got)
-		}
-	})
+	for _, tt := range []struct {
+		name  string
+		after time.Duration
+		reads string
+		want  string
+	}{
+		{"a second postback on the same link reads nothing", 59 * time.Second, "1 link reads, 1 integration reads", "want one of each"},
+		{"after a minute the integration is read again, the link is not", 61 * time.Second, "1 link reads, 2 integration reads", "want the integration read twice"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			sendA(t, f, "", http.StatusOK)
+			f.clock = f.clock.Add(tt.after)
+			sendA(t, f, "", http.StatusOK)
+			if got := reads(f); got != tt.reads {
+				t.Errorf("%s, %s", got, tt.want)
+			}
+		})
+	}
 	t.Run("a rotated token is accepted at once", func(t *testing.T) {
 		f := newFixture()
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		sendA(t, f, "", http.StatusOK)
 		rotated, hash := postbacktoken.New("in_a")
-		in := f.tables.integrations["in_a"]
-		in.PostbackTokenHash = hash
-		f.tables.integrations["in_a"] = in
-		send(t, f, onA+"&token="+url.QueryEscape(rotated), http.StatusOK)
+		changeA(f, func(in *trackly.Integration) { in.PostbackTokenHash = hash })
+		sendA(t, f, rotated, http.StatusOK)
 	})
 	t.Run("the token rotated out is still accepted within the minute, refused after it", func(t *testing.T) {
 		f := newFixture()
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		sendA(t, f, "", http.StatusOK)
 		_, hash := postbacktoken.New("in_a")
-		in := f.tables.integrations["in_a"]
-		in.PostbackTokenHash = hash
-		f.tables.integrations["in_a"] = in
+		changeA(f, func(in *trackly.Integration) { in.PostbackTokenHash = hash })
 		f.clock = f.clock.Add(30 * time.Second)
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		sendA(t, f, "", http.StatusOK)
 		f.clock = f.clock.Add(31 * time.Second)
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusForbidden)
+		sendA(t, f, "", http.StatusForbidden)
 	})
 	t.Run("a token no longer required is not required at once", func(t *testing.T) {
 		f := newFixture()
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
-		in := f.tables.integrations["in_a"]
-		in.RequirePostbackToken = false
-		f.tables.integrations["in_a"] = in
+		sendA(t, f, "", http.StatusOK)
+		changeA(f, func(in *trackly.Integration) { in.RequirePostbackToken = false })
 		send(t, f, onA, http.StatusOK)
 	})
 	t.Run("a read that failed is not kept", func(t *testing.T) {
 		f := newFixture()
 		f.tables.linkErr = errors.New("throttled")
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusServiceUnavailable)
+		sendA(t, f, "", http.StatusServiceUnavailable)
 		f.tables.linkErr = nil
-		send(t, f, onA+"&token="+url.QueryEscape(f.tokenA), http.StatusOK)
+		sendA(t, f, "", http.StatusOK)
 	})
 }
 
@@ -779,6 +788,22 @@ func TestPostbackLogsWhileItQueues(t *testing.T) {
 			return false
 		}
 	}
+	// serveHeld serves a postback while *hold (a hook of f) blocks, checks that
+	// no answer is given before hold (what the handler waits for) is let go, then
+	// lets it go and returns the answer.
+	serveHeld := func(t *testing.T, f *fixture, hold *func(), what string) *httptest.ResponseRecorder {
+		t.Helper()
+		release := make(chan struct{})
+		*hold = func() { <-release }
+		w, done := start(f, get(base))
+		synctest.Wait()
+		if answered(done) {
+			t.Errorf("answered %d before %s", w.Code, what)
+		}
+		close(release)
+		<-done
+		return w
+	}
 
 	t.Run("the log entry is written while the message is being sent", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
@@ -800,15 +825,7 @@ func TestPostbackLogsWhileItQueues(t *testing.T) {
 	t.Run("no answer before the send has succeeded", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := newFixture()
-			release := make(chan struct{})
-			f.queue.sending = func() { <-release }
-			w, done := start(f, get(base))
-			synctest.Wait()
-			if answered(done) {
-				t.Errorf("answered %d before the message was sent", w.Code)
-			}
-			close(release)
-			<-done
+			w := serveHeld(t, f, &f.queue.sending, "the message was sent")
 			if w.Code != http.StatusOK || len(f.queue.bodies) != 1 {
 				t.Errorf("status %d, %d queued; want 200 once queued", w.Code, len(f.queue.bodies))
 			}
@@ -818,15 +835,7 @@ func TestPostbackLogsWhileItQueues(t *testing.T) {
 	t.Run("no answer before the log write has finished", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			f := newFixture()
-			release := make(chan struct{})
-			f.tables.logging = func() { <-release }
-			w, done := start(f, get(base))
-			synctest.Wait()
-			if answered(done) {
-				t.Errorf("answered %d before the log entry was written", w.Code)
-			}
-			close(release)
-			<-done
+			w := serveHeld(t, f, &f.tables.logging, "the log entry was written")
 			if w.Code != http.StatusOK || len(f.tables.log) != 1 || f.tables.log[0].Outcome != trackly.PostbackAccepted {
 				t.Errorf("status %d, log %+v; want 200 and the accepted entry", w.Code, f.tables.log)
 			}

@@ -3,7 +3,7 @@
 # Local is fetched with npm on first use into .cache/ (see dev/dynamodblocal).
 
 GO            ?= go
-FUNCTIONS     := PostbackFunction ClickFunction AttributionFunction OfferSyncFunction AdminFunction
+FUNCTIONS     := PostbackFunction ClickFunction AttributionFunction OfferSyncFunction AdminFunction ReportsFunction
 BUILD_DIR     ?= build
 # Lambda's architecture: template.yaml's Architectures ([arm64]). The end-to-end tests under AWS's
 # Runtime Interface Emulator build the same targets for the host with LAMBDA_ARCH=amd64 (or arm64).
@@ -42,9 +42,11 @@ test: vet
 test-short: vet
 	$(GO) test -count=1 -short -timeout 10m ./...
 
-## bench: run the benchmarks
+## bench: run every benchmark, then BenchmarkRatios (dev/bench), which prints one table: each path and
+##       cold start against its raw calls or a hello world, before and after 50,000 records are stored
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $$($(GO) list ./... | grep -v '/dev/bench$$')
+	$(GO) test -run '^$$' -bench BenchmarkRatios -timeout 30m ./dev/bench
 
 ## vet: go vet and staticcheck (pinned in go.mod, run with go tool)
 vet:

@@ -17,7 +17,7 @@ GOFLAGS_BUILD := -tags lambda.norpc -trimpath -buildvcs=false -ldflags "-s -w -b
 # `make build` puts each bootstrap under build/<LogicalId>/.
 ARTIFACTS_DIR ?= $(BUILD_DIR)/$*
 
-.PHONY: help run test test-short bench vet build clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help run test test-short bench load load-small vet build clean $(addprefix build-,$(FUNCTIONS))
 
 # `make` alone lists the targets rather than starting the system.
 .DEFAULT_GOAL := help
@@ -47,6 +47,15 @@ test-short: vet
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $$($(GO) list ./... | grep -v '/dev/bench$$')
 	$(GO) test -run '^$$' -bench BenchmarkRatios -timeout 30m ./dev/bench
+
+## load: the load test at full size (docs/performance.md): 10,000 postbacks and 4,000 taps in each of three
+##       runs (clean, 20% DynamoDB faults, SQS unreachable), exact ground truth; exits 1 on any difference
+load:
+	$(GO) run ./dev/load/cmd/load
+
+## load-small: the same three runs at 300 postbacks each (`make test` runs one small run with every fault)
+load-small:
+	$(GO) run ./dev/load/cmd/load -postbacks 300
 
 ## vet: go vet and staticcheck (pinned in go.mod, run with go tool)
 vet:

@@ -25,14 +25,15 @@ import (
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// TestAttributionKeepsItsDeadlineWhenDynamoDBIsSlow runs AttributionFunction with a 4 s timeout on a
-// DynamoDB whose conversion writes go one at a time, each taking 100 ms, as a DynamoDB Local on a
-// busy machine does: 10 batches at once cannot all finish in time. Every postback must still end as
+// TestAttributionKeepsItsDeadlineWhenDynamoDBIsSlow runs AttributionFunction with a 6 s timeout on a
+// DynamoDB whose conversion writes go one at a time, each taking 150 ms, as a DynamoDB Local on a
+// busy machine does: 10 batches at once cannot all finish in time. (A 4 s timeout left a margin of
+// 0.8 s, which a machine starved of CPU by other tests could use up.) Every postback must still end as
 // exactly one conversion, with no invocation timed out and no message in the dead-letter queue.
 func TestAttributionKeepsItsDeadlineWhenDynamoDBIsSlow(t *testing.T) {
-	const timeout = 4 * time.Second
+	const timeout = 6 * time.Second
 	timeouts := &recordCounter{match: "Sandbox.Timedout"}
-	slow := &serialConversionWrites{each: 100 * time.Millisecond, turn: make(chan struct{}, 1)}
+	slow := &serialConversionWrites{each: 150 * time.Millisecond, turn: make(chan struct{}, 1)}
 	s := localruntest.Start(t, localrun.Options{
 		FunctionTimeouts: map[string]time.Duration{"AttributionFunction": timeout},
 		// Longer than an invocation, so that a message is never delivered again while it is processed.

@@ -170,24 +170,22 @@ func (h *Handler) admit(op string, writes []write) (release func(), refusal func
 			reasons[i], throttled = "ThrottlingError", true
 		}
 	}
+	// A transaction is cancelled with a reason per item; a single write fails with code and message.
+	var code, message string
 	switch {
-	case conflict && transaction:
-		h.stats.Conflicts++
-		return nil, cancelled(reasons)
 	case conflict:
 		h.stats.Conflicts++
-		return nil, func(w http.ResponseWriter) {
-			writeError(w, http.StatusBadRequest, "TransactionConflictException", "Transaction is ongoing for the item")
-		}
-	case throttled && transaction:
-		h.stats.Throttled++
-		return nil, cancelled(reasons)
+		code, message = "TransactionConflictException", "Transaction is ongoing for the item"
 	case throttled:
 		h.stats.Throttled++
-		return nil, func(w http.ResponseWriter) {
-			writeError(w, http.StatusBadRequest, "ProvisionedThroughputExceededException",
-				"The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded.")
-		}
+		code, message = "ProvisionedThroughputExceededException",
+			"The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded."
+	}
+	switch {
+	case code != "" && transaction:
+		return nil, cancelled(reasons)
+	case code != "":
+		return nil, func(w http.ResponseWriter) { writeError(w, http.StatusBadRequest, code, message) }
 	}
 	for _, wr := range writes {
 		h.units[wr.item] += wr.units

@@ -215,28 +215,31 @@ func TestAnItemTakesAThousandWriteUnitsASecond(t *testing.T) {
 
 func TestInjectedFaults(t *testing.T) {
 	ctx := context.Background()
-	t.Run("a failure applies nothing", func(t *testing.T) {
-		f := newFixture(t, dynamodbrules.Options{FailureRate: 1})
-		if err := f.addTo(ctx, "a"); err == nil {
-			t.Fatal("write succeeded through a failure rate of 1")
-		}
-		if got := f.counter(t, "a"); got != "absent" {
-			t.Errorf("counter after a failure = %s, want absent (nothing applied)", got)
-		}
-		if s := f.rules.Stats(); s.Failures != 1 {
-			t.Errorf("Stats().Failures = %d, want 1", s.Failures)
-		}
-	})
-	t.Run("a lost answer applies the write", func(t *testing.T) {
-		f := newFixture(t, dynamodbrules.Options{LostAnswerRate: 1})
-		if err := f.addTo(ctx, "a"); err == nil {
-			t.Fatal("write answered although its answer was to be lost")
-		}
-		if got := f.counter(t, "a"); got != "1" {
-			t.Errorf("counter after a lost answer = %s, want 1 (applied)", got)
-		}
-		if s := f.rules.Stats(); s.LostAnswers != 1 {
-			t.Errorf("Stats().LostAnswers = %d, want 1", s.LostAnswers)
-		}
-	})
+	for _, tt := range []struct {
+		name string
+		opts dynamodbrules.Options
+		// counter is the counter after the write: "absent" when nothing was applied.
+		counter string
+		// stat names the Stats field that counts the fault, which count reads.
+		stat  string
+		count func(dynamodbrules.Stats) int64
+	}{
+		{"a failure applies nothing", dynamodbrules.Options{FailureRate: 1}, "absent", "Failures",
+			func(s dynamodbrules.Stats) int64 { return s.Failures }},
+		{"a lost answer applies the write", dynamodbrules.Options{LostAnswerRate: 1}, "1", "LostAnswers",
+			func(s dynamodbrules.Stats) int64 { return s.LostAnswers }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			if err := f.addTo(ctx, "a"); err == nil {
+				t.Fatalf("write answered success through %+v", tt.opts)
+			}
+			if got := f.counter(t, "a"); got != tt.counter {
+				t.Errorf("counter after the fault = %s, want %s", got, tt.counter)
+			}
+			if got := tt.count(f.rules.Stats()); got != 1 {
+				t.Errorf("Stats().%s = %d, want 1", tt.stat, got)
+			}
+		})
+	}
 }

@@ -349,20 +349,32 @@ func TestProcessRecordsEachConversionOnce(t *testing.T) {
 }
 
 func TestProcessLogsWhatBecameOfEachPostback(t *testing.T) {
-	t.Run("a duplicate postback is logged duplicate and the first stays attributed", func(t *testing.T) {
-		st := world()
-		p := newProcessor(st)
-		first, second := postback("pb1", "ck1", "lnk1", "tx1"), postback("pb2", "ck1", "lnk1", "tx1")
-		p.Process(context.Background(), deliveries(first))
-		p.Process(context.Background(), deliveries(second))
-		key := trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx1", GoalID: "0"}
-		if got := st.logged(first); got.Outcome != trackly.PostbackAttributed || got.Conversion != key {
-			t.Errorf("first postback logged %+v, want attributed to %s", got, key)
-		}
-		if got := st.logged(second); got.Outcome != trackly.PostbackDuplicate || got.Conversion != key || got.Reason == "" {
-			t.Errorf("second postback logged %+v, want duplicate of %s with a reason", got, key)
-		}
-	})
+	for _, tt := range []struct {
+		name            string
+		firstDeliveries int // of the first postback, before the second
+	}{
+		{"a duplicate postback is logged duplicate and the first stays attributed", 1},
+		{"another postback of a conversion a redelivery recorded is still a duplicate", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := world()
+			p := newProcessor(st)
+			first, second := postback("pb1", "ck1", "lnk1", "tx1"), postback("pb2", "ck1", "lnk1", "tx1")
+			for range tt.firstDeliveries {
+				p.Process(context.Background(), deliveries(first))
+			}
+			if _, out := p.Process(context.Background(), deliveries(second)); out != (attribution.Outcome{Duplicates: 1}) {
+				t.Errorf("outcome %+v, want one duplicate", out)
+			}
+			key := trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx1", GoalID: "0"}
+			if got := st.logged(first); got.Outcome != trackly.PostbackAttributed || got.Conversion != key {
+				t.Errorf("first postback logged %+v, want attributed to %s", got, key)
+			}
+			if got := st.logged(second); got.Outcome != trackly.PostbackDuplicate || got.Conversion != key || got.Reason == "" {
+				t.Errorf("second postback logged %+v, want duplicate of %s with a reason", got, key)
+			}
+		})
+	}
 
 	t.Run("a redelivered message keeps its own outcome", func(t *testing.T) {
 		errLost := errors.New("connection reset: the write's answer was lost")
@@ -418,20 +430,6 @@ func TestProcessLogsWhatBecameOfEachPostback(t *testing.T) {
 					t.Errorf("msg1 conversions %q, want %q", got, tt.counters)
 				}
 			})
-		}
-	})
-
-	t.Run("another postback of a conversion a redelivery recorded is still a duplicate", func(t *testing.T) {
-		st := world()
-		p := newProcessor(st)
-		first, second := postback("pb1", "ck1", "lnk1", "tx1"), postback("pb2", "ck1", "lnk1", "tx1")
-		p.Process(context.Background(), deliveries(first))
-		p.Process(context.Background(), deliveries(first))
-		if _, out := p.Process(context.Background(), deliveries(second)); out != (attribution.Outcome{Duplicates: 1}) {
-			t.Errorf("outcome %+v, want one duplicate", out)
-		}
-		if got := st.logged(second); got.Outcome != trackly.PostbackDuplicate {
-			t.Errorf("second postback logged %+v, want duplicate", got)
 		}
 	})
 

@@ -18,8 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/trackly/tune-integration/dev/localrun"
-	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/store"
@@ -145,10 +143,7 @@ func messageCounter(t *testing.T, s *store.Store, message, name string) string {
 // a batch split. Each change is counted once however often it comes.
 func TestCountChangesCountsEachChangeOnce(t *testing.T) {
 	ctx := context.Background()
-	sys := localruntest.Start(t, localrun.Options{SkipDemo: true})
-	env := sys.Cloud.FunctionEnv("ReportsFunction")
-	db := dynamodb.NewFromConfig(sys.Cloud.AWSConfig())
-	s := store.New(db, store.TablesFromEnv(func(k string) string { return env[k] }))
+	s, db, env := localStore(t, "ReportsFunction")
 
 	t.Run("the same changes again (their answer lost) write nothing and are named", func(t *testing.T) {
 		ids := []string{"again-1", "again-2"}

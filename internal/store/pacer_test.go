@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/trackly/tune-integration/dev/localrun"
-	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/internal/store"
 )
 
@@ -20,9 +16,7 @@ import (
 // its TUNE pacing table, as template.yaml gives them to OfferSyncFunction.
 func pacing(t *testing.T) (*store.Store, string) {
 	t.Helper()
-	sys := localruntest.Start(t, localrun.Options{SkipDemo: true})
-	env := sys.Cloud.FunctionEnv("OfferSyncFunction")
-	s := store.New(dynamodb.NewFromConfig(sys.Cloud.AWSConfig()), store.TablesFromEnv(func(k string) string { return env[k] }))
+	s, _, env := localStore(t, "OfferSyncFunction")
 	return s, env["TUNE_PACING_TABLE"]
 }
 

@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/trackly/tune-integration/dev/localrun"
-	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -201,10 +199,7 @@ func logged(t *testing.T, s *store.Store, postbackID string, at time.Time) track
 // them: newest first, each entry once, however it is paged and filtered.
 func TestPostbackLogSpreadsADayOverShards(t *testing.T) {
 	ctx := context.Background()
-	sys := localruntest.Start(t, localrun.Options{SkipDemo: true})
-	env := sys.Cloud.FunctionEnv("AttributionFunction")
-	db := dynamodb.NewFromConfig(sys.Cloud.AWSConfig())
-	s := store.New(db, store.TablesFromEnv(func(k string) string { return env[k] }))
+	s, db, env := localStore(t, "AttributionFunction")
 
 	// 96 postbacks on November 24th, three a second (entries of one time are
 	// listed by postback id), every third attributed; and two just before and

@@ -20,9 +20,19 @@ import (
 // newStore returns a Store on the local cloud's DynamoDB Local, with the tables of template.yaml.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
+	s, _, _ := localStore(t, "AttributionFunction")
+	return s
+}
+
+// localStore starts a local cloud and returns a Store on its DynamoDB Local
+// with the tables template.yaml gives function, and, for tests that read a
+// table directly, the client under it and function's environment.
+func localStore(t *testing.T, function string) (*store.Store, *dynamodb.Client, map[string]string) {
+	t.Helper()
 	sys := localruntest.Start(t, localrun.Options{SkipDemo: true})
-	env := sys.Cloud.FunctionEnv("AttributionFunction")
-	return store.New(dynamodb.NewFromConfig(sys.Cloud.AWSConfig()), store.TablesFromEnv(func(k string) string { return env[k] }))
+	env := sys.Cloud.FunctionEnv(function)
+	db := dynamodb.NewFromConfig(sys.Cloud.AWSConfig())
+	return store.New(db, store.TablesFromEnv(func(k string) string { return env[k] })), db, env
 }
 
 func TestGetClicksReadsMoreThanOneBatch(t *testing.T) {

@@ -40,6 +40,16 @@ type Options struct {
 	// Clock stamps calls, measures the rate window and dates changes.
 	// Default time.Now.
 	Clock func() time.Time
+	// TimeZone is the network's time zone, in which the conversions report
+	// gives and filters Stat.datetime and Stat.date. Default UTC.
+	TimeZone *time.Location
+	// MaxReportDays is the widest date range, in days, a conversions report
+	// answers; a wider one answers TUNE's gateway time-out. Default 1;
+	// negative disables the limit.
+	MaxReportDays int
+	// KeyedConversionRows answers the conversions report's rows as an
+	// object keyed by Stat.id instead of a list: the other shape clients see.
+	KeyedConversionRows bool
 }
 
 // Call is one request the simulator received.
@@ -70,6 +80,7 @@ type Simulator struct {
 	failures []Failure
 	rng      *rand.Rand
 	revision int
+	conv     conversionStore
 }
 
 // New returns a simulator with opts.Offers generated offers.
@@ -84,6 +95,10 @@ func New(opts Options) *Simulator {
 	if opts.SlowAnswer <= 0 {
 		opts.SlowAnswer = 30 * time.Second
 	}
+	if opts.TimeZone == nil {
+		opts.TimeZone = time.UTC
+	}
+	opts.MaxReportDays = cmp.Or(opts.MaxReportDays, 1)
 	s := &Simulator{
 		opts:   opts,
 		now:    opts.Clock,
@@ -263,7 +278,7 @@ func (s *Simulator) dispatch(kind, target, method string, form url.Values) (answ
 	case "Offer::generateTrackingLink":
 		return s.generateTrackingLink(kind, form)
 	case "Report::getConversions":
-		return success(form, emptyPage()), true
+		return s.getConversions(kind, form)
 	}
 	return failure(form, apiError{PublicMessage: "Invalid Method: " + target + "::" + method}), false
 }

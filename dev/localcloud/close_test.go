@@ -30,16 +30,23 @@ func TestCloseDrainsQueues(t *testing.T) {
 		bodies[i] = strconv.Itoa(i)
 	}
 	send(t, sqs.NewFromConfig(c.AWSConfig()), c.QueueURL("WorkQueue"), bodies...)
+	closeDrains(t, c, processed, messages, "queued messages")
+}
+
+// closeDrains closes c and fails t unless processed, which the functions fed, then holds n distinct
+// values: Close waited until all that was queued, what, was processed.
+func closeDrains(t *testing.T, c *Cloud, processed chan string, n int, what string) {
+	t.Helper()
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	close(processed)
 	seen := map[string]bool{}
-	for b := range processed {
-		seen[b] = true
+	for v := range processed {
+		seen[v] = true
 	}
-	if len(seen) != messages {
-		t.Errorf("Close returned after %d of %d queued messages were processed", len(seen), messages)
+	if len(seen) != n {
+		t.Errorf("Close returned after %d of %d %s were processed", len(seen), n, what)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/trackly/tune-integration/dev/dynamodblocal"
 	"github.com/trackly/tune-integration/dev/samtemplate"
+	"github.com/trackly/tune-integration/internal/backoff"
 )
 
 // defaultPollWait is the long-poll wait of SQS pollers, as Lambda's; maxPollWait is SQS's limit.
@@ -452,7 +452,7 @@ func (c *Cloud) drain(timeout time.Duration) {
 		if err == nil && left == 0 && c.streamsCaughtUp(ctx, since) {
 			return
 		}
-		if !sleep(ctx, drainPollInterval) {
+		if backoff.Sleep(ctx, drainPollInterval) != nil {
 			c.log.Warn("stopped before the queues were empty and the streams delivered", "messages", left, "error", err)
 			return
 		}
@@ -463,22 +463,11 @@ func (c *Cloud) drain(timeout time.Duration) {
 func (c *Cloud) queuedMessages(ctx context.Context, client *sqs.Client) (int, error) {
 	total := 0
 	for _, u := range c.polledQueues {
-		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-			QueueUrl: aws.String(u),
-			AttributeNames: []sqstypes.QueueAttributeName{
-				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-			},
-		})
+		n, err := CountMessages(ctx, client, u,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)
+		total += n
 		if err != nil {
-			return total, fmt.Errorf("count messages of %s: %w", u, err)
-		}
-		for _, v := range out.Attributes {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return total, fmt.Errorf("count messages of %s: %w", u, err)
-			}
-			total += n
+			return total, err
 		}
 	}
 	return total, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/trackly/tune-integration/dev/samtemplate"
+	"github.com/trackly/tune-integration/internal/backoff"
 )
 
 const (
@@ -55,7 +56,7 @@ func (m *sqsMapping) run(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("receive SQS messages", "error", err)
-				sleep(ctx, pollRetryDelay)
+				_ = backoff.Sleep(ctx, pollRetryDelay)
 			}
 			continue
 		}
@@ -75,7 +76,7 @@ func (m *sqsMapping) gather(ctx context.Context, msgs []types.Message) []types.M
 			break
 		}
 		msgs = append(msgs, more...)
-		if len(more) == 0 && !sleep(ctx, min(batchingPollInterval, time.Until(deadline))) {
+		if len(more) == 0 && backoff.Sleep(ctx, min(batchingPollInterval, time.Until(deadline))) != nil {
 			break
 		}
 	}
@@ -222,14 +223,21 @@ func (m *sqsMapping) forget(id string) {
 	delete(m.receives, id)
 }
 
-// sleep waits for d or the end of ctx, and tells whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+// CountMessages returns how many messages the queue at queueURL holds in the given states: the sum
+// of its approximate counts such as types.QueueAttributeNameApproximateNumberOfMessages (visible)
+// and types.QueueAttributeNameApproximateNumberOfMessagesNotVisible (in flight).
+func CountMessages(ctx context.Context, client *sqs.Client, queueURL string, states ...types.QueueAttributeName) (int, error) {
+	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL), AttributeNames: states})
+	if err != nil {
+		return 0, fmt.Errorf("count the messages of %s: %w", queueURL, err)
 	}
+	total := 0
+	for _, v := range out.Attributes {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("count the messages of %s: %w", queueURL, err)
+		}
+		total += n
+	}
+	return total, nil
 }

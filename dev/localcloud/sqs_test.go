@@ -76,17 +76,12 @@ func send(t *testing.T, client *sqs.Client, queueURL string, bodies ...string) {
 // queueEmpty tells whether a queue has no messages, visible or in flight.
 func queueEmpty(t *testing.T, client *sqs.Client, queueURL string) bool {
 	t.Helper()
-	out, err := client.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(queueURL),
-		AttributeNames: []types.QueueAttributeName{
-			types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		},
-	})
+	n, err := CountMessages(context.Background(), client, queueURL,
+		types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)] == "0" &&
-		out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)] == "0"
+	return n == 0
 }
 
 func TestSQSBatch(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/trackly/tune-integration/dev/samtemplate"
+	"github.com/trackly/tune-integration/internal/backoff"
 )
 
 const (
@@ -213,9 +214,9 @@ func (m *streamMapping) run(ctx context.Context) {
 		m.mu.Unlock()
 		switch {
 		case err != nil:
-			sleep(ctx, pollRetryDelay)
+			_ = backoff.Sleep(ctx, pollRetryDelay)
 		case idle:
-			sleep(ctx, streamPollInterval)
+			_ = backoff.Sleep(ctx, streamPollInterval)
 		}
 	}
 }
@@ -238,7 +239,7 @@ func (c *Cloud) streamsCaughtUp(ctx context.Context, since time.Time) bool {
 				}
 				break
 			}
-			if !sleep(ctx, streamPollInterval/5) {
+			if backoff.Sleep(ctx, streamPollInterval/5) != nil {
 				return false
 			}
 		}
@@ -368,7 +369,7 @@ func (m *streamMapping) fill(ctx context.Context, sh *shard) error {
 		if !time.Now().Before(deadline) {
 			return nil
 		}
-		if n == 0 && !sleep(ctx, min(streamPollInterval, time.Until(deadline))) {
+		if n == 0 && backoff.Sleep(ctx, min(streamPollInterval, time.Until(deadline))) != nil {
 			return nil
 		}
 	}
@@ -622,7 +623,7 @@ func (m *streamMapping) deliver(ctx context.Context, sh *shard, batch []events.D
 			continue
 		}
 		delay := min(firstStreamRetryDelay<<min(p.retries-1, 10), maxStreamRetryDelay)
-		if !sleep(ctx, delay) {
+		if backoff.Sleep(ctx, delay) != nil {
 			return false
 		}
 	}

@@ -136,6 +136,46 @@ func putTogether(t *testing.T, client *dynamodb.Client, table string, pks ...str
 	}
 }
 
+// deliverPastFailure has w consume ChangesTable's stream while the items pks are written in one
+// transaction and then the item last, until last is processed. It returns w's deliveries and the
+// index of the first that failed, and fails t unless another delivery came after that one.
+func deliverPastFailure(t *testing.T, w *consumer, last string, pks ...string) (all []delivery, failed int) {
+	t.Helper()
+	c := startStreamsCloud(t, map[string]Factory{"ChangesFunction": w.factory()}, nil)
+	ddb := dynamodb.NewFromConfig(c.AWSConfig())
+	putTogether(t, ddb, c.TableName("ChangesTable"), pks...)
+	put(t, ddb, c.TableName("ChangesTable"), last, 0)
+	eventually(t, "the last record to be processed", func() bool { return w.processed(last) })
+	all = w.all()
+	failed = slices.IndexFunc(all, func(d delivery) bool { return d.failed })
+	if failed < 0 || failed+1 >= len(all) {
+		t.Fatalf("no delivery after the failure: %d deliveries", len(all))
+	}
+	return all, failed
+}
+
+// failsOnPoison returns a consumer that fails every batch that holds the item "poison".
+func failsOnPoison() *consumer {
+	return &consumer{respond: func(records []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
+		if hasKey(records, "poison") {
+			return events.DynamoDBEventResponse{}, errors.New("poison")
+		}
+		return events.DynamoDBEventResponse{}, nil
+	}}
+}
+
+// awaitFailedBatches waits until the OnFailure queue holds what (a batch it describes) and returns
+// the messages received by then.
+func awaitFailedBatches(t *testing.T, c *Cloud, what string) []streamFailure {
+	t.Helper()
+	var failures []streamFailure
+	eventually(t, what+" in the OnFailure queue", func() bool {
+		failures = append(failures, failedBatches(t, c)...)
+		return len(failures) > 0
+	})
+	return failures
+}
+
 // failedBatches returns the messages of the OnFailure queue.
 func failedBatches(t *testing.T, c *Cloud) []streamFailure {
 	t.Helper()
@@ -277,17 +317,7 @@ func TestStreamPartialBatchFailure(t *testing.T) {
 		}
 		return resp, nil
 	}}
-	c := startStreamsCloud(t, map[string]Factory{"ChangesFunction": w.factory()}, nil)
-	ddb := dynamodb.NewFromConfig(c.AWSConfig())
-	putTogether(t, ddb, c.TableName("ChangesTable"), "a", "b", "flaky", "c")
-	put(t, ddb, c.TableName("ChangesTable"), "d", 0)
-	eventually(t, "the last record to be processed", func() bool { return w.processed("d") })
-
-	all := w.all()
-	i := slices.IndexFunc(all, func(d delivery) bool { return d.failed })
-	if i < 0 || i+1 >= len(all) {
-		t.Fatalf("no delivery after the partial failure: %d deliveries", len(all))
-	}
+	all, i := deliverPastFailure(t, w, "d", "a", "b", "flaky", "c")
 	failedBatch := all[i].records
 	at := slices.IndexFunc(failedBatch, func(r events.DynamoDBEventRecord) bool { return key(r) == "flaky" })
 	if at == 0 {
@@ -322,17 +352,7 @@ func TestStreamFunctionErrorRetries(t *testing.T) {
 		}
 		return events.DynamoDBEventResponse{}, nil
 	}}
-	c := startStreamsCloud(t, map[string]Factory{"ChangesFunction": w.factory()}, nil)
-	ddb := dynamodb.NewFromConfig(c.AWSConfig())
-	putTogether(t, ddb, c.TableName("ChangesTable"), "a", "boom", "b")
-	put(t, ddb, c.TableName("ChangesTable"), "c", 0)
-	eventually(t, "the last record to be processed", func() bool { return w.processed("c") })
-
-	all := w.all()
-	i := slices.IndexFunc(all, func(d delivery) bool { return d.failed })
-	if i < 0 || i+1 >= len(all) {
-		t.Fatalf("no delivery after the failure: %d deliveries", len(all))
-	}
+	all, i := deliverPastFailure(t, w, "c", "a", "boom", "b")
 	if got, want := seqs(all[i+1].records), seqs(all[i].records); !slices.Equal(got, want) {
 		t.Errorf("the retry holds %v, want the failed batch %v", got, want)
 	}
@@ -344,20 +364,11 @@ func TestStreamFunctionErrorRetries(t *testing.T) {
 }
 
 func TestStreamRetriesExhaustedGoToOnFailure(t *testing.T) {
-	w := &consumer{respond: func(records []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
-		if hasKey(records, "poison") {
-			return events.DynamoDBEventResponse{}, errors.New("poison")
-		}
-		return events.DynamoDBEventResponse{}, nil
-	}}
+	w := failsOnPoison()
 	c := startStreamsCloud(t, map[string]Factory{"ChangesFunction": w.factory()}, nil)
 	ddb := dynamodb.NewFromConfig(c.AWSConfig())
 	putTogether(t, ddb, c.TableName("ChangesTable"), "a", "poison", "b")
-	var failures []streamFailure
-	eventually(t, "the failed batch in the OnFailure queue", func() bool {
-		failures = append(failures, failedBatches(t, c)...)
-		return len(failures) > 0
-	})
+	failures := awaitFailedBatches(t, c, "the failed batch")
 	put(t, ddb, c.TableName("ChangesTable"), "after", 0)
 	eventually(t, "the record after the discarded batch to be delivered", func() bool { return w.delivered("after") })
 
@@ -398,21 +409,12 @@ func TestStreamRetriesExhaustedGoToOnFailure(t *testing.T) {
 }
 
 func TestStreamBisectsFailedBatches(t *testing.T) {
-	w := &consumer{respond: func(records []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
-		if hasKey(records, "poison") {
-			return events.DynamoDBEventResponse{}, errors.New("poison")
-		}
-		return events.DynamoDBEventResponse{}, nil
-	}}
+	w := failsOnPoison()
 	c := startStreamsCloud(t, map[string]Factory{"BisectFunction": w.factory()}, nil)
 	ddb := dynamodb.NewFromConfig(c.AWSConfig())
 	pks := []string{"a", "b", "c", "d", "e", "poison", "f", "g"}
 	putTogether(t, ddb, c.TableName("BisectTable"), pks...)
-	var failures []streamFailure
-	eventually(t, "the poison record in the OnFailure queue", func() bool {
-		failures = append(failures, failedBatches(t, c)...)
-		return len(failures) > 0
-	})
+	failures := awaitFailedBatches(t, c, "the poison record")
 	eventually(t, "the records after the poison to be processed", func() bool {
 		return slices.ContainsFunc(w.all(), func(d delivery) bool { return !d.failed && hasKey(d.records, "g") })
 	})
@@ -485,17 +487,7 @@ func TestStreamCloseDrains(t *testing.T) {
 	for i := range items {
 		put(t, ddb, c.TableName("ChangesTable"), strconv.Itoa(i), 0)
 	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	close(processed)
-	seen := map[string]bool{}
-	for pk := range processed {
-		seen[pk] = true
-	}
-	if len(seen) != items {
-		t.Errorf("Close returned after %d of %d records were processed", len(seen), items)
-	}
+	closeDrains(t, c, processed, items, "records")
 }
 
 func TestStreamCheckpointsSurviveARestart(t *testing.T) {

@@ -124,49 +124,51 @@ func TestPostbackLogOutcomesNeverGoBackwards(t *testing.T) {
 		}
 	})
 
-	t.Run("the handler's failed after its accepted (the send failed): failed", func(t *testing.T) {
-		// The handler logs accepted while it sends the message; when the send
-		// fails, it logs failed, which replaces its own accepted.
-		id := "pb_send_failed"
-		if err := s.LogPostback(ctx, handlerWrite(id)); err != nil {
-			t.Fatal(err)
-		}
-		w := handlerWrite(id)
-		w.Outcome, w.HTTPStatus, w.Reason = trackly.PostbackFailed, 503, "temporarily unavailable; not queued"
-		if err := s.LogPostback(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-		if e := logged(t, s, id, at); e.Outcome != trackly.PostbackFailed || e.HTTPStatus != 503 || e.Reason != w.Reason {
-			t.Errorf("entry %+v, want failed, 503, with its reason", e)
-		}
-	})
-
-	t.Run("the handler's failed after attribution's outcome (the send's answer was lost): the outcome stays", func(t *testing.T) {
-		id := "pb_send_answer_lost"
-		if err := s.SetPostbackOutcome(ctx, attributed(id)); err != nil {
-			t.Fatal(err)
-		}
-		w := handlerWrite(id)
-		w.Outcome, w.HTTPStatus, w.Reason = trackly.PostbackFailed, 503, "temporarily unavailable; not queued"
-		if err := s.LogPostback(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-		if e := logged(t, s, id, at); e.Outcome != trackly.PostbackAttributed || e.Conversion != ref {
-			t.Errorf("entry %+v, want attributed as attribution left it", e)
-		}
-	})
-
-	t.Run("a handler's own outcome is logged as it is", func(t *testing.T) {
-		id := "pb_invalid"
-		w := handlerWrite(id)
-		w.Outcome, w.HTTPStatus, w.Reason = trackly.PostbackInvalid, 400, "conversion_id: is required"
-		if err := s.LogPostback(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-		if e := logged(t, s, id, at); e.Outcome != trackly.PostbackInvalid || e.HTTPStatus != 400 || e.Reason != w.Reason {
-			t.Errorf("entry %+v, want invalid, 400, with its reason", e)
-		}
-	})
+	// The handler's own outcomes other than accepted: failed when its send of
+	// the message fails (it logs accepted while it sends, and failed replaces
+	// its own accepted), invalid when it refuses the postback. Attribution's
+	// outcome, there first when the send's answer was lost, stays.
+	const notQueued = "temporarily unavailable; not queued"
+	for _, tc := range []struct {
+		name, id string
+		// before writes the log's entry of the postback before the handler's write; nil writes none.
+		before func(id string) error
+		// outcome, status and reason are the handler's write.
+		outcome trackly.PostbackOutcome
+		status  int
+		reason  string
+		// landed says the handler's write is logged; else attribution's outcome stays.
+		landed bool
+	}{
+		{name: "the handler's failed after its accepted (the send failed): failed", id: "pb_send_failed",
+			before:  func(id string) error { return s.LogPostback(ctx, handlerWrite(id)) },
+			outcome: trackly.PostbackFailed, status: 503, reason: notQueued, landed: true},
+		{name: "the handler's failed after attribution's outcome (the send's answer was lost): the outcome stays", id: "pb_send_answer_lost",
+			before:  func(id string) error { return s.SetPostbackOutcome(ctx, attributed(id)) },
+			outcome: trackly.PostbackFailed, status: 503, reason: notQueued, landed: false},
+		{name: "a handler's own outcome is logged as it is", id: "pb_invalid",
+			outcome: trackly.PostbackInvalid, status: 400, reason: "conversion_id: is required", landed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.before != nil {
+				if err := tc.before(tc.id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w := handlerWrite(tc.id)
+			w.Outcome, w.HTTPStatus, w.Reason = tc.outcome, tc.status, tc.reason
+			if err := s.LogPostback(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			e := logged(t, s, tc.id, at)
+			switch {
+			case tc.landed && (e.Outcome != tc.outcome || e.HTTPStatus != tc.status || e.Reason != tc.reason):
+				t.Errorf("entry %+v, want %s, %d, with its reason", e, tc.outcome, tc.status)
+			case !tc.landed && (e.Outcome != trackly.PostbackAttributed || e.Conversion != ref):
+				t.Errorf("entry %+v, want attributed as attribution left it", e)
+			}
+		})
+	}
 
 	t.Run("text that is not UTF-8 is refused, not rewritten", func(t *testing.T) {
 		id := "pb_not_utf8"

@@ -35,7 +35,22 @@ type Integration struct {
 	SyncLeaseUntil time.Time `json:"-"`
 	SyncLeaseOwner string    `json:"-"`
 	// SyncCursorPage is the listing page the next sync resumes at; 0 starts over.
-	SyncCursorPage int       `json:"-"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	SyncCursorPage int `json:"-"`
+	// TimeZone is the network's time zone, an IANA name ("America/New_York"):
+	// TUNE's reports give days and times in it. "" reads as UTC.
+	TimeZone string `json:"time_zone,omitempty"`
+	// Reconcile turns on scheduled reconciliation with TUNE's conversions
+	// report, every ReconcileEveryMinutes (admins see and set a frequency),
+	// over the last ReconcileLookbackDays days; 0 takes the defaults.
+	Reconcile             bool      `json:"reconcile"`
+	ReconcileEveryMinutes int       `json:"-"`
+	ReconcileLookbackDays int       `json:"reconcile_lookback_days,omitempty"`
+	LastReconcileAt       time.Time `json:"last_reconcile_at,omitzero"`
+	NextReconcileAt       time.Time `json:"next_reconcile_at,omitzero"`
+	// ReconcileLeaseUntil and ReconcileLeaseOwner say which reconciliation
+	// run holds the integration and until when; zero when no run does.
+	ReconcileLeaseUntil time.Time `json:"-"`
+	ReconcileLeaseOwner string    `json:"-"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }

@@ -246,24 +246,6 @@ func (c *calls) transactionItems() int {
 	return int(float64(c.items)/float64(c.ops["TransactWriteItems"]) + 0.5)
 }
 
-// sample reads events/<name> as generic JSON.
-func sample(b testing.TB, name string) map[string]any {
-	b.Helper()
-	root, err := workspace.Root()
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(root, "events", name))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ev map[string]any
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		b.Fatal(err)
-	}
-	return ev
-}
-
 func encode(b testing.TB, v any) []byte {
 	b.Helper()
 	raw, err := json.Marshal(v)
@@ -292,14 +274,14 @@ func (f *fixture) tap(ctx context.Context, b testing.TB, h *handler) string {
 }
 
 func (f *fixture) tapEvent(b testing.TB) []byte {
-	return encode(b, sample(b, "click-get.json"))
+	return encode(b, bench.Sample(b, "click-get.json"))
 }
 
 // postbackEvent is events/postback-get.json with a real click id, the demo's token and a conversion
 // id never sent before: a postback TUNE sends, which the function accepts.
 func (f *fixture) postbackEvent(b testing.TB) []byte {
 	b.Helper()
-	ev := sample(b, "postback-get.json")
+	ev := bench.Sample(b, "postback-get.json")
 	n := f.seq.Add(1)
 	q, err := url.ParseQuery(ev["rawQueryString"].(string))
 	if err != nil {
@@ -721,13 +703,13 @@ func (f *fixture) initOnly(b testing.TB, id string) ([]byte, func(answer []byte)
 	case bench.Hello, bench.SDKHello:
 		return []byte("{}"), answered(0)
 	case "ClickFunction": // a link id no link can have: a 404 page before any read
-		ev := sample(b, "click-get.json")
+		ev := bench.Sample(b, "click-get.json")
 		ev["rawPath"] = "/c/not.a.link"
 		ev["pathParameters"] = map[string]any{"link_id": "not.a.link"}
 		ev["requestContext"].(map[string]any)["http"].(map[string]any)["path"] = "/c/not.a.link"
 		return encode(b, ev), answered(http.StatusNotFound)
 	case "PostbackFunction": // a method the route does not serve: 405
-		ev := sample(b, "postback-get.json")
+		ev := bench.Sample(b, "postback-get.json")
 		ev["requestContext"].(map[string]any)["http"].(map[string]any)["method"] = "PUT"
 		return encode(b, ev), answered(http.StatusMethodNotAllowed)
 	case "AttributionFunction", "ReportsFunction": // an empty batch
@@ -757,7 +739,7 @@ func (f *fixture) firstWork(b testing.TB, id string) ([]byte, func(answer []byte
 	case "PostbackFunction":
 		return f.postbackEvent(b), answered(http.StatusOK)
 	case "AttributionFunction":
-		ev := sample(b, "attribution-sqs-batch.json")
+		ev := bench.Sample(b, "attribution-sqs-batch.json")
 		record := ev["Records"].([]any)[0].(map[string]any)
 		var msg map[string]any
 		if err := json.Unmarshal([]byte(record["body"].(string)), &msg); err != nil {
@@ -776,7 +758,7 @@ func (f *fixture) firstWork(b testing.TB, id string) ([]byte, func(answer []byte
 			return nil
 		}
 	case "ReportsFunction": // events/reports-clicks-stream.json from the clicks' stream, its clicks new
-		ev := sample(b, "reports-clicks-stream.json")
+		ev := bench.Sample(b, "reports-clicks-stream.json")
 		for _, r := range ev["Records"].([]any) {
 			r.(map[string]any)["eventSourceARN"] = f.sys.Cloud.StreamARN("ClicksTable")
 			change := r.(map[string]any)["dynamodb"].(map[string]any)
@@ -793,9 +775,9 @@ func (f *fixture) firstWork(b testing.TB, id string) ([]byte, func(answer []byte
 			return nil
 		}
 	case "OfferSyncFunction":
-		return encode(b, sample(b, "offersync-list-offers.json")), answered(0)
+		return encode(b, bench.Sample(b, "offersync-list-offers.json")), answered(0)
 	case "AdminFunction":
-		return encode(b, sample(b, "admin-report.json")), answered(0)
+		return encode(b, bench.Sample(b, "admin-report.json")), answered(0)
 	}
 	b.Fatalf("no first invocation for %s", id)
 	return nil, nil

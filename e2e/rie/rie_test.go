@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/trackly/tune-integration/dev/bench"
 	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/samcheck"
 	"github.com/trackly/tune-integration/internal/trackly"
@@ -57,15 +58,7 @@ func TestBootstrapsUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 // sample reads events/<name> as generic JSON.
 func sample(t *testing.T, name string) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(root, "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev map[string]any
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return ev
+	return bench.Sample(t, name)
 }
 
 func encode(t *testing.T, v any) []byte {

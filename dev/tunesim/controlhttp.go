@@ -13,7 +13,8 @@ import (
 // ControlHandler serves the simulator's conversion controls as JSON over
 // HTTP, for demos:
 //
-//	POST /conversions              adds a conversion (a conversionInput);
+//	POST /conversions              adds a conversion (a conversionInput), or
+//	                               replaces the one with its event_id;
 //	                               answers 201 {"event_id": "..."}
 //	PATCH /conversions/{event_id}  changes any of status, status_code, payout
 //	                               and currency ("" for null); answers 200

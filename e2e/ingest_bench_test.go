@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
+	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -31,12 +31,13 @@ const ingestSenders = 16
 // BenchmarkPostbackIngest measures PostbackFunction's throughput against the
 // raw AWS calls it must make, side by side in one run on the local cloud:
 // b.N postbacks sent over HTTP, and b.N times the raw calls, each made
-// directly with the SDK on the same queue and table: SendMessage of the same
-// message and PutItem of the same log entry, the two at once as the handler
-// makes them. (Its token check, kept for a minute, makes no call.) The two
-// alternate in rounds, so that attribution, which consumes both's messages
-// meanwhile, weighs on both alike. It reports postbacks/s, raw/s and their
-// ratio; the goal is a ratio of at least 0.8.
+// directly on the same queue and table: SendMessage of the same message with
+// the SDK, and the conditional PutItem of the same log entry through the
+// store, as the handler writes it, the two at once as the handler makes them.
+// (Its token check, kept for a minute, makes no call.) The two alternate in
+// rounds, so that attribution, which consumes both's messages meanwhile,
+// weighs on both alike. It reports postbacks/s, raw/s and their ratio; the
+// goal is a ratio of at least 0.8.
 func BenchmarkPostbackIngest(b *testing.B) {
 	ctx := context.Background()
 	// Batches are not delivered again while attribution works on them, as with
@@ -46,8 +47,8 @@ func BenchmarkPostbackIngest(b *testing.B) {
 	token := s.PostbackToken(b)
 	env := s.Cloud.FunctionEnv("PostbackFunction")
 	raw := rawIngest{
-		sqs: sqs.NewFromConfig(s.Cloud.AWSConfig()), ddb: dynamodb.NewFromConfig(s.Cloud.AWSConfig()),
-		queueURL: env["POSTBACK_QUEUE_URL"], table: env["POSTBACK_LOG_TABLE"],
+		sqs: sqs.NewFromConfig(s.Cloud.AWSConfig()), queueURL: env["POSTBACK_QUEUE_URL"],
+		log:   store.New(dynamodb.NewFromConfig(s.Cloud.AWSConfig()), store.TablesFromEnv(func(k string) string { return env[k] })),
 		click: click, linkID: s.Demo.LinkID, integrationID: s.Demo.IntegrationID, token: token,
 	}
 	ours := func(i int) error {
@@ -126,28 +127,10 @@ func inFlight(from, to int, op func(i int) error) (time.Duration, error) {
 // postback, directly.
 type rawIngest struct {
 	sqs                          *sqs.Client
-	ddb                          *dynamodb.Client
-	queueURL, table              string
+	queueURL                     string
+	log                          *store.Store
 	click, linkID, integrationID string
 	token                        string
-}
-
-// rawLogEntry is the postback log's item of an accepted postback, as the
-// handler writes it.
-type rawLogEntry struct {
-	Day         string            `dynamodbav:"day"`
-	ReceivedKey string            `dynamodbav:"received_key"`
-	PostbackID  string            `dynamodbav:"postback_id"`
-	ReceivedAt  time.Time         `dynamodbav:"received_at"`
-	Method      string            `dynamodbav:"method"`
-	Query       string            `dynamodbav:"query"`
-	Params      map[string]string `dynamodbav:"params"`
-	SourceIP    string            `dynamodbav:"source_ip"`
-	UserAgent   string            `dynamodbav:"user_agent"`
-	Outcome     string            `dynamodbav:"outcome"`
-	HTTPStatus  int               `dynamodbav:"http_status"`
-	UpdatedAt   time.Time         `dynamodbav:"updated_at"`
-	ExpiresAt   int64             `dynamodbav:"expires_at"`
 }
 
 // ingest sends the message of postback i and writes its log entry, the two at once.
@@ -171,20 +154,13 @@ func (r rawIngest) ingest(ctx context.Context, i int) error {
 	for k, v := range params {
 		query.Set(k, v)
 	}
-	item, err := attributevalue.MarshalMap(rawLogEntry{
-		Day: fmt.Sprintf("%s#%02d", now.Format(time.DateOnly), i&31), ReceivedKey: now.Format("2006-01-02T15:04:05.000000000Z") + "#" + id,
+	entry := trackly.PostbackLogEntry{
 		PostbackID: id, ReceivedAt: now, Method: http.MethodGet, Query: query.Encode(), Params: params,
-		SourceIP: "127.0.0.1:50000", UserAgent: "Go-http-client/1.1", Outcome: string(trackly.PostbackAccepted),
-		HTTPStatus: http.StatusOK, UpdatedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour).Unix(),
-	})
-	if err != nil {
-		return err
+		SourceIP: "127.0.0.1:50000", UserAgent: "Go-http-client/1.1", Outcome: trackly.PostbackAccepted,
+		HTTPStatus: http.StatusOK, UpdatedAt: now,
 	}
 	put := make(chan error, 1)
-	go func() {
-		_, err := r.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(r.table), Item: item})
-		put <- err
-	}()
+	go func() { put <- r.log.LogPostback(ctx, entry) }()
 	_, sendErr := r.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(r.queueURL), MessageBody: aws.String(string(body))})
 	if err := <-put; err != nil {
 		return fmt.Errorf("put log entry %d: %w", i, err)

@@ -14,24 +14,6 @@ import (
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// fakeClock is a clock that only the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // slowTables are memoryTables whose conversion writes first run write, which
 // may take the fake clock forward or block, and fail the write if it fails.
 // With apply set, the write is applied even when write fails (its answer lost).
@@ -50,6 +32,24 @@ func (st *slowTables) RecordConversion(ctx context.Context, c trackly.Conversion
 		return recErr
 	}
 	return err
+}
+
+// slowWrites returns slowTables over world() whose conversion writes each take d on the clock that
+// now reads, which starts at the present and moves only as the writes take their time.
+func slowWrites(d time.Duration) (slow *slowTables, now func() time.Time) {
+	var mu sync.Mutex
+	clock := time.Now()
+	slow = &slowTables{memoryTables: world(), write: func(context.Context, trackly.Conversion) error {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(d)
+		return nil
+	}}
+	return slow, func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
 }
 
 // distinct returns n postbacks of n conversions on click ck1 as SQS delivers them, and the postbacks.
@@ -98,10 +98,12 @@ func checkEachOnce(t *testing.T, st *memoryTables, pbs []postbacks.Message, fail
 	}
 }
 
-// redeliver processes the messages of batch that failed lists again, with no
-// deadline, and fails t unless each is then recorded.
-func redeliver(t *testing.T, p *attribution.Processor, batch []attribution.Message, failed []string) attribution.Outcome {
+// redeliver makes the writes of slow instant and processes the messages of
+// batch that failed lists again, with no deadline. It fails t unless each is
+// then attributed and every message of batch is recorded.
+func redeliver(t *testing.T, p *attribution.Processor, slow *slowTables, batch []attribution.Message, failed []string) {
 	t.Helper()
+	slow.write = func(context.Context, trackly.Conversion) error { return nil }
 	again := map[string]bool{}
 	for _, id := range failed {
 		again[id] = true
@@ -116,24 +118,25 @@ func redeliver(t *testing.T, p *attribution.Processor, batch []attribution.Messa
 	if len(left) > 0 {
 		t.Fatalf("redelivery: %v failed again", left)
 	}
-	return out
+	if out.Attributed != len(failed) {
+		t.Errorf("redelivery outcome %+v, want %d attributed", out, len(failed))
+	}
+	if n := len(recordedBy(slow.memoryTables)); n != len(batch) {
+		t.Errorf("%d conversions recorded after the redelivery, want %d", n, len(batch))
+	}
 }
 
 func TestProcessStopsBeforeTheDeadline(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	t.Run("a batch that would overrun its deadline returns the messages it did not start", func(t *testing.T) {
-		clock := &fakeClock{t: time.Now()}
-		st := world()
 		// Each conversion write takes a minute; the batch has ten.
-		slow := &slowTables{memoryTables: st, write: func(context.Context, trackly.Conversion) error {
-			clock.advance(time.Minute)
-			return nil
-		}}
-		ctx, cancel := context.WithDeadline(context.Background(), clock.now().Add(10*time.Minute))
+		slow, now := slowWrites(time.Minute)
+		st := slow.memoryTables
+		ctx, cancel := context.WithDeadline(context.Background(), now().Add(10*time.Minute))
 		defer cancel()
 		batch, pbs := distinct(20)
-		p := attribution.NewProcessor(slow, quiet, clock.now)
+		p := attribution.NewProcessor(slow, quiet, now)
 		failed, out := p.Process(ctx, batch)
 		if len(failed) == 0 {
 			t.Fatalf("all 20 messages done, the last ones after the deadline; want those returned")
@@ -142,13 +145,7 @@ func TestProcessStopsBeforeTheDeadline(t *testing.T) {
 		if done := len(recordedBy(st)); out != (attribution.Outcome{Attributed: done, Deferred: len(failed)}) {
 			t.Errorf("outcome %+v with %d recorded and %d returned; want them attributed and deferred", out, done, len(failed))
 		}
-		slow.write = func(context.Context, trackly.Conversion) error { return nil }
-		if again := redeliver(t, p, batch, failed); again.Attributed != len(failed) {
-			t.Errorf("redelivery outcome %+v, want %d attributed", again, len(failed))
-		}
-		if n := len(recordedBy(st)); n != len(batch) {
-			t.Errorf("%d conversions recorded after the redelivery, want %d", n, len(batch))
-		}
+		redeliver(t, p, slow, batch, failed)
 	})
 
 	t.Run("a write the deadline cuts short is returned, and its redelivery counts it once", func(t *testing.T) {
@@ -177,27 +174,17 @@ func TestProcessStopsBeforeTheDeadline(t *testing.T) {
 				t.Errorf("%s logged %q", pb.PostbackID, got)
 			}
 		}
-		slow.write = func(context.Context, trackly.Conversion) error { return nil }
-		if again := redeliver(t, p, batch, failed); again.Attributed != len(batch) {
-			t.Errorf("redelivery outcome %+v, want %d attributed", again, len(batch))
-		}
-		if n := len(recordedBy(st)); n != len(batch) {
-			t.Errorf("%d conversions recorded, want %d", n, len(batch))
-		}
+		redeliver(t, p, slow, batch, failed)
 	})
 
 	t.Run("one worker: the messages that start before the cutoff are done, the others returned", func(t *testing.T) {
-		clock := &fakeClock{t: time.Now()}
-		st := world()
-		slow := &slowTables{memoryTables: st, write: func(context.Context, trackly.Conversion) error {
-			clock.advance(3 * time.Second)
-			return nil
-		}}
+		slow, now := slowWrites(3 * time.Second)
+		st := slow.memoryTables
 		// The deadline is in 10 s and the margin 2 s: writes start at 0, 3 and 6 s; the fourth would start at 9 s.
-		ctx, cancel := context.WithDeadline(context.Background(), clock.now().Add(10*time.Second))
+		ctx, cancel := context.WithDeadline(context.Background(), now().Add(10*time.Second))
 		defer cancel()
 		batch, pbs := distinct(5)
-		p := attribution.NewProcessor(slow, quiet, clock.now)
+		p := attribution.NewProcessor(slow, quiet, now)
 		p.Workers, p.Margin = 1, 2*time.Second
 		failed, out := p.Process(ctx, batch)
 		if want := []string{"sqs-pb03", "sqs-pb04"}; fmt.Sprint(failed) != fmt.Sprint(want) {
@@ -213,9 +200,9 @@ func TestProcessStopsBeforeTheDeadline(t *testing.T) {
 		st := world()
 		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
 		defer cancel()
-		clock := &fakeClock{t: time.Now().Add(time.Hour - time.Second)}
+		late := time.Now().Add(time.Hour - time.Second)
 		batch, pbs := distinct(3)
-		p := attribution.NewProcessor(st, quiet, clock.now)
+		p := attribution.NewProcessor(st, quiet, func() time.Time { return late })
 		p.Margin = 2 * time.Second
 		failed, out := p.Process(ctx, batch)
 		if len(failed) != 3 || out != (attribution.Outcome{Deferred: 3}) {
@@ -240,17 +227,12 @@ func TestProcessStopsBeforeTheDeadline(t *testing.T) {
 	})
 
 	t.Run("the messages received most often start first", func(t *testing.T) {
-		clock := &fakeClock{t: time.Now()}
-		st := world()
-		slow := &slowTables{memoryTables: st, write: func(context.Context, trackly.Conversion) error {
-			clock.advance(time.Minute)
-			return nil
-		}}
-		ctx, cancel := context.WithDeadline(context.Background(), clock.now().Add(time.Hour))
+		slow, now := slowWrites(time.Minute)
+		ctx, cancel := context.WithDeadline(context.Background(), now().Add(time.Hour))
 		defer cancel()
 		batch, _ := distinct(4)
 		batch[2].ReceiveCount, batch[3].ReceiveCount = 4, 2
-		p := attribution.NewProcessor(slow, quiet, clock.now)
+		p := attribution.NewProcessor(slow, quiet, now)
 		// One worker, and time for two writes only.
 		p.Workers, p.Margin = 1, time.Hour-90*time.Second
 		failed, _ := p.Process(ctx, batch)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/trackly/tune-integration/internal/backoff"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/trackly"
@@ -262,8 +263,8 @@ func refString(ref trackly.ConversionRef) string {
 
 // logOutcomes are the outcomes of the postback log, in the order they are printed.
 var logOutcomes = []trackly.PostbackOutcome{
-	trackly.PostbackAttributed, trackly.PostbackOrphaned, trackly.PostbackDuplicate, trackly.PostbackInvalid,
-	trackly.PostbackRejected, trackly.PostbackFailed, trackly.PostbackAccepted,
+	trackly.PostbackAttributed, trackly.PostbackOrphaned, trackly.PostbackDuplicate, trackly.PostbackChanged, trackly.PostbackStale,
+	trackly.PostbackInvalid, trackly.PostbackRejected, trackly.PostbackFailed, trackly.PostbackAccepted,
 }
 
 // compareLog compares the postback log: its counts per outcome, then postback by postback.
@@ -447,7 +448,7 @@ func (r *run) settle(ctx context.Context) error {
 			return nil
 		}
 		r.progress("%d messages queued, %d figures differ so far", left, differences)
-		if !sleep(ctx, settlePoll) {
+		if backoff.Sleep(ctx, settlePoll) != nil {
 			return errStopped
 		}
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/trackly/tune-integration/dev/localrun"
 	"github.com/trackly/tune-integration/dev/samtemplate"
 	"github.com/trackly/tune-integration/dev/workspace"
+	"github.com/trackly/tune-integration/internal/backoff"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -339,7 +340,7 @@ func (r *run) invoke(ctx context.Context, payload map[string]any, out any) error
 		if err = r.sys.Invoke(ctx, "AdminFunction", payload, out); err == nil || ctx.Err() != nil {
 			return err
 		}
-		if !sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond) {
+		if backoff.Sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond) != nil {
 			break
 		}
 	}
@@ -348,18 +349,6 @@ func (r *run) invoke(ctx context.Context, payload map[string]any, out any) error
 
 // invokeAttempts bounds the attempts of a read.
 const invokeAttempts = 8
-
-// sleep waits for d or until ctx ends, and tells whether it waited it out.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
 
 // errStopped is returned when the run is stopped before its end.
 var errStopped = errors.New("stopped before the end of the run")

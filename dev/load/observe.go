@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/dev/samtemplate"
+	"github.com/trackly/tune-integration/internal/adminapi"
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
@@ -56,47 +56,43 @@ func (r *run) observe(ctx context.Context, e *expectation) (*observation, error)
 			o.lines[lineKey{dim: dim, id: l.ID, day: l.Day}] = l
 		}
 	}
-	for cursor := ""; ; {
-		var page struct {
-			Conversions []trackly.Conversion `json:"conversions"`
-			NextCursor  string               `json:"next_cursor"`
-		}
-		req := map[string]any{"action": "list_conversions", "account_id": accountID, "limit": listPageSize}
-		if cursor != "" {
-			req["cursor"] = cursor
-		}
-		if err := r.invoke(ctx, req, &page); err != nil {
-			return nil, err
-		}
+	conversions := map[string]any{"action": "list_conversions", "account_id": accountID, "limit": listPageSize}
+	if err := readPages(ctx, r, conversions, func(page adminapi.ConversionList) string {
 		for _, c := range page.Conversions {
 			o.conversions[c.Ref()] = c
 		}
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
+		return page.NextCursor
+	}); err != nil {
+		return nil, err
 	}
 	for day := e.from; day <= e.to; day = nextDay(day) {
-		for cursor := ""; ; {
-			var page struct {
-				Postbacks  []trackly.PostbackLogEntry `json:"postbacks"`
-				NextCursor string                     `json:"next_cursor"`
-			}
-			req := map[string]any{"action": "list_postbacks", "day": day, "limit": listPageSize}
-			if cursor != "" {
-				req["cursor"] = cursor
-			}
-			if err := r.invoke(ctx, req, &page); err != nil {
-				return nil, err
-			}
+		postbacks := map[string]any{"action": "list_postbacks", "day": day, "limit": listPageSize}
+		if err := readPages(ctx, r, postbacks, func(page adminapi.PostbackList) string {
 			for _, p := range page.Postbacks {
 				o.log[p.PostbackID] = p
 			}
-			if cursor = page.NextCursor; cursor == "" {
-				break
-			}
+			return page.NextCursor
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return o, nil
+}
+
+// readPages reads every page of the listing that req asks for, each an A, and hands each to read,
+// which returns the page's cursor to the next one, empty after the last.
+func readPages[A any](ctx context.Context, r *run, req map[string]any, read func(page A) (next string)) error {
+	for {
+		var page A
+		if err := r.invoke(ctx, req, &page); err != nil {
+			return err
+		}
+		next := read(page)
+		if next == "" {
+			return nil
+		}
+		req["cursor"] = next
+	}
 }
 
 // nextDay returns the UTC day after day.
@@ -145,24 +141,15 @@ func (r *run) queueDepths(ctx context.Context, logicalIDs []string) (map[string]
 	client := sqs.NewFromConfig(r.sys.Cloud.AWSConfig())
 	depths := map[string]int{}
 	for _, id := range logicalIDs {
-		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-			QueueUrl: aws.String(r.sys.Cloud.QueueURL(id)),
-			AttributeNames: []sqstypes.QueueAttributeName{
-				sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-				sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-			},
-		})
+		n, err := localcloud.CountMessages(ctx, client, r.sys.Cloud.QueueURL(id),
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+		)
 		if err != nil {
-			return nil, fmt.Errorf("count the messages of %s: %w", id, err)
+			return nil, fmt.Errorf("queue %s: %w", id, err)
 		}
-		for _, v := range out.Attributes {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, fmt.Errorf("count the messages of %s: %w", id, err)
-			}
-			depths[id] += n
-		}
+		depths[id] = n
 	}
 	return depths, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/trackly/tune-integration/internal/backoff"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
@@ -189,7 +190,7 @@ func (r *run) tap(ctx context.Context, t tap) string {
 			r.truth.tapped(t)
 			return id
 		case http.StatusServiceUnavailable:
-			if !sleep(ctx, backoff(attempt)) {
+			if backoff.Sleep(ctx, retryDelay(attempt)) != nil {
 				return ""
 			}
 		default:
@@ -199,8 +200,8 @@ func (r *run) tap(ctx context.Context, t tap) string {
 	}
 }
 
-// backoff is the wait before attempt+1 after a 503: 50 ms doubling to 1 s, with jitter.
-func backoff(attempt int) time.Duration {
+// retryDelay is the wait before attempt+1 after a 503: 50 ms doubling to 1 s, with jitter.
+func retryDelay(attempt int) time.Duration {
 	d := min(50*time.Millisecond<<min(attempt, 5), time.Second)
 	return d/2 + rand.N(d/2)
 }
@@ -517,7 +518,7 @@ func (r *run) sendAll(ctx context.Context, jobs []job) {
 				r.progress("SQS unreachable for %s", r.opts.SQSDown)
 				r.sqs.begin()
 				outage.Go(func() {
-					sleep(ctx, r.opts.SQSDown)
+					_ = backoff.Sleep(ctx, r.opts.SQSDown)
 					r.sqs.end()
 					r.progress("SQS reachable again")
 				})
@@ -575,7 +576,7 @@ func (r *run) send(ctx context.Context, pb *postback) {
 			}
 			a.end, a.err = time.Now(), err.Error()
 			r.truth.answered(a)
-			if !sleep(ctx, backoff(attempt)) {
+			if backoff.Sleep(ctx, retryDelay(attempt)) != nil {
 				return
 			}
 			continue
@@ -594,7 +595,7 @@ func (r *run) send(ctx context.Context, pb *postback) {
 		if res.StatusCode < 500 {
 			return
 		}
-		if !sleep(ctx, backoff(attempt)) {
+		if backoff.Sleep(ctx, retryDelay(attempt)) != nil {
 			return
 		}
 	}

@@ -18,6 +18,8 @@ type Tables struct {
 	Reports      string
 	SyncRuns     string
 	PostbackLog  string
+	// ReconcileRuns records the reconciliations with TUNE's conversions report.
+	ReconcileRuns string
 	// CountedChanges marks the changes to clicks and conversions whose report
 	// increments are applied.
 	CountedChanges string
@@ -34,6 +36,7 @@ func TablesFromEnv(getenv func(string) string) Tables {
 		Reports:        getenv("REPORTS_TABLE"),
 		SyncRuns:       getenv("SYNC_RUNS_TABLE"),
 		PostbackLog:    getenv("POSTBACK_LOG_TABLE"),
+		ReconcileRuns:  getenv("RECONCILE_RUNS_TABLE"),
 		CountedChanges: getenv("COUNTED_CHANGES_TABLE"),
 	}
 }

@@ -313,6 +313,8 @@ func (c *Cloud) createResources(ctx context.Context, t *samtemplate.Template) er
 			if err := activateTable(ctx, ddb, table); err != nil {
 				return err
 			}
+		} else if err := tableIndexes(ctx, ddb, table); err != nil {
+			return err
 		}
 		c.tableNames[id] = table.Name
 		if table.StreamViewType != "" {

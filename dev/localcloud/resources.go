@@ -83,6 +83,43 @@ func activateTable(ctx context.Context, client *dynamodb.Client, t *samtemplate.
 	return nil
 }
 
+// tableIndexes adds to an existing table (one kept from an earlier run) the global secondary indexes
+// the template declares and the table lacks, one at a time as DynamoDB requires, as CloudFormation
+// would update the table. An index the template no longer declares is left alone.
+func tableIndexes(ctx context.Context, client *dynamodb.Client, t *samtemplate.Table) error {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", t.Name, err)
+	}
+	has := map[string]bool{}
+	for _, ix := range out.Table.GlobalSecondaryIndexes {
+		has[aws.ToString(ix.IndexName)] = true
+	}
+	for _, ix := range t.GlobalSecondaryIndexes {
+		if has[ix.IndexName] {
+			continue
+		}
+		var attrs []dynamodbtypes.AttributeDefinition
+		for _, a := range t.AttributeDefinitions {
+			attrs = append(attrs, dynamodbtypes.AttributeDefinition{AttributeName: aws.String(a.AttributeName), AttributeType: dynamodbtypes.ScalarAttributeType(a.AttributeType)})
+		}
+		_, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            aws.String(t.Name),
+			AttributeDefinitions: attrs,
+			GlobalSecondaryIndexUpdates: []dynamodbtypes.GlobalSecondaryIndexUpdate{{Create: &dynamodbtypes.CreateGlobalSecondaryIndexAction{
+				IndexName: aws.String(ix.IndexName), KeySchema: keySchema(ix.KeySchema), Projection: projection(ix.Projection),
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("add index %s to table %s: %w", ix.IndexName, t.Name, err)
+		}
+		if err := dynamodb.NewTableExistsWaiter(client).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.Name)}, tableActiveTimeout); err != nil {
+			return fmt.Errorf("wait for table %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
 // tableStream gives an existing table the stream the template declares, as CloudFormation would
 // update the table, and returns the ARN of its latest stream. DynamoDB changes the view type of a
 // stream by disabling it and enabling a new one. A stream the template does not declare is left alone.

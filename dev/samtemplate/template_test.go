@@ -67,8 +67,8 @@ func TestParseProjectTemplate(t *testing.T) {
 		t.Errorf("ClicksTable = %+v", got)
 	}
 	conversions := tmpl.Tables["ConversionsTable"]
-	if conversions == nil || !conversions.PointInTimeRecovery || len(conversions.GlobalSecondaryIndexes) != 1 ||
-		conversions.GlobalSecondaryIndexes[0].IndexName != "by_account" {
+	if conversions == nil || !conversions.PointInTimeRecovery || len(conversions.GlobalSecondaryIndexes) != 2 ||
+		conversions.GlobalSecondaryIndexes[0].IndexName != "by_account" || conversions.GlobalSecondaryIndexes[1].IndexName != "by_integration" {
 		t.Errorf("ConversionsTable = %+v", conversions)
 	}
 

@@ -32,7 +32,7 @@ type AdminServices struct {
 // postbackOutcomes are the outcomes list_postbacks filters by.
 var postbackOutcomes = []trackly.PostbackOutcome{
 	trackly.PostbackAccepted, trackly.PostbackInvalid, trackly.PostbackRejected, trackly.PostbackFailed,
-	trackly.PostbackAttributed, trackly.PostbackOrphaned, trackly.PostbackDuplicate,
+	trackly.PostbackAttributed, trackly.PostbackOrphaned, trackly.PostbackDuplicate, trackly.PostbackChanged, trackly.PostbackStale,
 }
 
 func outcomeNames() string {

@@ -1,35 +1,29 @@
 // Package attribution turns queued postbacks into conversions: it finds each
 // postback's click, records the conversion exactly once (unique per integration,
 // conversion id and goal id) together with its postback's outcome, keeps a
-// conversion whose click cannot be found as an orphan, and rejects postbacks
-// that fail authentication. The report counts each conversion from the
-// conversions table's stream (package reports).
+// conversion whose click cannot be found as an orphan, applies a postback that
+// reports another status or payout for a recorded conversion as a change of
+// it (package conversions), and rejects postbacks that fail authentication.
+// The report counts each conversion and each change from the conversions
+// table's stream (package reports).
 package attribution
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/trackly/tune-integration/internal/money"
+	"github.com/trackly/tune-integration/internal/conversions"
 	"github.com/trackly/tune-integration/internal/postbacks"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
-// FallbackCurrency is used when neither the postback, the offer nor the integration names one.
-const FallbackCurrency = "USD"
-
 // Store is the storage attribution needs.
 type Store interface {
-	GetClicks(ctx context.Context, clickIDs []string) (map[string]trackly.Click, error)
-	GetLinks(ctx context.Context, linkIDs []string) (map[string]trackly.Link, error)
-	GetIntegrations(ctx context.Context, integrationIDs []string) (map[string]trackly.Integration, error)
-	GetOffers(ctx context.Context, refs []trackly.OfferRef) (map[trackly.OfferRef]trackly.Offer, error)
-	RecordConversion(ctx context.Context, c trackly.Conversion, result trackly.PostbackResult) error
+	conversions.LookupStore
+	conversions.Store
 	SetPostbackOutcome(ctx context.Context, r trackly.PostbackResult) error
 }
 
@@ -47,6 +41,9 @@ type Message struct {
 // Outcome counts what a batch came to.
 type Outcome struct {
 	Attributed, Orphaned, Duplicates, Rejected, Failed int
+	// Changed counts postbacks that changed a recorded conversion's status
+	// or payout; Stale those that reported a state it may no longer take.
+	Changed, Stale int
 	// Deferred counts the messages the deadline left undone: not started
 	// before it, or cut short by it. They are returned for redelivery.
 	Deferred int
@@ -64,21 +61,14 @@ type Processor struct {
 	Margin time.Duration
 
 	store  Store
+	ledger *conversions.Ledger
 	logger *slog.Logger
 	now    func() time.Time
 }
 
 // NewProcessor returns a Processor of DefaultWorkers workers.
 func NewProcessor(st Store, logger *slog.Logger, now func() time.Time) *Processor {
-	return &Processor{Workers: DefaultWorkers, store: st, logger: logger, now: now}
-}
-
-// batch holds what one batch's lookups found.
-type batch struct {
-	clicks       map[string]trackly.Click
-	links        map[string]trackly.Link
-	integrations map[string]trackly.Integration
-	offers       map[trackly.OfferRef]trackly.Offer
+	return &Processor{Workers: DefaultWorkers, store: st, ledger: conversions.NewLedger(st), logger: logger, now: now}
 }
 
 // Process attributes a batch and returns the ids of the messages that must be
@@ -111,11 +101,11 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]string, Outc
 	if !p.mayStart(work, stopStarting) {
 		return p.deferAll(ctx, failed, out, jobs)
 	}
-	decoded := make([]postbacks.Message, len(jobs))
+	claims := make([]conversions.Claim, len(jobs))
 	for i, j := range jobs {
-		decoded[i] = j.pb
+		claims[i] = claimOf(j.pb)
 	}
-	b, err := p.lookup(work, decoded)
+	b, err := conversions.Lookup(work, p.store, claims)
 	if err != nil && work.Err() != nil {
 		return p.deferAll(ctx, failed, out, jobs)
 	}
@@ -143,6 +133,10 @@ func (p *Processor) Process(ctx context.Context, msgs []Message) ([]string, Outc
 			out.Orphaned++
 		case j.outcome == trackly.PostbackDuplicate:
 			out.Duplicates++
+		case j.outcome == trackly.PostbackChanged:
+			out.Changed++
+		case j.outcome == trackly.PostbackStale:
+			out.Stale++
 		case j.outcome == trackly.PostbackRejected:
 			out.Rejected++
 		}
@@ -163,64 +157,24 @@ func (p *Processor) deferAll(ctx context.Context, failed []string, out Outcome, 
 	return failed, out
 }
 
-// lookup reads, in one batched read per table, everything the batch refers to.
-func (p *Processor) lookup(ctx context.Context, msgs []postbacks.Message) (batch, error) {
-	var b batch
-	var err error
-	clickIDs := make([]string, len(msgs))
-	for i, m := range msgs {
-		clickIDs[i] = m.ClickID
+// claimOf is what a queued postback tells of its conversion.
+func claimOf(m postbacks.Message) conversions.Claim {
+	return conversions.Claim{
+		ClickID: m.ClickID, LinkID: m.LinkID, IntegrationID: m.TokenOwner,
+		ConversionID: m.ConversionID, GoalID: m.GoalID, OfferID: m.OfferID,
+		Status: m.Status, Payout: m.Payout, Currency: m.Currency, SaleAmount: m.SaleAmount,
+		Source: m.Source, PostbackID: m.PostbackID, At: m.ReceivedAt, Extra: m.Extra,
 	}
-	if b.clicks, err = p.store.GetClicks(ctx, clickIDs); err != nil {
-		return b, fmt.Errorf("clicks: %w", err)
-	}
-	var linkIDs []string
-	for _, m := range msgs {
-		if _, ok := b.clicks[m.ClickID]; !ok {
-			linkIDs = append(linkIDs, m.LinkID)
-		}
-	}
-	if b.links, err = p.store.GetLinks(ctx, linkIDs); err != nil {
-		return b, fmt.Errorf("links: %w", err)
-	}
-	var integrationIDs []string
-	var offers []trackly.OfferRef
-	for _, m := range msgs {
-		src := b.source(m)
-		integrationIDs = append(integrationIDs, src.IntegrationID, m.TokenOwner)
-		offers = append(offers, trackly.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID})
-	}
-	if b.integrations, err = p.store.GetIntegrations(ctx, integrationIDs); err != nil {
-		return b, fmt.Errorf("integrations: %w", err)
-	}
-	if b.offers, err = p.store.GetOffers(ctx, offers); err != nil {
-		return b, fmt.Errorf("offers: %w", err)
-	}
-	return b, nil
 }
 
-// source is where a postback's conversion came from: its click, or failing
-// that the link its signed click id names.
-type source struct {
-	trackly.Link
-	click *trackly.Click
-}
-
-func (b batch) source(m postbacks.Message) source {
-	if c, ok := b.clicks[m.ClickID]; ok {
-		return source{Link: trackly.Link{LinkID: c.LinkID, Placement: c.Placement}, click: &c}
-	}
-	if l, ok := b.links[m.LinkID]; ok {
-		return source{Link: l}
-	}
-	return source{Link: trackly.Link{LinkID: m.LinkID, Placement: trackly.Placement{IntegrationID: m.TokenOwner, OfferID: m.OfferID}}}
-}
-
-// attribute records one postback's conversion and returns its outcome.
-func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message) (trackly.PostbackOutcome, error) {
-	result := trackly.PostbackResult{PostbackID: m.PostbackID, ReceivedAt: m.ReceivedAt, UpdatedAt: p.now().UTC()}
-	src := b.source(m)
-	integration, known := b.integrations[src.IntegrationID]
+// attribute records one postback's conversion, or applies the change it
+// reports to the recorded one, and returns its outcome.
+func (p *Processor) attribute(ctx context.Context, b conversions.Batch, m postbacks.Message) (trackly.PostbackOutcome, error) {
+	now := p.now().UTC()
+	result := trackly.PostbackResult{PostbackID: m.PostbackID, ReceivedAt: m.ReceivedAt, UpdatedAt: now}
+	claim := claimOf(m)
+	src := b.Source(claim)
+	integration, known := b.Integration(src.IntegrationID)
 
 	if reason := authFailure(m, src, integration, known); reason != "" {
 		result.Outcome, result.Reason = trackly.PostbackRejected, reason
@@ -231,73 +185,66 @@ func (p *Processor) attribute(ctx context.Context, b batch, m postbacks.Message)
 		return trackly.PostbackRejected, nil
 	}
 
-	offer := b.offers[trackly.OfferRef{IntegrationID: src.IntegrationID, OfferID: src.OfferID}]
-	c := trackly.Conversion{
-		IntegrationID: src.IntegrationID,
-		ConversionID:  m.ConversionID,
-		GoalID:        m.GoalID,
-		AccountID:     src.AccountID,
-		ClickID:       m.ClickID,
-		LinkID:        src.LinkID,
-		MessageID:     src.MessageID,
-		CampaignID:    src.CampaignID,
-		OfferID:       src.OfferID,
-		Status:        m.Status,
-		Payout:        payout(m.Payout, offer),
-		Currency:      cmp.Or(m.Currency, offer.Currency, integration.DefaultCurrency, FallbackCurrency),
-		SaleAmount:    m.SaleAmount,
-		Source:        m.Source,
-		PostbackID:    m.PostbackID,
-		ReceivedAt:    m.ReceivedAt,
-		Extra:         m.Extra,
-	}
-	if c.AccountID == "" {
-		c.AccountID = cmp.Or(integration.AccountID, "unknown")
-	}
-
-	if src.click != nil && m.ReceivedAt.Before(src.click.AttributableUntil) {
-		c.Attribution = trackly.ConversionAttributed
-		c.ClickedAt = src.click.CreatedAt
-		result.Outcome = trackly.PostbackAttributed
-	} else {
-		c.Attribution = trackly.ConversionOrphan
-		result.Outcome = trackly.PostbackOrphaned
-		result.Reason = "no click found for this click id (expired past the attribution window, or never stored)"
-		if src.click != nil {
-			result.Reason = "the click expired: the conversion came after the attribution window"
-		}
-	}
+	c, orphanReason := b.Conversion(claim)
 	result.Conversion = c.Ref()
-
-	err := p.store.RecordConversion(ctx, c, result)
-	var dup *trackly.DuplicateError
-	if errors.As(err, &dup) && dup.Recorded.PostbackID == m.PostbackID {
-		// This very postback recorded the conversion, and its message came
-		// again (the answer of the write was lost, or SQS delivered it twice):
-		// its outcome is its conversion's.
-		result = ownOutcome(result, dup.Recorded)
-		if err := p.store.SetPostbackOutcome(ctx, result); err != nil {
-			return "", err
-		}
-		return result.Outcome, nil
+	report := conversions.Report{
+		New:    c,
+		Claim:  claim.State,
+		Origin: trackly.Origin{Source: trackly.SourcePostback, At: now, PostbackID: m.PostbackID},
 	}
-	if errors.Is(err, trackly.ErrDuplicate) {
-		result.Outcome, result.Reason = trackly.PostbackDuplicate, "this conversion (integration, conversion id, goal id) was already recorded"
-		if err := p.store.SetPostbackOutcome(ctx, result); err != nil {
-			return "", err
-		}
-		return trackly.PostbackDuplicate, nil
-	}
+	res, err := p.ledger.Settle(ctx, report, func(r conversions.Result) *trackly.PostbackResult {
+		logged := postbackResult(result, r, orphanReason)
+		return &logged
+	})
 	if err != nil {
 		return "", err
 	}
-	p.logger.InfoContext(ctx, "conversion recorded", "postback_id", m.PostbackID, "integration_id", c.IntegrationID,
-		"conversion_id", c.ConversionID, "goal_id", c.GoalID, "attribution", c.Attribution, "payout", c.Payout.String(), "currency", c.Currency)
-	return result.Outcome, nil
+	logged := postbackResult(result, res, orphanReason)
+	if !res.Logged {
+		if err := p.store.SetPostbackOutcome(ctx, logged); err != nil {
+			return "", err
+		}
+	}
+	if res.Outcome == conversions.Recorded || res.Outcome == conversions.Changed {
+		p.logger.InfoContext(ctx, "conversion "+string(res.Outcome), "postback_id", m.PostbackID, "integration_id", c.IntegrationID,
+			"conversion_id", c.ConversionID, "goal_id", c.GoalID, "attribution", res.Conversion.Attribution, "status", res.Conversion.Status,
+			"payout", res.Conversion.Payout.String(), "currency", res.Conversion.Currency, "version", res.Conversion.Version, "again", res.Again)
+	}
+	return logged.Outcome, nil
+}
+
+// postbackResult is what the postback log says of a postback whose
+// conversion came to r: attributed or orphaned as the conversion it recorded
+// is, changed, duplicate or stale.
+func postbackResult(result trackly.PostbackResult, r conversions.Result, orphanReason string) trackly.PostbackResult {
+	c := r.Conversion
+	switch r.Outcome {
+	case conversions.Recorded:
+		result.Outcome, result.Reason = trackly.PostbackAttributed, ""
+		if c.Attribution != trackly.ConversionAttributed {
+			result.Outcome, result.Reason = trackly.PostbackOrphaned, orphanReason
+			if r.Again {
+				result.Reason = "no click was found for this click id when its conversion was recorded"
+			}
+		}
+	case conversions.Changed:
+		result.Outcome = trackly.PostbackChanged
+		if last := c.History[len(c.History)-1]; last.From != nil {
+			result.Reason = fmt.Sprintf("changed the conversion from %v to %v (version %d)", *last.From, last.To, last.Version)
+		}
+		if r.Again {
+			result.Reason = "this postback changed the conversion before; delivered again, it changed nothing"
+		}
+	case conversions.Same:
+		result.Outcome, result.Reason = trackly.PostbackDuplicate, fmt.Sprintf("this conversion (integration, conversion id, goal id) is already recorded as %v", c.State())
+	case conversions.Stale:
+		result.Outcome, result.Reason = trackly.PostbackStale, fmt.Sprintf("the conversion is %v; a decided conversion never becomes pending again, so this postback is older than what is recorded", c.State())
+	}
+	return result
 }
 
 // authFailure says why a postback may not become a conversion, or "" when it may.
-func authFailure(m postbacks.Message, src source, integration trackly.Integration, known bool) string {
+func authFailure(m postbacks.Message, src conversions.Source, integration trackly.Integration, known bool) string {
 	if m.TokenOwner != "" && src.IntegrationID != "" && m.TokenOwner != src.IntegrationID {
 		return "the postback token belongs to another integration than the click"
 	}
@@ -305,27 +252,4 @@ func authFailure(m postbacks.Message, src source, integration trackly.Integratio
 		return "the integration requires a postback token and none was sent; copy the postback URL again with `trackly integrations postback-url`"
 	}
 	return ""
-}
-
-// ownOutcome is the outcome of a postback whose conversion was recorded by an
-// earlier delivery of the same message: attributed or orphaned as the
-// recorded conversion is, whatever this delivery found.
-func ownOutcome(result trackly.PostbackResult, recorded trackly.Conversion) trackly.PostbackResult {
-	switch {
-	case recorded.Attribution == trackly.ConversionAttributed:
-		result.Outcome, result.Reason = trackly.PostbackAttributed, ""
-	case result.Outcome != trackly.PostbackOrphaned:
-		result.Outcome, result.Reason = trackly.PostbackOrphaned, "no click was found for this click id when its conversion was recorded"
-	}
-	return result
-}
-
-// payout is a postback's payout (rounded where it came in) or, without one,
-// the offer's default payout, rounded here as TUNE may give it more decimal
-// places than an amount is stored with.
-func payout(a *money.Amount, offer trackly.Offer) money.Amount {
-	if a != nil {
-		return *a
-	}
-	return offer.DefaultPayout.Round()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/trackly/tune-integration/dev/memtable"
 	"github.com/trackly/tune-integration/internal/attribution"
 	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/postbacks"
@@ -34,10 +35,11 @@ type rowID struct{ account, dimension, id, day string }
 // memoryTables stands for the DynamoDB tables attribution reads (clicks,
 // links, integrations, offers) and writes (conversions, postback log), and for
 // the report counters that ReportsFunction moves from the conversions' stream.
-// RecordConversion behaves as the store's transaction does: the conversion and
-// its postback outcome are written together, or nothing is written and a
-// DuplicateError naming the conversion recorded is returned when the key is
-// taken; a conversion written moves the counters as its stream record does.
+// RecordConversion and SaveConversion behave as the store's transactions do:
+// the conversion and its postback outcome are written together, or nothing is
+// written and a DuplicateError naming the conversion recorded (or a
+// VersionConflictError) is returned; a conversion written moves the counters
+// as its stream record does.
 type memoryTables struct {
 	mu           sync.Mutex
 	clicks       map[string]trackly.Click
@@ -51,8 +53,8 @@ type memoryTables struct {
 	reads map[string][][]string // table -> the ids asked, one entry per call
 
 	failReads      error            // every batched read fails with it
-	failRecord     map[string]error // RecordConversion fails for these conversion ids
-	loseAnswer     map[string]error // RecordConversion writes these conversion ids, then fails
+	failRecord     map[string]error // conversion writes fail for these conversion ids
+	loseAnswer     map[string]error // conversion writes write these conversion ids, then fail
 	failSetOutcome error            // SetPostbackOutcome fails with it
 }
 
@@ -149,7 +151,7 @@ func (st *memoryTables) GetOffers(_ context.Context, refs []trackly.OfferRef) (m
 	return batchRead(st, "offers", st.offers, refs, func(r trackly.OfferRef) string { return r.IntegrationID + "/" + r.OfferID })
 }
 
-func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion, result trackly.PostbackResult) error {
+func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion, logged *trackly.PostbackResult) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err := st.failRecord[c.ConversionID]; err != nil {
@@ -158,8 +160,34 @@ func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion
 	if recorded, taken := st.conversions[c.Ref()]; taken {
 		return &trackly.DuplicateError{Recorded: recorded}
 	}
+	st.write(c, logged)
+	return st.loseAnswer[c.ConversionID]
+}
+
+// SaveConversion writes a new version of a recorded conversion, as the
+// store's transaction conditioned on the version before it does.
+func (st *memoryTables) SaveConversion(_ context.Context, c trackly.Conversion, logged *trackly.PostbackResult) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := st.failRecord[c.ConversionID]; err != nil {
+		return err
+	}
+	if st.conversions[c.Ref()].CurrentVersion() != c.Version-1 {
+		return &trackly.VersionConflictError{Ref: c.Ref(), Version: c.Version - 1}
+	}
+	st.write(c, logged)
+	return st.loseAnswer[c.ConversionID]
+}
+
+// write stores c with its postback's outcome, and moves the counters by the
+// difference from the version it replaces, as its stream record does.
+func (st *memoryTables) write(c trackly.Conversion, logged *trackly.PostbackResult) {
+	ch := trackly.Change{ID: fmt.Sprintf("%s v%d", c.ConversionID, c.Version), NewConversion: &c}
+	if old, ok := st.conversions[c.Ref()]; ok {
+		ch.OldConversion = &old
+	}
 	st.conversions[c.Ref()] = c
-	for _, inc := range reports.ChangeIncrements(trackly.Change{ID: "insert " + c.ConversionID, NewConversion: &c}) {
+	for _, inc := range reports.ChangeIncrements(ch) {
 		id := rowID{inc.AccountID, string(inc.Dimension), inc.DimensionID, inc.Day}
 		if st.counters[id] == nil {
 			st.counters[id] = map[string]money.Amount{}
@@ -168,8 +196,15 @@ func (st *memoryTables) RecordConversion(_ context.Context, c trackly.Conversion
 			st.counters[id][name] = st.counters[id][name].Add(v)
 		}
 	}
-	st.postbackLog[logKey(result.PostbackID, result.ReceivedAt)] = result
-	return st.loseAnswer[c.ConversionID]
+	if logged != nil {
+		st.postbackLog[logKey(logged.PostbackID, logged.ReceivedAt)] = *logged
+	}
+}
+
+func (st *memoryTables) GetConversion(_ context.Context, ref trackly.ConversionRef) (trackly.Conversion, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return memtable.Get(st.conversions, ref)
 }
 
 func (st *memoryTables) SetPostbackOutcome(_ context.Context, r trackly.PostbackResult) error {
@@ -785,7 +820,8 @@ func TestProcessReportsPartialBatchFailures(t *testing.T) {
 		{
 			name: "a duplicate that cannot be logged is retried",
 			setup: func(st *memoryTables) {
-				st.conversions[trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx2", GoalID: "0"}] = trackly.Conversion{IntegrationID: "in_a", ConversionID: "tx2", GoalID: "0"}
+				st.conversions[trackly.ConversionRef{IntegrationID: "in_a", ConversionID: "tx2", GoalID: "0"}] = trackly.Conversion{
+					IntegrationID: "in_a", ConversionID: "tx2", GoalID: "0", Status: trackly.StatusApproved, Payout: *amountPtr("12.50"), Currency: "GBP"}
 				st.failSetOutcome = errDown
 			},
 			batch:    deliveries(good1, good2),

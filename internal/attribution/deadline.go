@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trackly/tune-integration/internal/conversions"
 	"github.com/trackly/tune-integration/internal/postbacks"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
@@ -58,7 +59,7 @@ func (p *Processor) mayStart(ctx context.Context, stopStarting time.Time) bool {
 // conversions whose messages were received most often start first. No job
 // starts once stopStarting has passed or ctx has ended: such a job, and one
 // that ctx ends while it runs, is deferred.
-func (p *Processor) attributeAll(ctx context.Context, stopStarting time.Time, b batch, jobs []*job) {
+func (p *Processor) attributeAll(ctx context.Context, stopStarting time.Time, b conversions.Batch, jobs []*job) {
 	groups := byConversion(b, jobs)
 	queue := make(chan []*job, len(groups))
 	for _, g := range groups {
@@ -79,7 +80,7 @@ func (p *Processor) attributeAll(ctx context.Context, stopStarting time.Time, b 
 }
 
 // run attributes one job, unless it may no longer start.
-func (p *Processor) run(ctx context.Context, stopStarting time.Time, b batch, j *job) {
+func (p *Processor) run(ctx context.Context, stopStarting time.Time, b conversions.Batch, j *job) {
 	if !p.mayStart(ctx, stopStarting) {
 		j.deferred = true
 		return
@@ -90,11 +91,11 @@ func (p *Processor) run(ctx context.Context, stopStarting time.Time, b batch, j 
 
 // byConversion groups the jobs by conversion, each group in batch order, the
 // groups ordered by the most receives of a message in them, then by batch order.
-func byConversion(b batch, jobs []*job) [][]*job {
+func byConversion(b conversions.Batch, jobs []*job) [][]*job {
 	index := map[trackly.ConversionRef]int{}
 	var groups [][]*job
 	for _, j := range jobs {
-		key := trackly.ConversionRef{IntegrationID: b.source(j.pb).IntegrationID, ConversionID: j.pb.ConversionID, GoalID: j.pb.GoalID}
+		key := trackly.ConversionRef{IntegrationID: b.Source(claimOf(j.pb)).IntegrationID, ConversionID: j.pb.ConversionID, GoalID: j.pb.GoalID}
 		i, ok := index[key]
 		if !ok {
 			i = len(groups)

@@ -23,7 +23,7 @@ type slowTables struct {
 	apply bool
 }
 
-func (st *slowTables) RecordConversion(ctx context.Context, c trackly.Conversion, result trackly.PostbackResult) error {
+func (st *slowTables) RecordConversion(ctx context.Context, c trackly.Conversion, result *trackly.PostbackResult) error {
 	err := st.write(ctx, c)
 	if err != nil && !st.apply {
 		return err
@@ -272,7 +272,7 @@ func holdWrites(st *memoryTables) *heldWrites {
 	return &heldWrites{memoryTables: st, arrived: make(chan string, 100), release: make(chan struct{}), writing: map[trackly.ConversionRef]bool{}}
 }
 
-func (st *heldWrites) RecordConversion(ctx context.Context, c trackly.Conversion, result trackly.PostbackResult) error {
+func (st *heldWrites) RecordConversion(ctx context.Context, c trackly.Conversion, result *trackly.PostbackResult) error {
 	st.mu.Lock()
 	st.inFlight++
 	st.most = max(st.most, st.inFlight)

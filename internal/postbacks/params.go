@@ -38,16 +38,18 @@ var known = map[string]bool{
 type Message struct {
 	// PostbackID and ReceivedAt also name the postback in the postback log,
 	// where attribution records what became of it.
-	PostbackID   string                   `json:"postback_id"`
-	ReceivedAt   time.Time                `json:"received_at"`
-	ClickID      string                   `json:"click_id"`
-	LinkID       string                   `json:"link_id"`
-	ConversionID string                   `json:"conversion_id"`
-	GoalID       string                   `json:"goal_id"`
-	Payout       *money.Amount            `json:"payout,omitempty"`
-	Currency     string                   `json:"currency,omitempty"`
-	SaleAmount   *money.Amount            `json:"sale_amount,omitempty"`
-	OfferID      string                   `json:"offer_id,omitempty"`
+	PostbackID   string        `json:"postback_id"`
+	ReceivedAt   time.Time     `json:"received_at"`
+	ClickID      string        `json:"click_id"`
+	LinkID       string        `json:"link_id"`
+	ConversionID string        `json:"conversion_id"`
+	GoalID       string        `json:"goal_id"`
+	Payout       *money.Amount `json:"payout,omitempty"`
+	Currency     string        `json:"currency,omitempty"`
+	SaleAmount   *money.Amount `json:"sale_amount,omitempty"`
+	OfferID      string        `json:"offer_id,omitempty"`
+	// Status is the status the postback reports, "" when it names none: a
+	// new conversion is then approved, and a recorded one keeps its status.
 	Status       trackly.ConversionStatus `json:"status"`
 	Source       string                   `json:"source,omitempty"`
 	TokenPresent bool                     `json:"token_present"`
@@ -156,10 +158,7 @@ func parse(params map[string]string) (m Message, notes []string, errs []*validat
 	if m.GoalID == "" {
 		m.GoalID = "0"
 	}
-	if m.Status == "" {
-		m.Status = trackly.StatusApproved
-	}
-	if !statuses[m.Status] {
+	if m.Status != "" && !statuses[m.Status] {
 		fail("status", "must be approved, pending or rejected, not %q", params["status"])
 	}
 	for _, f := range []struct {

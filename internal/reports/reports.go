@@ -30,8 +30,10 @@ const (
 	counterConversions         = "conversions"
 	counterPendingConversions  = "pending_conversions"
 	counterRejectedConversions = "rejected_conversions"
+	counterReversedConversions = "reversed_conversions"
 	revenuePrefix              = "revenue_"
 	pendingRevenuePrefix       = "pending_revenue_"
+	reversedRevenuePrefix      = "reversed_revenue_"
 )
 
 // Day returns the report day (UTC) of t.
@@ -49,7 +51,8 @@ func clickIncrements(c trackly.Click) []trackly.ReportIncrement {
 
 // conversionIncrements returns the counters a conversion moves: an attributed
 // conversion counts, approved with its revenue, pending apart with its revenue
-// apart, rejected only as a count; an orphan moves none.
+// apart, rejected only as a count, and a rejected one that was approved before
+// (a reversal) also as a reversal with the revenue it lost; an orphan moves none.
 func conversionIncrements(c trackly.Conversion) []trackly.ReportIncrement {
 	if c.Attribution != trackly.ConversionAttributed {
 		return nil
@@ -61,6 +64,10 @@ func conversionIncrements(c trackly.Conversion) []trackly.ReportIncrement {
 		counters[pendingRevenuePrefix+c.Currency] = c.Payout
 	case trackly.StatusRejected:
 		counters[counterRejectedConversions] = one
+		if c.Reversed {
+			counters[counterReversedConversions] = one
+			counters[reversedRevenuePrefix+c.Currency] = c.Payout
+		}
 	default:
 		counters[counterConversions] = one
 		counters[revenuePrefix+c.Currency] = c.Payout
@@ -105,8 +112,12 @@ type Line struct {
 	Conversions         int64                   `json:"conversions"`
 	PendingConversions  int64                   `json:"pending_conversions"`
 	RejectedConversions int64                   `json:"rejected_conversions"`
+	// ReversedConversions counts the rejected conversions that were approved
+	// before (chargebacks); ReversedRevenue is the revenue they took back.
+	ReversedConversions int64                   `json:"reversed_conversions"`
 	Revenue             map[string]money.Amount `json:"revenue"`
 	PendingRevenue      map[string]money.Amount `json:"pending_revenue"`
+	ReversedRevenue     map[string]money.Amount `json:"reversed_revenue"`
 	EPC                 map[string]string       `json:"epc"`
 	ConversionRate      string                  `json:"conversion_rate"`
 }
@@ -214,7 +225,7 @@ func (s *Service) normalize(q *Query) error {
 }
 
 func newLine(id, day string) *Line {
-	return &Line{ID: id, Day: day, Revenue: map[string]money.Amount{}, PendingRevenue: map[string]money.Amount{}, EPC: map[string]string{}}
+	return &Line{ID: id, Day: day, Revenue: map[string]money.Amount{}, PendingRevenue: map[string]money.Amount{}, ReversedRevenue: map[string]money.Amount{}, EPC: map[string]string{}}
 }
 
 func (l *Line) add(counters map[string]money.Amount) {
@@ -228,6 +239,11 @@ func (l *Line) add(counters map[string]money.Amount) {
 			l.PendingConversions += v.IntPart()
 		case name == counterRejectedConversions:
 			l.RejectedConversions += v.IntPart()
+		case name == counterReversedConversions:
+			l.ReversedConversions += v.IntPart()
+		case strings.HasPrefix(name, reversedRevenuePrefix):
+			cur := strings.TrimPrefix(name, reversedRevenuePrefix)
+			l.ReversedRevenue[cur] = l.ReversedRevenue[cur].Add(v)
 		case strings.HasPrefix(name, pendingRevenuePrefix):
 			cur := strings.TrimPrefix(name, pendingRevenuePrefix)
 			l.PendingRevenue[cur] = l.PendingRevenue[cur].Add(v)

@@ -127,11 +127,11 @@ func field[V any](name string, p *V) attr {
 
 // omittable are the types of the fields whose zero value optional leaves out.
 type omittable interface {
-	~string | ~int | ~bool | map[string]string | []string
+	~string | ~int | ~bool | map[string]string | []string | time.Time
 }
 
 // optional is field, but leaves the attribute out while *p is zero (an
-// empty string, 0, false, a nil map or slice).
+// empty string, 0, false, a nil map or slice, the zero time).
 func optional[V omittable](name string, p *V) attr {
 	a := field(name, p)
 	put := a.put
@@ -244,6 +244,49 @@ func conversionRef(name string, p *trackly.ConversionRef) attr {
 				return err
 			}
 			*p = conversionRefOf(key)
+			return nil
+		},
+	}
+}
+
+// history stores a conversion's history as a list of maps, one per entry,
+// each laid out by conversionChangeRow; it is left out when empty.
+func history(name string, p *[]trackly.ConversionChange) attr {
+	return attr{
+		name: name,
+		put: func() (types.AttributeValue, error) {
+			if len(*p) == 0 {
+				return nil, nil
+			}
+			list := make([]types.AttributeValue, len(*p))
+			for i := range *p {
+				entry, err := conversionChangeRow(&(*p)[i]).item()
+				if err != nil {
+					return nil, fmt.Errorf("entry %d: %w", i, err)
+				}
+				list[i] = &types.AttributeValueMemberM{Value: entry}
+			}
+			return &types.AttributeValueMemberL{Value: list}, nil
+		},
+		get: func(av types.AttributeValue) error {
+			list, ok := av.(*types.AttributeValueMemberL)
+			if !ok {
+				return fmt.Errorf("a history is a list, not %T", av)
+			}
+			entries := make([]trackly.ConversionChange, len(list.Value))
+			for i, e := range list.Value {
+				m, ok := e.(*types.AttributeValueMemberM)
+				if !ok {
+					return fmt.Errorf("entry %d is a map, not %T", i, e)
+				}
+				if _, ok := m.Value["from_status"]; ok {
+					entries[i].From = &trackly.ConversionState{}
+				}
+				if err := conversionChangeRow(&entries[i]).read(m.Value); err != nil {
+					return fmt.Errorf("entry %d: %w", i, err)
+				}
+			}
+			*p = entries
 			return nil
 		},
 	}

@@ -67,7 +67,7 @@ func TestPostbackLogOutcomesNeverGoBackwards(t *testing.T) {
 		id := "pb_conversion_first"
 		c := trackly.Conversion{IntegrationID: "in_a", ConversionID: "tx-first", GoalID: "0", AccountID: "acct", PostbackID: id, ReceivedAt: at, Attribution: trackly.ConversionOrphan, Currency: "USD"}
 		result := trackly.PostbackResult{PostbackID: id, ReceivedAt: at, Outcome: trackly.PostbackOrphaned, Reason: "no click", Conversion: c.Ref(), UpdatedAt: at.Add(time.Second)}
-		if err := s.RecordConversion(ctx, c, result); err != nil {
+		if err := s.RecordConversion(ctx, c, &result); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.LogPostback(ctx, handlerWrite(id)); err != nil {

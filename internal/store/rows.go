@@ -83,7 +83,10 @@ func clickRow(c *trackly.Click) row {
 }
 
 // conversionRow binds an item of the conversions table to c: keyed by
-// conversion (conversion_key) and listed by account newest first (received_key).
+// conversion (conversion_key), listed by account newest first and by
+// integration in the order received (received_key). Conversions recorded
+// before versions existed have no version attribute and read as version 0,
+// which Conversion.CurrentVersion takes as 1.
 func conversionRow(c *trackly.Conversion) row {
 	key := conversionKey(c.Ref())
 	return row{
@@ -95,8 +98,25 @@ func conversionRow(c *trackly.Conversion) row {
 		field("attribution", &c.Attribution), field("status", &c.Status), amount("payout", &c.Payout),
 		field("currency", &c.Currency), optionalAmount("sale_amount", &c.SaleAmount), optional("source", &c.Source),
 		field("postback_id", &c.PostbackID), field("received_at", &c.ReceivedAt), field("clicked_at", &c.ClickedAt),
-		optional("extra", &c.Extra),
+		optional("extra", &c.Extra), optional("version", &c.Version), optional("recorded_by", &c.RecordedBy),
+		history("history", &c.History), optional("reversed", &c.Reversed), optional("updated_at", &c.UpdatedAt),
+		optional("missing_at_tune", &c.MissingAtTUNE), optional("missing_run_id", &c.MissingRunID),
 	}
+}
+
+// conversionChangeRow binds one entry of a conversion's history (a map in
+// the conversion's history list) to ch: the state after, and before unless
+// the entry is the recording, amounts as DynamoDB numbers.
+func conversionChangeRow(ch *trackly.ConversionChange) row {
+	r := row{
+		field("version", &ch.Version), field("source", &ch.Source), field("at", &ch.At),
+		field("to_status", &ch.To.Status), amount("to_payout", &ch.To.Payout), field("to_currency", &ch.To.Currency),
+		optional("postback_id", &ch.PostbackID), optional("run_id", &ch.RunID), optional("note", &ch.Note),
+	}
+	if ch.From != nil {
+		r = append(r, field("from_status", &ch.From.Status), amount("from_payout", &ch.From.Payout), field("from_currency", &ch.From.Currency))
+	}
+	return r
 }
 
 // conversionKey is a conversion's key: integration, conversion id and goal id.

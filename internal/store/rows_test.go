@@ -209,9 +209,15 @@ func TestItemsKeepTheirLayout(t *testing.T) {
 				"offer_id:S user_agent:S"},
 		{"conversions", conversionRow(&trackly.Conversion{
 			LinkID: "l", MessageID: "m", CampaignID: "c", OfferID: "o", SaleAmount: &amount, Source: "s", Extra: map[string]string{"k": "v"},
+			Version: 2, RecordedBy: trackly.SourcePostback, History: []trackly.ConversionChange{{Version: 1}}, Reversed: true,
+			UpdatedAt: at, MissingAtTUNE: at, MissingRunID: "r",
 		}), "account_id:S attribution:S campaign_id:S click_id:S clicked_at:S conversion_id:S conversion_key:S currency:S extra:M " +
-			"goal_id:S integration_id:S link_id:S message_id:S offer_id:S payout:N postback_id:S received_at:S received_key:S " +
-			"sale_amount:N source:S status:S"},
+			"goal_id:S history:L integration_id:S link_id:S message_id:S missing_at_tune:S missing_run_id:S offer_id:S payout:N " +
+			"postback_id:S received_at:S received_key:S recorded_by:S reversed:BOOL sale_amount:N source:S status:S updated_at:S version:N"},
+		{"conversion history entries", conversionChangeRow(&trackly.ConversionChange{
+			From: &trackly.ConversionState{}, PostbackID: "p", RunID: "r", Note: "n",
+		}), "at:S from_currency:S from_payout:N from_status:S note:S postback_id:S run_id:S source:S to_currency:S to_payout:N " +
+			"to_status:S version:N"},
 		{"postback log", postbackLogRow(&trackly.PostbackLogEntry{
 			Params: map[string]string{"k": "v"}, SourceIP: "ip", UserAgent: "ua", Reason: "r", Conversion: ref,
 		}), "conversion_key:S day:S expires_at:N http_status:N method:S outcome:S params:M postback_id:S query:S reason:S " +

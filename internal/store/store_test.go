@@ -75,10 +75,10 @@ func TestRecordConversionOnceWithoutReportRows(t *testing.T) {
 		Attribution: trackly.ConversionAttributed, ReceivedAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
 	outcome := trackly.PostbackResult{PostbackID: "k", ReceivedAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), Outcome: trackly.PostbackAttributed, Conversion: c.Ref()}
 
-	if err := s.RecordConversion(ctx, c, outcome); err != nil {
+	if err := s.RecordConversion(ctx, c, &outcome); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordConversion(ctx, c, outcome); !errors.Is(err, trackly.ErrDuplicate) {
+	if err := s.RecordConversion(ctx, c, &outcome); !errors.Is(err, trackly.ErrDuplicate) {
 		t.Fatalf("second record: %v, want trackly.ErrDuplicate", err)
 	}
 	rows, err := s.ReportRows(ctx, "acct", "message", "m1", "2026-11-01", "2026-11-30")
@@ -105,7 +105,7 @@ func TestListConversionsPagesNewestFirst(t *testing.T) {
 			attribution = trackly.ConversionOrphan
 		}
 		c := trackly.Conversion{IntegrationID: "in", ConversionID: fmt.Sprintf("tx%d", i), GoalID: "0", AccountID: "acct", ReceivedAt: at, Attribution: attribution, Currency: "USD"}
-		if err := s.RecordConversion(ctx, c, trackly.PostbackResult{PostbackID: fmt.Sprint(i), ReceivedAt: at, Outcome: trackly.PostbackAttributed}); err != nil {
+		if err := s.RecordConversion(ctx, c, &trackly.PostbackResult{PostbackID: fmt.Sprint(i), ReceivedAt: at, Outcome: trackly.PostbackAttributed}); err != nil {
 			t.Fatal(err)
 		}
 	}

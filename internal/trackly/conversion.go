@@ -59,6 +59,23 @@ type Conversion struct {
 	ReceivedAt    time.Time         `json:"received_at,omitzero"`
 	ClickedAt     time.Time         `json:"clicked_at,omitzero"`
 	Extra         map[string]string `json:"extra,omitempty"`
+	// Version counts the conversion's versions: 1 when recorded, one more
+	// with each change (see Decide). History holds every version's entry,
+	// oldest first. RecordedBy says what recorded it: a postback, or a
+	// reconciliation that found a conversion whose postback never came.
+	Version    int                `json:"version"`
+	RecordedBy ChangeSource       `json:"recorded_by,omitempty"`
+	History    []ConversionChange `json:"history,omitempty"`
+	// Reversed marks a rejected conversion that was approved before: a
+	// reversal, which reports count apart.
+	Reversed  bool      `json:"reversed,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// MissingAtTUNE is set when a reconciliation run found TUNE's report
+	// without this conversion, in a window TUNE returned in full; the run
+	// that did is MissingRunID. It is cleared when TUNE lists it again.
+	// Nothing is deleted: an admin looks.
+	MissingAtTUNE time.Time `json:"missing_at_tune,omitzero"`
+	MissingRunID  string    `json:"missing_run_id,omitempty"`
 }
 
 // Ref returns what names the conversion.

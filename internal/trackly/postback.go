@@ -6,7 +6,7 @@ import "time"
 type PostbackOutcome string
 
 // Postback outcomes. PostbackFunction answers with the first four;
-// attribution then records one of the last four, which replaces accepted and
+// attribution then records one of the others, which replaces accepted and
 // which the handler's log write, should it land later, never replaces.
 const (
 	PostbackAccepted   PostbackOutcome = "accepted"
@@ -16,6 +16,12 @@ const (
 	PostbackAttributed PostbackOutcome = "attributed"
 	PostbackOrphaned   PostbackOutcome = "orphaned"
 	PostbackDuplicate  PostbackOutcome = "duplicate"
+	// PostbackChanged is a postback that reported another status or payout
+	// for a recorded conversion, and changed it.
+	PostbackChanged PostbackOutcome = "changed"
+	// PostbackStale is a postback that reported pending for a conversion
+	// already approved or rejected: older than what is recorded, ignored.
+	PostbackStale PostbackOutcome = "stale"
 )
 
 // PostbackLogEntry records one received postback and what became of it. The

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trackly/tune-integration/internal/ids"
@@ -119,11 +120,13 @@ const MaxAPIKeyLength = 4096
 var ClickParams = []string{"aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5", "aff_click_id"}
 
 var (
-	networkIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	domainPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
-	affiliatePattern = regexp.MustCompile(`^[0-9]{1,20}$`)
+	networkIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`) })
+	domainPattern    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	})
+	affiliatePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,20}$`) })
 	// Integration ids hold no dots: a postback token is "<integration id>.<secret>".
-	integrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+	integrationIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`) })
 )
 
 // secretName names a new version of one of an integration's secrets
@@ -185,7 +188,7 @@ func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 		CreatedAt:             now,
 	}
 	if s.IntegrationID != nil {
-		if !integrationIDPattern.MatchString(*s.IntegrationID) {
+		if !integrationIDPattern().MatchString(*s.IntegrationID) {
 			return View{}, validate.Field("integration_id", "must be 1 to 40 letters, digits, '-' or '_', not %q", *s.IntegrationID)
 		}
 		in.IntegrationID = *s.IntegrationID
@@ -418,11 +421,11 @@ func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) er
 	checks := []error{
 		set(&in.AccountID, s.AccountID, "account_id", func(v string) error { return validate.AccountID("account_id", v) }),
 		set(&in.Name, s.Name, "name", func(v string) error { return lengthBetween(v, 1, 200) }),
-		set(&in.NetworkID, s.NetworkID, "network_id", match(networkIDPattern, "must be the network id from your TUNE API host (lowercase letters, digits, '-'), e.g. \"mynetwork\" for mynetwork.api.hasoffers.com")),
-		set(&in.APIDomain, s.APIDomain, "api_domain", match(domainPattern, "must be a host name like api.hasoffers.com")),
+		set(&in.NetworkID, s.NetworkID, "network_id", match(networkIDPattern(), "must be the network id from your TUNE API host (lowercase letters, digits, '-'), e.g. \"mynetwork\" for mynetwork.api.hasoffers.com")),
+		set(&in.APIDomain, s.APIDomain, "api_domain", match(domainPattern(), "must be a host name like api.hasoffers.com")),
 		set(&in.APIBaseURL, s.APIBaseURL, "api_base_url", validBaseURL),
 		set(&in.KeyKind, s.KeyKind, "key_kind", oneOf(tune.KeyKindNetwork, tune.KeyKindAffiliate)),
-		set(&in.AffiliateID, s.AffiliateID, "affiliate_id", match(affiliatePattern, "must be TUNE's numeric affiliate id")),
+		set(&in.AffiliateID, s.AffiliateID, "affiliate_id", match(affiliatePattern(), "must be TUNE's numeric affiliate id")),
 		set(&in.ClickParam, s.ClickParam, "click_param", validClickParam),
 		set(&in.DefaultCurrency, s.DefaultCurrency, "default_currency", validCurrency),
 	}

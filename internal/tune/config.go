@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -90,9 +91,11 @@ func (cfg Config) String() string {
 func (cfg Config) GoString() string { return cfg.String() }
 
 var (
-	hostLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	hostName  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
-	digits    = regexp.MustCompile(`^[0-9]+$`)
+	hostLabel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`) })
+	hostName  = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
+	})
+	digits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+$`) })
 )
 
 // settings is a validated Config with its defaults applied.
@@ -140,7 +143,7 @@ func (cfg Config) validate() (settings, error) {
 	switch {
 	case s.networkID == "":
 		bad("NetworkID", "is required (the network id shown on TUNE's API page)")
-	case !hostLabel.MatchString(s.networkID):
+	case !hostLabel().MatchString(s.networkID):
 		bad("NetworkID", "%q is not a valid network id (letters, digits and hyphens)", s.networkID)
 	}
 	switch s.keyKind {
@@ -156,7 +159,7 @@ func (cfg Config) validate() (settings, error) {
 	case strings.ContainsAny(s.apiKey, " \t\r\n"):
 		bad("APIKey", "contains white space")
 	}
-	if s.affiliateID != "" && !digits.MatchString(s.affiliateID) {
+	if s.affiliateID != "" && !digits().MatchString(s.affiliateID) {
 		bad("AffiliateID", "%q is not a numeric affiliate id", s.affiliateID)
 	}
 	var host string
@@ -173,7 +176,7 @@ func (cfg Config) validate() (settings, error) {
 		if domain == "" {
 			domain = DefaultAPIDomain
 		}
-		if !hostName.MatchString(domain) {
+		if !hostName().MatchString(domain) {
 			bad("APIDomain", "%q is not a host name like %q (no scheme, no path)", cfg.APIDomain, DefaultAPIDomain)
 		}
 		host = s.networkID + "." + domain

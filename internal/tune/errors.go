@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // ErrorKind classifies a failed TUNE call by what an admin should do about it.
@@ -110,8 +111,10 @@ func (sc scrubber) scrub(s string) string {
 }
 
 var (
-	ipWord   = regexp.MustCompile(`\bip\b|ip address|ip-address|\b\d{1,3}(\.\d{1,3}){3}\b`)
-	netIDRef = regexp.MustCompile(`network[ _-]?id`)
+	ipWord = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\bip\b|ip address|ip-address|\b\d{1,3}(\.\d{1,3}){3}\b`)
+	})
+	netIDRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`network[ _-]?id`) })
 )
 
 // classify maps TUNE's error texts to a kind. TUNE has no error codes, so
@@ -122,10 +125,10 @@ func classify(text string) ErrorKind {
 	switch {
 	case containsAny(m, "rate limit", "ratelimit", "too many requests", "too many api"):
 		return RateLimited
-	case netIDRef.MatchString(m) && containsAny(m, "not valid", "invalid", "unknown", "not found", "does not exist"):
+	case netIDRef().MatchString(m) && containsAny(m, "not valid", "invalid", "unknown", "not found", "does not exist"):
 		return UnknownNetwork
 	case containsAny(m, "whitelist", "white-list", "white list", "allowlist") ||
-		(ipWord.MatchString(m) && containsAny(m, "refused", "denied", "not allowed", "blocked", "not authorized", "unauthorized", "restricted")):
+		(ipWord().MatchString(m) && containsAny(m, "refused", "denied", "not allowed", "blocked", "not authorized", "unauthorized", "restricted")):
 		return IPRefused
 	case containsAny(m, "not authenticated", "authentication failed", "invalid networktoken", "invalid network token",
 		"invalid api key", "invalid api_key", "invalid key", "invalid token", "key is invalid", "key is not valid",

@@ -150,7 +150,7 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 	if s == "" || s == "0" || strings.HasPrefix(s, "0000-00-00") {
 		return nil
 	}
-	if digits.MatchString(s) {
+	if digits().MatchString(s) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return fmt.Errorf("invalid unix time %q", s)

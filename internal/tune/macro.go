@@ -3,13 +3,14 @@ package tune
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 var (
 	// Braces, also percent-encoded once or several times (%7B, %257B...).
-	openBrace  = regexp.MustCompile(`(?i)%(?:25)*7b`)
-	closeBrace = regexp.MustCompile(`(?i)%(?:25)*7d`)
-	macro      = regexp.MustCompile(`(?i)\{[a-z0-9_]+\}`)
+	openBrace  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)%(?:25)*7b`) })
+	closeBrace = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)%(?:25)*7d`) })
+	macro      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\{[a-z0-9_]+\}`) })
 )
 
 // UnreplacedMacro reports whether a postback parameter still holds a TUNE
@@ -21,9 +22,9 @@ var (
 // "{AFF_SUB}" either.
 func UnreplacedMacro(value string) (string, bool) {
 	if strings.Contains(value, "%") {
-		value = openBrace.ReplaceAllLiteralString(value, "{")
-		value = closeBrace.ReplaceAllLiteralString(value, "}")
+		value = openBrace().ReplaceAllLiteralString(value, "{")
+		value = closeBrace().ReplaceAllLiteralString(value, "}")
 	}
-	m := macro.FindString(value)
+	m := macro().FindString(value)
 	return m, m != ""
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -88,7 +89,7 @@ var ErrAffiliateIDRequired = errors.New("tune: a network key needs Config.Affili
 // maxSubIDLength is the longest value TUNE accepts for a sub id.
 const maxSubIDLength = 500
 
-var paramName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+var paramName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_]+$`) })
 
 // offerTarget is the controller for offers of the client's key kind.
 func (c *Client) offerTarget() string {
@@ -141,7 +142,7 @@ func (c *Client) FindOffers(ctx context.Context, q OfferQuery) (OfferPage, error
 		params.Set("filters[name][LIKE]", "%"+q.NameContains+"%")
 	}
 	for _, id := range q.IDs {
-		if !digits.MatchString(id) {
+		if !digits().MatchString(id) {
 			return OfferPage{}, fmt.Errorf("tune: FindOffers: offer id %q is not a number", id)
 		}
 		params.Add("filters[id][]", id)
@@ -182,7 +183,7 @@ func (c *Client) FindOffers(ctx context.Context, q OfferQuery) (OfferPage, error
 // Each of params is appended to the link as &name=value (sub ids such as
 // aff_sub; values of at most 500 characters).
 func (c *Client) TrackingLink(ctx context.Context, offerID string, params map[string]string) (string, error) {
-	if !digits.MatchString(offerID) {
+	if !digits().MatchString(offerID) {
 		return "", fmt.Errorf("tune: TrackingLink: offer id %q is not a number", offerID)
 	}
 	q := url.Values{"offer_id": {offerID}}
@@ -193,7 +194,7 @@ func (c *Client) TrackingLink(ctx context.Context, offerID string, params map[st
 		q.Set("affiliate_id", c.s.affiliateID)
 	}
 	for name, value := range params {
-		if !paramName.MatchString(name) {
+		if !paramName().MatchString(name) {
 			return "", fmt.Errorf("tune: TrackingLink: parameter name %q is not letters, digits and underscores", name)
 		}
 		if len(value) > maxSubIDLength {

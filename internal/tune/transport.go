@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -69,7 +70,7 @@ func (c *Client) host() string {
 	return "the API host"
 }
 
-var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+var htmlTitle = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
 
 // describeBody summarises an unexpected answer for an error message without
 // quoting it at length.
@@ -78,7 +79,7 @@ func describeBody(contentType string, body []byte) string {
 		contentType = "no content type"
 	}
 	desc := contentType + ", " + byteCount(len(body))
-	if m := htmlTitle.FindSubmatch(body); m != nil {
+	if m := htmlTitle().FindSubmatch(body); m != nil {
 		title := strings.Join(strings.Fields(string(m[1])), " ")
 		if len(title) > 80 {
 			title = title[:80] + "..."

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/postbacktoken"
 	"github.com/trackly/tune-integration/internal/trackly"
@@ -40,6 +41,9 @@ type Store interface {
 }
 
 // ClickVerifier proves a click id was issued by this system and names its link.
+// Its error wraps clickid.ErrForged for a click id this system did not issue;
+// any other error means the click id could not be checked now (the signing key
+// could not be loaded), and the postback is answered 503 for TUNE to retry.
 type ClickVerifier interface {
 	Verify(clickID string) (linkID string, err error)
 }
@@ -113,8 +117,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry.Note = strings.Join(notes, "; ")
 
 	linkID, err := h.clicks.Verify(msg.ClickID)
-	if err != nil {
+	if errors.Is(err, clickid.ErrForged) {
 		h.finish(ctx, w, entry, http.StatusForbidden, trackly.PostbackRejected, []*validate.FieldError{{Field: "click_id", Message: err.Error()}})
+		return
+	}
+	if err != nil {
+		h.logger.ErrorContext(ctx, "postback click id check failed", "postback_id", id, "error", err)
+		h.unavailable(ctx, w, entry)
 		return
 	}
 	msg.LinkID = linkID

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/tune"
+	"github.com/trackly/tune-integration/internal/tuneclients"
 )
 
 // ConnectionQuery is test_connection's payload.
@@ -41,10 +42,10 @@ func (s *Service) TestConnection(ctx context.Context, q ConnectionQuery) (Connec
 		return ConnectionResult{}, err
 	}
 	res := ConnectionResult{IntegrationID: in.IntegrationID}
-	cfg, err := s.config(ctx, in)
-	var se *settingsError
+	cfg, err := s.tune.Config(ctx, in)
+	var se *tuneclients.SettingsError
 	if errors.As(err, &se) {
-		res.Cause, res.Message, res.Hint = se.cause, se.message, "set the integration's API key with update_integration"
+		res.Cause, res.Message, res.Hint = se.Cause, se.Message, "set the integration's API key with update_integration"
 		return res, nil
 	}
 	if err != nil {

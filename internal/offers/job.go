@@ -12,6 +12,7 @@ import (
 	"github.com/trackly/tune-integration/internal/ids"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
+	"github.com/trackly/tune-integration/internal/tuneclients"
 )
 
 // batchSize is the number of offers one BatchWriteItem call writes.
@@ -78,7 +79,7 @@ func (s *Service) newJob(in trackly.Integration, c *tune.Client, trigger trackly
 // workContext returns the context for TUNE calls: it ends DeadlineMargin
 // before ctx does, and counts the calls made under it.
 func (j *job) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx = withCallCounter(ctx, &j.calls)
+	ctx = tuneclients.WithCallCounter(ctx, &j.calls)
 	if d, ok := ctx.Deadline(); ok {
 		j.workDeadline = d.Add(-j.s.opts.DeadlineMargin)
 		return context.WithDeadline(ctx, j.workDeadline)

@@ -15,18 +15,15 @@ package offers
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
+	"github.com/trackly/tune-integration/internal/tuneclients"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
@@ -109,20 +106,11 @@ type Options struct {
 
 // Service tests connections, lists, imports and syncs offers.
 type Service struct {
-	store   Store
-	secrets Secrets
-	opts    Options
-	http    *http.Client
-	logger  *slog.Logger
-	now     func() time.Time
-
-	mu      sync.Mutex
-	clients map[string]cachedClient
-}
-
-type cachedClient struct {
-	fingerprint [32]byte
-	client      *tune.Client
+	store  Store
+	tune   *tuneclients.Clients
+	opts   Options
+	logger *slog.Logger
+	now    func() time.Time
 }
 
 // NewService returns a Service.
@@ -146,78 +134,11 @@ func NewService(st Store, sec Secrets, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	base := opts.HTTPClient
-	if base == nil {
-		base = &http.Client{}
-	}
-	hc := *base
-	hc.Transport = countingTransport{base: base.Transport}
-	return &Service{
-		store: st, secrets: sec, opts: opts, http: &hc, logger: opts.Logger, now: opts.Now,
-		clients: map[string]cachedClient{},
-	}
-}
-
-// settingsError is an integration whose settings cannot make a TUNE client:
-// no API key stored, or a setting the client refuses.
-type settingsError struct {
-	cause   string
-	message string
-}
-
-func (e *settingsError) Error() string { return e.message }
-
-// config builds the TUNE client configuration of an integration, its API
-// key read from the secret store.
-func (s *Service) config(ctx context.Context, in trackly.Integration) (tune.Config, error) {
-	if in.APIKeySecret == "" {
-		return tune.Config{}, &settingsError{cause: "no_api_key", message: fmt.Sprintf("integration %s has no API key; set one with update_integration", in.IntegrationID)}
-	}
-	key, err := s.secrets.Get(ctx, in.APIKeySecret)
-	if err != nil {
-		// The secret store's errors name the secret, never its value.
-		return tune.Config{}, fmt.Errorf("read API key of %s: %w", in.IntegrationID, err)
-	}
-	return tune.Config{
-		NetworkID:   in.NetworkID,
-		APIDomain:   in.APIDomain,
-		BaseURL:     in.APIBaseURL,
-		KeyKind:     in.KeyKind,
-		APIKey:      key,
-		AffiliateID: in.AffiliateID,
-		HTTPClient:  s.http,
-		RateLimit:   in.RateLimit,
-		RateWindow:  s.opts.RateWindow,
-		Pacers:      s.opts.Pacers,
-		MaxRetries:  s.opts.MaxRetries,
-		Timeout:     s.opts.CallTimeout,
-		BackoffBase: s.opts.BackoffBase,
-		BackoffMax:  s.opts.BackoffMax,
-	}, nil
-}
-
-// client returns the TUNE client of an integration, cached for the life of
-// the execution environment so that its pacing spans invocations (without
-// Options.Pacers, its in-process pacing); a change of settings or key makes
-// a new one.
-func (s *Service) client(ctx context.Context, in trackly.Integration) (*tune.Client, error) {
-	cfg, err := s.config(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	fp := sha256.Sum256(fmt.Appendf(nil, "%q|%q|%q|%q|%q|%q|%d", cfg.NetworkID, cfg.APIDomain, cfg.BaseURL, cfg.KeyKind, cfg.APIKey, cfg.AffiliateID, cfg.RateLimit))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.clients[in.IntegrationID]; ok && c.fingerprint == fp {
-		return c.client, nil
-	}
-	c, err := tune.NewClient(cfg)
-	if err != nil {
-		// tune's configuration errors name the field, never the key.
-		return nil, &settingsError{cause: "invalid_settings", message: fmt.Sprintf("integration %s: %v", in.IntegrationID, err)}
-	}
-	s.clients[in.IntegrationID] = cachedClient{fingerprint: fp, client: c}
-	return c, nil
+	clients := tuneclients.New(sec, tuneclients.Options{
+		HTTPClient: opts.HTTPClient, RateWindow: opts.RateWindow, Pacers: opts.Pacers, CallTimeout: opts.CallTimeout,
+		BackoffBase: opts.BackoffBase, BackoffMax: opts.BackoffMax, MaxRetries: opts.MaxRetries,
+	})
+	return &Service{store: st, tune: clients, opts: opts, logger: opts.Logger, now: opts.Now}
 }
 
 // integrationClient reads an integration for an action, answering a field
@@ -228,32 +149,10 @@ func (s *Service) integrationClient(ctx context.Context, integrationID string) (
 	if err != nil {
 		return in, nil, err
 	}
-	c, err := s.client(ctx, in)
-	var se *settingsError
+	c, err := s.tune.Client(ctx, in)
+	var se *tuneclients.SettingsError
 	if errors.As(err, &se) {
-		return in, nil, validate.Field("integration_id", "%s", se.message)
+		return in, nil, validate.Field("integration_id", "%s", se.Message)
 	}
 	return in, c, err
-}
-
-// countingTransport counts the HTTP requests made under a context that
-// carries a call counter, so that a run can record its TUNE calls.
-type countingTransport struct{ base http.RoundTripper }
-
-type counterKey struct{}
-
-func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if n, ok := r.Context().Value(counterKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
-	base := t.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return base.RoundTrip(r)
-}
-
-// withCallCounter returns a context whose TUNE calls are counted in n.
-func withCallCounter(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, counterKey{}, n)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
+	"github.com/trackly/tune-integration/internal/tuneclients"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
@@ -116,7 +117,7 @@ func (s *Service) sync(ctx context.Context, integrationID string, trigger trackl
 	runErr := j.end(ctx, fctx, s.runSync(ctx, j))
 	if j.run.Status == trackly.SyncFailed {
 		var te *tune.Error
-		var se *settingsError
+		var se *tuneclients.SettingsError
 		if !errors.As(runErr, &te) && !errors.As(runErr, &se) {
 			s.logger.ErrorContext(ctx, "offer sync failed", "integration_id", integrationID, "run_id", j.run.RunID, "error", runErr)
 		}
@@ -165,7 +166,7 @@ func (s *Service) runSync(ctx context.Context, j *job) error {
 	if err := s.putRunning(ctx, j); err != nil {
 		return err
 	}
-	c, err := s.client(ctx, j.in)
+	c, err := s.tune.Client(ctx, j.in)
 	if err != nil {
 		return err
 	}

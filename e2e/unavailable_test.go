@@ -11,7 +11,7 @@ import (
 
 	"github.com/trackly/tune-integration/dev/localrun"
 	"github.com/trackly/tune-integration/dev/localrun/localruntest"
-	"github.com/trackly/tune-integration/internal/app"
+	"github.com/trackly/tune-integration/internal/app/postbackfn"
 )
 
 // A postback that cannot be queued must be answered with a status the sender
@@ -31,7 +31,7 @@ func TestPostbackAnswers503WhenItCannotBeQueued(t *testing.T) {
 			for k, v := range broken {
 				env[k] = v
 			}
-			h, err := app.PostbackFunction(ctx, s.Cloud.AWSConfig(), func(k string) string { return env[k] })
+			h, err := postbackfn.Function.New(ctx, s.Cloud.AWSConfig(), func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,7 +36,9 @@ import (
 	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/samcheck"
 	"github.com/trackly/tune-integration/dev/workspace"
-	"github.com/trackly/tune-integration/internal/app"
+	"github.com/trackly/tune-integration/internal/app/attributionfn"
+	"github.com/trackly/tune-integration/internal/app/clickfn"
+	"github.com/trackly/tune-integration/internal/app/postbackfn"
 	"github.com/trackly/tune-integration/internal/secrets"
 )
 
@@ -154,10 +156,10 @@ func newFixture(b *testing.B) *fixture {
 	}
 	f.ingestQueue = f.queue(b, "bench-ingest")
 	f.feedQueue = f.queue(b, "bench-feed")
-	f.clickFn = f.handler(b, "ClickFunction", app.ClickFunction, nil)
-	f.postbackFn = f.handler(b, "PostbackFunction", app.PostbackFunction, map[string]string{"POSTBACK_QUEUE_URL": f.ingestQueue})
-	f.feedFn = f.handler(b, "PostbackFunction", app.PostbackFunction, map[string]string{"POSTBACK_QUEUE_URL": f.feedQueue})
-	f.attributionFn = f.handler(b, "AttributionFunction", app.AttributionFunction, nil)
+	f.clickFn = f.handler(b, "ClickFunction", clickfn.Function.New, nil)
+	f.postbackFn = f.handler(b, "PostbackFunction", postbackfn.Function.New, map[string]string{"POSTBACK_QUEUE_URL": f.ingestQueue})
+	f.feedFn = f.handler(b, "PostbackFunction", postbackfn.Function.New, map[string]string{"POSTBACK_QUEUE_URL": f.feedQueue})
+	f.attributionFn = f.handler(b, "AttributionFunction", attributionfn.Function.New, nil)
 	for range 100 {
 		f.clickIDs = append(f.clickIDs, f.tap(ctx, b, f.clickFn))
 	}

@@ -25,7 +25,11 @@ import (
 
 	"github.com/trackly/tune-integration/dev/localcloud"
 	"github.com/trackly/tune-integration/dev/tunesim"
-	"github.com/trackly/tune-integration/internal/app"
+	"github.com/trackly/tune-integration/internal/app/adminfn"
+	"github.com/trackly/tune-integration/internal/app/attributionfn"
+	"github.com/trackly/tune-integration/internal/app/clickfn"
+	"github.com/trackly/tune-integration/internal/app/postbackfn"
+	"github.com/trackly/tune-integration/internal/app/reportsfn"
 )
 
 // Demo credentials of the simulated TUNE network.
@@ -85,12 +89,12 @@ type System struct {
 // Functions returns every function's factory, by logical id in template.yaml.
 func Functions() map[string]localcloud.Factory {
 	return map[string]localcloud.Factory{
-		"PostbackFunction":    app.PostbackFunction,
-		"ClickFunction":       app.ClickFunction,
-		"AttributionFunction": app.AttributionFunction,
-		"OfferSyncFunction":   app.OfferSyncFunction,
-		"AdminFunction":       app.AdminFunction,
-		"ReportsFunction":     app.ReportsFunction,
+		"PostbackFunction":    postbackfn.Function.New,
+		"ClickFunction":       clickfn.Function.New,
+		"AttributionFunction": attributionfn.Function.New,
+		"OfferSyncFunction":   adminfn.OfferSync.New,
+		"AdminFunction":       adminfn.Admin.New,
+		"ReportsFunction":     reportsfn.Function.New,
 	}
 }
 

@@ -1,79 +1,94 @@
-// Package app wires each Lambda function from its environment: it builds the
-// AWS clients and the rules packages and returns the handler Lambda starts.
-// The functions' main.go and the local cloud both start functions through it,
-// so the same wiring runs in AWS and on a developer's machine.
+// Package app wires the Lambda functions from their environment. Each function
+// has its package under internal/app (postbackfn, clickfn, …) that declares a
+// Function: the environment it requires and how it builds its handler from the
+// parts every function shares, which this package builds. A bootstrap imports
+// only its own function's package, so that it links, and initializes at its
+// cold start, only what that function uses. The functions' main.go and the
+// local cloud both start functions through a Function, so the same wiring runs
+// in AWS and on a developer's machine.
 package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/trackly/tune-integration/internal/adminapi"
-	"github.com/trackly/tune-integration/internal/clickid"
-	"github.com/trackly/tune-integration/internal/secrets"
 	"github.com/trackly/tune-integration/internal/store"
-	"github.com/trackly/tune-integration/internal/tune"
-	"github.com/trackly/tune-integration/internal/validate"
 )
 
-// ClickSigningKeySecret names the secret that signs click ids.
-const ClickSigningKeySecret = "click-signing-key"
-
-// deps are the parts every function shares.
-type deps struct {
-	store   *store.Store
-	secrets *secrets.Store
-	logger  *slog.Logger
-	now     func() time.Time
+// Function is one Lambda function's wiring.
+type Function struct {
+	// Name is the function's logical ID in template.yaml, such as "PostbackFunction".
+	Name string
+	// Required are the environment variables the function cannot start without.
+	Required []string
+	// Build builds the function's handler from the shared parts.
+	Build func(ctx context.Context, d Deps) (lambda.Handler, error)
 }
 
-func newDeps(awsCfg aws.Config, getenv func(string) string, tables ...string) (deps, error) {
-	if err := require(getenv, tables...); err != nil {
-		return deps{}, err
+// Deps are the parts every function shares.
+type Deps struct {
+	// AWS is the AWS configuration the function's clients are made from.
+	AWS aws.Config
+	// Getenv reads the function's environment.
+	Getenv func(string) string
+	// Store reads and writes the tables the environment names.
+	Store *store.Store
+	// Logger logs with each invocation's request id.
+	Logger *slog.Logger
+	// Now is the clock.
+	Now func() time.Time
+	// AttributionWindow is DEFAULT_ATTRIBUTION_WINDOW_DAYS, the attribution
+	// window in days of integrations that set none: 30 unless set.
+	AttributionWindow int
+}
+
+// New builds the function's handler from the AWS configuration and the
+// environment that getenv reads.
+func (f Function) New(ctx context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
+	if err := require(getenv, f.Required...); err != nil {
+		return nil, err
 	}
-	backend, err := secretsBackend(awsCfg, getenv)
+	d := Deps{
+		AWS:    awsCfg,
+		Getenv: getenv,
+		Store:  store.New(dynamodb.NewFromConfig(awsCfg), store.TablesFromEnv(getenv)),
+		Logger: lambdacontext.NewLogger(),
+		Now:    time.Now,
+	}
+	var err error
+	if d.AttributionWindow, err = d.IntEnv("DEFAULT_ATTRIBUTION_WINDOW_DAYS", 30); err != nil {
+		return nil, err
+	}
+	return f.Build(ctx, d)
+}
+
+// Start is a bootstrap's main: it loads the AWS configuration, builds the
+// function's handler from the process's environment and serves Lambda's
+// invocations with it. It exits the process if the function cannot start.
+func (f Function) Start() {
+	ctx := context.Background()
+	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return deps{}, err
+		slog.Error("load AWS configuration", "error", err)
+		os.Exit(1)
 	}
-	return deps{
-		store:   store.New(dynamodb.NewFromConfig(awsCfg), store.TablesFromEnv(getenv)),
-		secrets: secrets.NewStore(backend),
-		logger:  lambdacontext.NewLogger(),
-		now:     time.Now,
-	}, nil
-}
-
-// secretsBackend keeps secrets in files under SECRETS_DIR when it is set (local
-// runs), else in SSM Parameter Store under SECRETS_PARAMETER_PREFIX.
-func secretsBackend(awsCfg aws.Config, getenv func(string) string) (secrets.Backend, error) {
-	if dir := getenv("SECRETS_DIR"); dir != "" {
-		return secrets.NewDir(dir)
-	}
-	prefix := getenv("SECRETS_PARAMETER_PREFIX")
-	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
-		return nil, fmt.Errorf("SECRETS_PARAMETER_PREFIX must be an SSM path like /trackly/prod/, not %q", prefix)
-	}
-	return secrets.NewSSM(ssm.NewFromConfig(awsCfg), prefix), nil
-}
-
-// clickSigner loads (creating on first use) the key that signs click ids.
-func (d deps) clickSigner(ctx context.Context) (*clickid.Signer, error) {
-	key, err := d.secrets.GetOrCreate(ctx, ClickSigningKeySecret, 32)
+	handler, err := f.New(ctx, awsCfg, os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("click signing key: %w", err)
+		slog.Error("start "+f.Name, "error", err)
+		os.Exit(1)
 	}
-	return clickid.NewSigner([]byte(key))
+	lambda.Start(handler)
 }
 
 func require(getenv func(string) string, names ...string) error {
@@ -89,8 +104,10 @@ func require(getenv func(string) string, names ...string) error {
 	return nil
 }
 
-func intEnv(getenv func(string) string, name string, fallback int) (int, error) {
-	v := getenv(name)
+// IntEnv reads the environment variable name, a positive whole number, or
+// returns fallback when it is not set.
+func (d Deps) IntEnv(name string, fallback int) (int, error) {
+	v := d.Getenv(name)
 	if v == "" {
 		return fallback, nil
 	}
@@ -99,27 +116,4 @@ func intEnv(getenv func(string) string, name string, fallback int) (int, error) 
 		return 0, fmt.Errorf("%s must be a positive whole number, not %q", name, v)
 	}
 	return n, nil
-}
-
-// attributionWindow reads DEFAULT_ATTRIBUTION_WINDOW_DAYS, the attribution
-// window of integrations that set none: 30 days unless set.
-func attributionWindow(getenv func(string) string) (int, error) {
-	return intEnv(getenv, "DEFAULT_ATTRIBUTION_WINDOW_DAYS", 30)
-}
-
-// invokeError turns an action's error into the function error Lambda reports
-// (errorType and errorMessage, the error types of adminapi), so callers can
-// tell bad input from TUNE's answers and from our own failures.
-func invokeError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if fe, ok := validate.AsFieldError(err); ok {
-		return messages.InvokeResponse_Error{Type: adminapi.ErrorInvalidInput, Message: fe.Error()}
-	}
-	var te *tune.Error
-	if errors.As(err, &te) {
-		return messages.InvokeResponse_Error{Type: adminapi.ErrorTUNE, Message: te.Error()}
-	}
-	return messages.InvokeResponse_Error{Type: adminapi.ErrorInternal, Message: err.Error()}
 }

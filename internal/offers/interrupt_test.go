@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/dev/tunesim"
-	"github.com/trackly/tune-integration/internal/app"
+	"github.com/trackly/tune-integration/internal/app/adminfn"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/offers"
 	"github.com/trackly/tune-integration/internal/trackly"
@@ -446,7 +446,7 @@ func TestOfferSyncFunctionAnswersAnInterruptedAction(t *testing.T) {
 			n, id := autoSynced(t, w)
 			env := w.sys.Cloud.FunctionEnv("OfferSyncFunction")
 			env["OFFER_PAGE_SIZE"] = "50"
-			h, err := app.OfferSyncFunction(context.Background(), w.sys.Cloud.AWSConfig(), func(k string) string { return env[k] })
+			h, err := adminfn.OfferSync.New(context.Background(), w.sys.Cloud.AWSConfig(), func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,6 @@
-package app
+// Package attributionfn wires AttributionFunction, which attributes SQS
+// batches of postbacks, reporting partial batch failures.
+package attributionfn
 
 import (
 	"context"
@@ -6,18 +8,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/trackly/tune-integration/internal/app"
 	"github.com/trackly/tune-integration/internal/attribution"
 )
 
-// AttributionFunction attributes SQS batches of postbacks, reporting partial batch failures.
-func AttributionFunction(_ context.Context, awsCfg aws.Config, getenv func(string) string) (lambda.Handler, error) {
-	d, err := newDeps(awsCfg, getenv, "CLICKS_TABLE", "LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CONVERSIONS_TABLE", "REPORTS_TABLE", "POSTBACK_LOG_TABLE")
-	if err != nil {
-		return nil, err
-	}
-	p := attribution.NewProcessor(d.store, d.logger, d.now)
+// Function is AttributionFunction.
+var Function = app.Function{Name: "AttributionFunction", Required: []string{"CLICKS_TABLE", "LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CONVERSIONS_TABLE", "REPORTS_TABLE", "POSTBACK_LOG_TABLE"}, Build: build}
+
+func build(_ context.Context, d app.Deps) (lambda.Handler, error) {
+	p := attribution.NewProcessor(d.Store, d.Logger, d.Now)
 	return lambda.NewHandler(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		msgs := make([]attribution.Message, len(ev.Records))
 		for i, r := range ev.Records {
@@ -27,7 +27,7 @@ func AttributionFunction(_ context.Context, awsCfg aws.Config, getenv func(strin
 		}
 		// The Lambda context carries the invocation's deadline, which Process keeps.
 		failed, outcome := p.Process(ctx, msgs)
-		d.logger.InfoContext(ctx, "batch attributed", "messages", len(msgs), "attributed", outcome.Attributed,
+		d.Logger.InfoContext(ctx, "batch attributed", "messages", len(msgs), "attributed", outcome.Attributed,
 			"orphaned", outcome.Orphaned, "duplicates", outcome.Duplicates, "rejected", outcome.Rejected, "failed", outcome.Failed,
 			"deferred", outcome.Deferred)
 		var res events.SQSEventResponse

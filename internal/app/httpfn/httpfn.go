@@ -1,0 +1,40 @@
+// Package httpfn is the wiring the HTTP API's functions share: each serves its
+// routes through API Gateway's proxy integration, and signs or verifies click
+// ids with the click signing key, which loads off init.
+package httpfn
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/trackly/tune-integration/internal/app"
+	"github.com/trackly/tune-integration/internal/app/appsecrets"
+	"github.com/trackly/tune-integration/internal/secrets"
+)
+
+// Parts are what an HTTP API function's routes are made from: the parts
+// every function shares, and the click signer.
+type Parts struct {
+	app.Deps
+	// Signer starts loading the click signing key during init but does not
+	// hold init up: the first request waits for the key only when it needs it.
+	Signer *ClickSigner
+}
+
+// Routes are an HTTP API function's handlers by pattern (see http.ServeMux).
+type Routes map[string]http.Handler
+
+// Function returns the wiring of an HTTP API function whose handlers routes
+// makes.
+func Function(name string, required []string, routes func(Parts) Routes) app.Function {
+	return appsecrets.Function(name, required, func(ctx context.Context, d app.Deps, s *secrets.Store) (lambda.Handler, error) {
+		mux := http.NewServeMux()
+		for pattern, h := range routes(Parts{Deps: d, Signer: NewClickSigner(ctx, s)}) {
+			mux.Handle(pattern, h)
+		}
+		return lambda.NewHandler(httpadapter.NewV2(mux).ProxyWithContext), nil
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/internal/conversions"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/tune"
@@ -42,11 +43,15 @@ func (j *job) apply(ctx context.Context, rows []tune.ReportConversion) error {
 		j.run.RowsSeen++
 		ref := refOf(j.in, row)
 		j.listed[ref] = true
-		linkID, verr := j.r.clicks.Verify(row.ClickID)
-		switch {
-		case row.IsTest():
+		if row.IsTest() {
 			j.run.TestSkipped++
-		case row.ClickID == "" || verr != nil:
+			continue
+		}
+		linkID, ours, err := j.ours(row.ClickID)
+		switch {
+		case err != nil:
+			return err
+		case !ours:
 			j.run.NotOurs++
 		case row.TransactionID == "" || row.IsAdjustment || row.StatusCode == codeDuplicate || row.StatusCode == codeDuplicateUniqueID || j.applied[ref]:
 			j.run.Ignored++
@@ -99,6 +104,23 @@ func (j *job) apply(ctx context.Context, rows []tune.ReportConversion) error {
 		}
 	}
 	return j.settle(ctx, reports, listedAgain)
+}
+
+// ours returns the link a click id names when this system signed it; ok is
+// false for someone else's value. An error is the click signing key's, which
+// could not be loaded: no row can be judged without it.
+func (j *job) ours(clickID string) (linkID string, ok bool, err error) {
+	if clickID == "" {
+		return "", false, nil
+	}
+	linkID, err = j.r.clicks.Verify(clickID)
+	switch {
+	case err == nil:
+		return linkID, true, nil
+	case errors.Is(err, clickid.ErrForged):
+		return "", false, nil
+	}
+	return "", false, fmt.Errorf("verify click id: %w", err)
 }
 
 // claim is what a row of ours tells of its conversion. TUNE's null

@@ -45,7 +45,9 @@ type TUNE interface {
 	Report(ctx context.Context, in trackly.Integration) (Report, error)
 }
 
-// ClickVerifier proves that a click id was issued by this system and names its link.
+// ClickVerifier proves that a click id was issued by this system and names
+// its link. Its error wraps clickid.ErrForged for a click id this system did
+// not issue; any other error is its own (its key could not be loaded).
 type ClickVerifier interface {
 	Verify(clickID string) (linkID string, err error)
 }

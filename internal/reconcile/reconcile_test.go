@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,10 +99,10 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
-			name: "pending becomes approved",
+			name:     "pending becomes approved",
 			recorded: recordedTx1(trackly.StatusPending, "5"),
-			rows: listedTx1(trackly.StatusApproved, "5.00000"),
-			want: counts{Rows: 1, Changed: 1}, wantWrites: 1,
+			rows:     listedTx1(trackly.StatusApproved, "5.00000"),
+			want:     counts{Rows: 1, Changed: 1}, wantWrites: 1,
 			check: func(t *testing.T, f *fixture, _ clicks, run trackly.ReconcileRun) {
 				got := f.st.conversion(t, ref("tx-1"))
 				last := got.History[len(got.History)-1]
@@ -111,10 +112,10 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
-			name: "approved becomes rejected: a reversal",
+			name:     "approved becomes rejected: a reversal",
 			recorded: recordedTx1(trackly.StatusApproved, "5"),
-			rows: listedTx1(trackly.StatusRejected, "5"),
-			want: counts{Rows: 1, Changed: 1}, wantWrites: 1,
+			rows:     listedTx1(trackly.StatusRejected, "5"),
+			want:     counts{Rows: 1, Changed: 1}, wantWrites: 1,
 			check: func(t *testing.T, f *fixture, _ clicks, _ trackly.ReconcileRun) {
 				if got := f.st.conversion(t, ref("tx-1")); got.Status != trackly.StatusRejected || !got.Reversed {
 					t.Errorf("stored %v reversed %v, want a rejected reversal", got.State(), got.Reversed)
@@ -122,10 +123,10 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
-			name: "a payout is corrected",
+			name:     "a payout is corrected",
 			recorded: recordedTx1(trackly.StatusApproved, "5"),
-			rows: listedTx1(trackly.StatusApproved, "4.25000"),
-			want: counts{Rows: 1, Changed: 1}, wantWrites: 1,
+			rows:     listedTx1(trackly.StatusApproved, "4.25000"),
+			want:     counts{Rows: 1, Changed: 1}, wantWrites: 1,
 			check: func(t *testing.T, f *fixture, _ clicks, _ trackly.ReconcileRun) {
 				if got := f.st.conversion(t, ref("tx-1")); got.Payout.String() != "4.25" || got.Currency != "USD" {
 					t.Errorf("stored %v, want 4.25 in the currency recorded (TUNE's is null)", got.State())
@@ -133,7 +134,7 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
-			name: "the same state writes nothing",
+			name:     "the same state writes nothing",
 			recorded: recordedTx1(trackly.StatusApproved, "5"),
 			rows: func(t *testing.T, c clicks) []tune.ReportConversion {
 				r := row(t, "tx-1", c.stored, trackly.StatusApproved, "5.00000", at(20, 9))
@@ -143,10 +144,10 @@ func TestReconcile(t *testing.T) {
 			want: counts{Rows: 1, Unchanged: 1},
 		},
 		{
-			name: "a decided conversion TUNE still shows pending is stale, and kept",
+			name:     "a decided conversion TUNE still shows pending is stale, and kept",
 			recorded: recordedTx1(trackly.StatusApproved, "5"),
-			rows: listedTx1(trackly.StatusPending, "5"),
-			want: counts{Rows: 1, Stale: 1},
+			rows:     listedTx1(trackly.StatusPending, "5"),
+			want:     counts{Rows: 1, Stale: 1},
 		},
 		{
 			name: "test conversions are skipped, even of our clicks",
@@ -174,7 +175,7 @@ func TestReconcile(t *testing.T) {
 			want: counts{Rows: 4, NotOurs: 4},
 		},
 		{
-			name: "adjustments, TUNE's duplicate rejections and a conversion listed twice change nothing",
+			name:     "adjustments, TUNE's duplicate rejections and a conversion listed twice change nothing",
 			recorded: recordedTx1(trackly.StatusApproved, "5"),
 			rows: func(t *testing.T, c clicks) []tune.ReportConversion {
 				dup := row(t, "tx-1", c.stored, trackly.StatusRejected, "0", at(20, 10))
@@ -519,4 +520,21 @@ func (s *changingStore) SaveConversion(ctx context.Context, c trackly.Conversion
 		return errors.New("the other writer's change was not seen")
 	}
 	return err
+}
+
+// unloadedKey is a click verifier whose signing key could not be loaded.
+type unloadedKey struct{}
+
+func (unloadedKey) Verify(string) (string, error) {
+	return "", errors.New("click signing key: SSM unreachable")
+}
+
+func TestRowsAreNotJudgedWithoutTheClickSigningKey(t *testing.T) {
+	f := newFixture(integration, now, reconcile.Options{})
+	f.net.rows = listedTx1(trackly.StatusApproved, "5")(t, newClicks(t, f))
+	f.r = reconcile.New(f.st, f.net, unloadedKey{}, f.opts)
+	run := f.reconcile(t)
+	if run.Status != trackly.SyncFailed || run.NotOurs != 0 || !strings.Contains(run.Error, "SSM unreachable") {
+		t.Errorf("run %s, %d rows not ours, error %q; want failed on the key, no row judged", run.Status, run.NotOurs, run.Error)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trackly/tune-integration/internal/adminapi"
+	"github.com/trackly/tune-integration/internal/conversions"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/links"
 	"github.com/trackly/tune-integration/internal/reports"
@@ -25,6 +26,7 @@ type AdminServices struct {
 	Integrations *integrations.Service
 	Links        *links.Service
 	Reports      *reports.Service
+	Conversions  *conversions.Service
 	Records      Records
 	Now          func() time.Time
 }
@@ -43,7 +45,7 @@ func outcomeNames() string {
 	return strings.Join(names, ", ")
 }
 
-// NewAdminRouter returns AdminFunction's actions: integrations, links, reports, conversions and the postback log.
+// NewAdminRouter returns AdminFunction's actions: integrations, links, reports, conversions (with their history and admins' corrections) and the postback log.
 func NewAdminRouter(s AdminServices) *Router {
 	r := NewRouter()
 	serve(r, adminapi.CreateIntegration, s.Integrations.Create)
@@ -100,6 +102,8 @@ func NewAdminRouter(s AdminServices) *Router {
 		}
 		return adminapi.ConversionList{Conversions: list, NextCursor: next}, nil
 	})
+	serve(r, adminapi.GetConversion, s.Conversions.Get)
+	serve(r, adminapi.ChangeConversion, s.Conversions.Change)
 	serve(r, adminapi.ListPostbacks, func(ctx context.Context, in adminapi.PostbackQuery) (adminapi.PostbackList, error) {
 		if in.Day == "" {
 			in.Day = s.Now().UTC().Format(time.DateOnly)

@@ -9,8 +9,10 @@ import (
 
 	"github.com/trackly/tune-integration/dev/memtable"
 	"github.com/trackly/tune-integration/internal/admin"
+	"github.com/trackly/tune-integration/internal/conversions"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/links"
+	"github.com/trackly/tune-integration/internal/money"
 	"github.com/trackly/tune-integration/internal/reports"
 	"github.com/trackly/tune-integration/internal/trackly"
 	"github.com/trackly/tune-integration/internal/validate"
@@ -23,6 +25,7 @@ type adminStore struct {
 	integrations      map[string]trackly.Integration
 	offers            map[[2]string]trackly.Offer
 	links             map[string]trackly.Link
+	conversions       map[trackly.ConversionRef]trackly.Conversion
 	conversionFilters []trackly.ConversionFilter
 	postbackFilters   []trackly.PostbackFilter
 	// raceCreates makes every new integration lose a race: another writer
@@ -33,11 +36,13 @@ type adminStore struct {
 }
 
 func newAdminStore() *adminStore {
-	return &adminStore{integrations: map[string]trackly.Integration{}, offers: map[[2]string]trackly.Offer{}, links: map[string]trackly.Link{}}
+	return &adminStore{integrations: map[string]trackly.Integration{}, offers: map[[2]string]trackly.Offer{}, links: map[string]trackly.Link{},
+		conversions: map[trackly.ConversionRef]trackly.Conversion{}}
 }
 
 // seedDemo stores what the sample payloads under events/ refer to: account
-// demo's integration in_demo with offer 1, and link demo.
+// demo's integration in_demo with offer 1, link demo, and conversion tx-demo
+// (pending, 12.50 USD).
 func (s *adminStore) seedDemo() {
 	s.integrations["in_demo"] = trackly.Integration{
 		IntegrationID: "in_demo", AccountID: "demo", Name: "Demo", NetworkID: "demo", APIDomain: "api.hasoffers.com",
@@ -46,6 +51,27 @@ func (s *adminStore) seedDemo() {
 	}
 	s.offers[[2]string{"in_demo", "1"}] = trackly.Offer{IntegrationID: "in_demo", OfferID: "1", Name: "Demo offer"}
 	s.links["demo"] = trackly.Link{LinkID: "demo", Placement: trackly.Placement{AccountID: "demo", IntegrationID: "in_demo", OfferID: "1", MessageID: "sms-1"}}
+	payout, _ := money.Parse("12.50")
+	c := trackly.Conversion{IntegrationID: "in_demo", ConversionID: "tx-demo", GoalID: "0", AccountID: "demo", Status: trackly.StatusPending, Payout: payout, Currency: "USD"}
+	s.conversions[c.Ref()] = c.Recorded(trackly.Origin{Source: trackly.SourcePostback, At: now, PostbackID: "pb_demo"})
+}
+
+func (s *adminStore) RecordConversion(_ context.Context, c trackly.Conversion, _ *trackly.PostbackResult) error {
+	if recorded, ok := s.conversions[c.Ref()]; ok {
+		return &trackly.DuplicateError{Recorded: recorded}
+	}
+	return memtable.Create(s.conversions, c.Ref(), c)
+}
+
+func (s *adminStore) SaveConversion(_ context.Context, c trackly.Conversion, _ *trackly.PostbackResult) error {
+	if s.conversions[c.Ref()].CurrentVersion() != c.Version-1 {
+		return &trackly.VersionConflictError{Ref: c.Ref(), Version: c.Version - 1}
+	}
+	return memtable.Update(s.conversions, c.Ref(), c)
+}
+
+func (s *adminStore) GetConversion(_ context.Context, ref trackly.ConversionRef) (trackly.Conversion, error) {
+	return memtable.Get(s.conversions, ref)
 }
 
 func (s *adminStore) CreateIntegration(_ context.Context, in trackly.Integration) error {
@@ -119,6 +145,7 @@ func newAdmin() *adminFixture {
 			Integrations: integrations.NewService(st, sec, "https://api.trackly.example", 30, clock),
 			Links:        links.NewService(st, "https://go.trackly.example", clock),
 			Reports:      reports.NewService(st, clock),
+			Conversions:  conversions.NewService(st, clock),
 			Records:      st,
 			Now:          clock,
 		}),
@@ -205,6 +232,15 @@ func TestAdminActionValidation(t *testing.T) {
 		{"list_conversions: unknown attribution", `{"action":"list_conversions","account_id":"demo","attribution":"maybe"}`, "attribution", `"attributed" or "orphan"`},
 		{"list_conversions: limit as text", `{"action":"list_conversions","account_id":"demo","limit":"50"}`, "limit", "must be a whole number, not a string"},
 		{"list_postbacks: bad day", `{"action":"list_postbacks","day":"15/03/2026"}`, "day", "date like"},
+		// get_conversion, change_conversion
+		{"get_conversion: integration required", `{"action":"get_conversion","conversion_id":"tx-demo"}`, "integration_id", "required"},
+		{"get_conversion: unknown conversion", `{"action":"get_conversion","integration_id":"in_demo","conversion_id":"tx-none"}`, "conversion_id", "no conversion"},
+		{"change_conversion: note required", `{"action":"change_conversion","integration_id":"in_demo","conversion_id":"tx-demo","status":"approved"}`, "note", "required"},
+		{"change_conversion: nothing to change", `{"action":"change_conversion","integration_id":"in_demo","conversion_id":"tx-demo","note":"n"}`, "status", "name a status"},
+		{"change_conversion: unknown status", `{"action":"change_conversion","integration_id":"in_demo","conversion_id":"tx-demo","status":"paid","note":"n"}`, "status", "approved, pending or rejected"},
+		{"change_conversion: negative payout", `{"action":"change_conversion","integration_id":"in_demo","conversion_id":"tx-demo","payout":"-1","note":"n"}`, "payout", "non-negative"},
+		{"change_conversion: payout as a number", `{"action":"change_conversion","integration_id":"in_demo","conversion_id":"tx-demo","payout":1.5,"note":"n"}`, "payout", "string"},
+		{"change_conversion: unknown currency", `{"action":"change_conversion","integration_id":"in_demo","conversion_id":"tx-demo","currency":"usd","note":"n"}`, "currency", "ISO 4217"},
 		{"list_postbacks: unknown field", `{"action":"list_postbacks","date":"2026-03-15"}`, "date", "not a field"},
 	}
 	for _, tt := range tests {

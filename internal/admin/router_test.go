@@ -111,8 +111,8 @@ func TestRouterNames(t *testing.T) {
 // The admin contract: these names are what `trackly`, `aws lambda invoke`
 // and schedules send; renaming one breaks them.
 func TestAdminActionNames(t *testing.T) {
-	want := []string{"create_integration", "create_link", "get_integration", "get_link", "list_conversions", "list_integrations",
-		"list_postbacks", "postback_url", "report", "rotate_postback_token", "update_integration"}
+	want := []string{"change_conversion", "create_integration", "create_link", "get_conversion", "get_integration", "get_link",
+		"list_conversions", "list_integrations", "list_postbacks", "postback_url", "report", "rotate_postback_token", "update_integration"}
 	if got := newAdmin().router.Names(); !slices.Equal(got, want) {
 		t.Errorf("admin actions %v, want %v", got, want)
 	}

@@ -26,6 +26,8 @@ const (
 	GetLink             Action = "get_link"
 	Report              Action = "report"
 	ListConversions     Action = "list_conversions"
+	GetConversion       Action = "get_conversion"
+	ChangeConversion    Action = "change_conversion"
 	ListPostbacks       Action = "list_postbacks"
 )
 
@@ -80,6 +82,8 @@ var contract = []spec{
 	served[LinkRef, Link](GetLink, AdminFunction),
 	served[ReportQuery, AccountReport](Report, AdminFunction),
 	served[ConversionQuery, ConversionList](ListConversions, AdminFunction),
+	served[ConversionRef, Conversion](GetConversion, AdminFunction),
+	served[ConversionChange, ConversionChanged](ChangeConversion, AdminFunction),
 	served[PostbackQuery, PostbackList](ListPostbacks, AdminFunction),
 
 	served[ConnectionQuery, ConnectionResult](TestConnection, OfferSyncFunction),

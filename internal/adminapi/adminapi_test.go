@@ -17,7 +17,7 @@ import (
 func TestActionNames(t *testing.T) {
 	want := map[adminapi.Function][]string{
 		adminapi.AdminFunction: {"create_integration", "update_integration", "get_integration", "list_integrations", "postback_url",
-			"rotate_postback_token", "create_link", "get_link", "report", "list_conversions", "list_postbacks"},
+			"rotate_postback_token", "create_link", "get_link", "report", "list_conversions", "get_conversion", "change_conversion", "list_postbacks"},
 		adminapi.OfferSyncFunction: {"test_connection", "list_remote_offers", "import_offers", "list_offers", "sync_offers", "sync_due", "list_sync_runs"},
 	}
 	got := map[adminapi.Function][]string{}

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"github.com/trackly/tune-integration/internal/conversions"
 	"github.com/trackly/tune-integration/internal/integrations"
 	"github.com/trackly/tune-integration/internal/links"
 	"github.com/trackly/tune-integration/internal/offers"
@@ -20,6 +21,13 @@ type (
 	// ReportQuery is report's request: an account's report in one dimension
 	// over a range of days.
 	ReportQuery = reports.Query
+
+	// ConversionRef names a conversion: get_conversion's request.
+	ConversionRef = conversions.Ref
+
+	// ConversionChange is change_conversion's request: an admin's
+	// correction of a conversion's status, payout or currency, with a note.
+	ConversionChange = conversions.ChangeRequest
 )
 
 // IntegrationRef names an integration: the request of get_integration,
@@ -85,8 +93,13 @@ type (
 	// ReportLine is one line of an AccountReport.
 	ReportLine = reports.Line
 
-	// Conversion is a stored conversion, as list_conversions lists it.
+	// Conversion is a stored conversion with its history, as
+	// list_conversions lists it and get_conversion answers.
 	Conversion = trackly.Conversion
+
+	// ConversionChanged is change_conversion's answer: what the change
+	// came to and the conversion after it.
+	ConversionChanged = conversions.ChangeResult
 
 	// PostbackLogEntry is a received postback and what became of it, as
 	// list_postbacks lists it.

@@ -100,7 +100,13 @@ func (l *Ledger) Settle(ctx context.Context, r Report, logged func(Result) *trac
 	if !errors.As(err, &dup) {
 		return res, err
 	}
-	recorded := dup.Recorded
+	return l.Apply(ctx, dup.Recorded, r, logged)
+}
+
+// Apply applies the state r claims to recorded, a conversion as stored, as
+// Settle does once the conversion is found recorded: for a caller that has
+// read the conversion already, and writes nothing when r changes nothing.
+func (l *Ledger) Apply(ctx context.Context, recorded trackly.Conversion, r Report, logged func(Result) *trackly.PostbackResult) (Result, error) {
 	for attempt := 1; ; attempt++ {
 		if done, ok := recorded.ReportedBy(r.Origin.PostbackID); ok {
 			outcome := Changed
@@ -116,7 +122,7 @@ func (l *Ledger) Settle(ctx context.Context, r Report, logged func(Result) *trac
 		case trackly.VerdictStale:
 			return Result{Outcome: Stale, Conversion: recorded}, nil
 		}
-		res = Result{Outcome: Changed, Conversion: recorded.Changed(to, r.Origin)}
+		res := Result{Outcome: Changed, Conversion: recorded.Changed(to, r.Origin)}
 		err := l.store.SaveConversion(ctx, res.Conversion, logOf(logged, &res))
 		var conflict *trackly.VersionConflictError
 		switch {
@@ -127,8 +133,9 @@ func (l *Ledger) Settle(ctx context.Context, r Report, logged func(Result) *trac
 		case attempt == MaxAttempts:
 			return Result{}, fmt.Errorf("change conversion: %w (%d attempts)", err, attempt)
 		}
-		if recorded, err = l.store.GetConversion(ctx, recorded.Ref()); err != nil {
-			return Result{}, fmt.Errorf("read the conversion changed meanwhile: %w", err)
+		var readErr error
+		if recorded, readErr = l.store.GetConversion(ctx, recorded.Ref()); readErr != nil {
+			return Result{}, fmt.Errorf("read the conversion changed meanwhile: %w", readErr)
 		}
 	}
 }

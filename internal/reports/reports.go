@@ -106,12 +106,12 @@ type Query struct {
 
 // Line is one line of a report: totals for one dimension id (and day, when by day).
 type Line struct {
-	ID                  string                  `json:"id,omitempty"`
-	Day                 string                  `json:"day,omitempty"`
-	Clicks              int64                   `json:"clicks"`
-	Conversions         int64                   `json:"conversions"`
-	PendingConversions  int64                   `json:"pending_conversions"`
-	RejectedConversions int64                   `json:"rejected_conversions"`
+	ID                  string `json:"id,omitempty"`
+	Day                 string `json:"day,omitempty"`
+	Clicks              int64  `json:"clicks"`
+	Conversions         int64  `json:"conversions"`
+	PendingConversions  int64  `json:"pending_conversions"`
+	RejectedConversions int64  `json:"rejected_conversions"`
 	// ReversedConversions counts the rejected conversions that were approved
 	// before (chargebacks); ReversedRevenue is the revenue they took back.
 	ReversedConversions int64                   `json:"reversed_conversions"`

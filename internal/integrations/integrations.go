@@ -4,6 +4,7 @@
 package integrations
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,34 +76,49 @@ type Settings struct {
 	AutoSync              *bool   `json:"auto_sync,omitempty"`
 	SyncFrequency         *string `json:"sync_frequency,omitempty"`
 	RequirePostbackToken  *bool   `json:"require_postback_token,omitempty"`
+	// TimeZone is the network's time zone (an IANA name): the days of
+	// TUNE's reports. Default UTC.
+	TimeZone *string `json:"time_zone,omitempty"`
+	// Reconcile turns scheduled reconciliation with TUNE's conversions
+	// report on (the default) or off; ReconcileFrequency and
+	// ReconcileLookbackDays say how often and over how many days.
+	Reconcile             *bool   `json:"reconcile,omitempty"`
+	ReconcileFrequency    *string `json:"reconcile_frequency,omitempty"`
+	ReconcileLookbackDays *int    `json:"reconcile_lookback_days,omitempty"`
 
-	// clearAPIBaseURL and clearAffiliateID ask an update to remove those settings.
-	clearAPIBaseURL, clearAffiliateID bool
+	// clearAPIBaseURL, clearAffiliateID and clearTimeZone ask an update to
+	// remove those settings.
+	clearAPIBaseURL, clearAffiliateID, clearTimeZone bool
 }
 
 // Clear asks for a setting to be removed, as a null in an admin's payload
 // does. Only api_base_url (TUNE is then reached through network_id and
-// api_domain) and affiliate_id can be cleared; on create, a cleared setting
-// is one left out. Any other field is a validate.FieldError.
+// api_domain), affiliate_id and time_zone (back to UTC) can be cleared; on
+// create, a cleared setting is one left out. Any other field is a
+// validate.FieldError.
 func (s *Settings) Clear(field string) error {
 	switch field {
 	case "api_base_url":
 		s.APIBaseURL, s.clearAPIBaseURL = nil, true
 	case "affiliate_id":
 		s.AffiliateID, s.clearAffiliateID = nil, true
+	case "time_zone":
+		s.TimeZone, s.clearTimeZone = nil, true
 	default:
-		return validate.Field(field, "cannot be cleared with null; only api_base_url and affiliate_id can (leave a field out to keep it)")
+		return validate.Field(field, "cannot be cleared with null; only api_base_url, affiliate_id and time_zone can (leave a field out to keep it)")
 	}
 	return nil
 }
 
 // View is an integration as admins see it: the integration without its
 // secrets and sync bookkeeping (trackly.Integration leaves them out of JSON),
-// with whether an API key is set and how often it syncs.
+// with whether an API key is set, how often it syncs and reconciles, and
+// its time zone and lookback as they apply (defaults included).
 type View struct {
 	trackly.Integration
-	APIKeySet     bool   `json:"api_key_set"`
-	SyncFrequency string `json:"sync_frequency"`
+	APIKeySet          bool   `json:"api_key_set"`
+	SyncFrequency      string `json:"sync_frequency"`
+	ReconcileFrequency string `json:"reconcile_frequency"`
 }
 
 // Defaults for new integrations.
@@ -110,6 +126,9 @@ const (
 	DefaultCurrency      = "USD"
 	DefaultRateLimit     = tune.DefaultRateLimit
 	DefaultSyncFrequency = "hourly"
+	// MinReconcileEveryMinutes is the shortest reconciliation interval: the
+	// schedule looks for due reconciliations every 15 minutes.
+	MinReconcileEveryMinutes = 15
 )
 
 // MaxAPIKeyLength is the longest API key, in bytes, that the secret store
@@ -185,6 +204,7 @@ func (svc *Service) Create(ctx context.Context, s Settings) (View, error) {
 		AttributionWindowDays: svc.defaultWindow,
 		RateLimit:             DefaultRateLimit,
 		RequirePostbackToken:  true,
+		Reconcile:             true,
 		CreatedAt:             now,
 	}
 	if s.IntegrationID != nil {
@@ -256,15 +276,19 @@ func (svc *Service) Update(ctx context.Context, integrationID string, s Settings
 		return View{}, validate.Field("account_id", "cannot change; create a new integration for another account")
 	}
 	now := svc.now().UTC()
-	wasAuto := in.AutoSync
+	wasAuto, wasReconciled := in.AutoSync, in.Reconcile
 	if err := svc.apply(&in, s, now); err != nil {
 		return View{}, err
 	}
-	// Turning auto-sync on, or changing its frequency, schedules a sync now;
-	// otherwise the next sync time stays whatever the last sync set.
-	in.NextSyncAt = time.Time{}
+	// Turning auto-sync or reconciliation on, or changing its frequency,
+	// schedules a run now; otherwise the next run's time stays whatever the
+	// last run set.
+	in.NextSyncAt, in.NextReconcileAt = time.Time{}, time.Time{}
 	if in.AutoSync && (!wasAuto || s.SyncFrequency != nil) {
 		in.NextSyncAt = now
+	}
+	if in.Reconcile && (!wasReconciled || s.ReconcileFrequency != nil) {
+		in.NextReconcileAt = now
 	}
 	var (
 		w        written
@@ -418,6 +442,9 @@ func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) er
 	if s.clearAffiliateID {
 		in.AffiliateID = ""
 	}
+	if s.clearTimeZone {
+		in.TimeZone = ""
+	}
 	checks := []error{
 		set(&in.AccountID, s.AccountID, "account_id", func(v string) error { return validate.AccountID("account_id", v) }),
 		set(&in.Name, s.Name, "name", func(v string) error { return lengthBetween(v, 1, 200) }),
@@ -428,6 +455,7 @@ func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) er
 		set(&in.AffiliateID, s.AffiliateID, "affiliate_id", match(affiliatePattern(), "must be TUNE's numeric affiliate id")),
 		set(&in.ClickParam, s.ClickParam, "click_param", validClickParam),
 		set(&in.DefaultCurrency, s.DefaultCurrency, "default_currency", validCurrency),
+		set(&in.TimeZone, s.TimeZone, "time_zone", validTimeZone),
 	}
 	for _, err := range checks {
 		if err != nil {
@@ -458,17 +486,20 @@ func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) er
 		in.AutoSync = *s.AutoSync
 	}
 	if s.SyncFrequency != nil {
-		if err := validate.Text("sync_frequency", *s.SyncFrequency); err != nil {
-			return err
-		}
-		minutes, err := ParseFrequency(*s.SyncFrequency)
+		minutes, err := frequency("sync_frequency", *s.SyncFrequency, 0)
 		if err != nil {
-			return validate.Field("sync_frequency", "%v", err)
+			return err
 		}
 		in.SyncEveryMinutes = minutes
 	}
 	if in.AutoSync && in.NextSyncAt.IsZero() {
 		in.NextSyncAt = now
+	}
+	if err := applyReconciliation(in, s); err != nil {
+		return err
+	}
+	if in.Reconcile && in.NextReconcileAt.IsZero() {
+		in.NextReconcileAt = now
 	}
 	if s.clearAPIBaseURL && in.NetworkID == "" {
 		return validate.Field("api_base_url", "cannot be cleared: the integration has no network_id to reach TUNE by; set network_id with it")
@@ -478,6 +509,44 @@ func (svc *Service) apply(in *trackly.Integration, s Settings, now time.Time) er
 	}
 	in.UpdatedAt = now
 	return nil
+}
+
+// applyReconciliation validates the reconciliation settings given in s and
+// writes them into in.
+func applyReconciliation(in *trackly.Integration, s Settings) error {
+	if s.Reconcile != nil {
+		in.Reconcile = *s.Reconcile
+	}
+	if s.ReconcileFrequency != nil {
+		minutes, err := frequency("reconcile_frequency", *s.ReconcileFrequency, MinReconcileEveryMinutes)
+		if err != nil {
+			return err
+		}
+		in.ReconcileEveryMinutes = minutes
+	}
+	if v := s.ReconcileLookbackDays; v != nil {
+		if *v < 1 || *v > trackly.MaxReconcileLookbackDays {
+			return validate.Field("reconcile_lookback_days", "must be between 1 and %d days, not %d", trackly.MaxReconcileLookbackDays, *v)
+		}
+		in.ReconcileLookbackDays = *v
+	}
+	return nil
+}
+
+// frequency reads the value of a frequency setting (see ParseFrequency), of
+// at least least minutes: the interval of the schedule that looks for due runs.
+func frequency(field, v string, least int) (int, error) {
+	if err := validate.Text(field, v); err != nil {
+		return 0, err
+	}
+	minutes, err := ParseFrequency(v)
+	if err != nil {
+		return 0, validate.Field(field, "%v", err)
+	}
+	if minutes < least {
+		return 0, validate.Field(field, "must be at least %dm, how often the schedule looks for due runs, not %d minutes", least, minutes)
+	}
+	return minutes, nil
 }
 
 // ParseFrequency reads an auto-sync frequency: "15m", "hourly", "6h", "daily", or a number of minutes of at least 5.
@@ -519,7 +588,11 @@ func FrequencyName(minutes int) string {
 
 // ViewOf returns what admins may see of an integration.
 func ViewOf(in trackly.Integration) View {
-	return View{Integration: in, APIKeySet: in.APIKeySecret != "", SyncFrequency: FrequencyName(in.SyncEveryMinutes)}
+	v := View{Integration: in, APIKeySet: in.APIKeySecret != "", SyncFrequency: FrequencyName(in.SyncEveryMinutes),
+		ReconcileFrequency: FrequencyName(int(in.ReconcileEvery() / time.Minute))}
+	v.TimeZone = cmp.Or(in.TimeZone, time.UTC.String())
+	v.ReconcileLookbackDays = in.ReconcileLookback()
+	return v
 }
 
 func match(re *regexp.Regexp, msg string) func(string) error {
@@ -560,6 +633,15 @@ func validBaseURL(v string) error {
 func validClickParam(v string) error {
 	if !slices.Contains(ClickParams, v) {
 		return fmt.Errorf("must be a TUNE sub id parameter: one of %s, not %q", strings.Join(ClickParams, ", "), v)
+	}
+	return nil
+}
+
+// validTimeZone checks an IANA time zone name such as America/New_York or
+// UTC. "Local" is refused: it names whatever zone a machine is set to.
+func validTimeZone(v string) error {
+	if _, err := time.LoadLocation(v); err != nil || v == "Local" {
+		return fmt.Errorf("must be an IANA time zone name like America/New_York, Europe/Paris or UTC (the network's, as TUNE's API page shows it), not %q", v)
 	}
 	return nil
 }

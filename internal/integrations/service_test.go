@@ -20,7 +20,7 @@ import (
 
 // integrationTable stands for the integrations table. UpdateIntegrationSettings
 // behaves as the store's: it writes the settings, keeps the account, and keeps
-// the next sync time unless a new one is given.
+// the next sync and reconciliation times unless new ones are given.
 type integrationTable struct {
 	rows map[string]trackly.Integration
 }
@@ -58,8 +58,12 @@ func (s *integrationTable) UpdateIntegrationSettings(_ context.Context, in track
 	}
 	in.AccountID, in.CreatedAt = old.AccountID, old.CreatedAt
 	in.LastSyncAt, in.SyncLeaseUntil, in.SyncLeaseOwner, in.SyncCursorPage = old.LastSyncAt, old.SyncLeaseUntil, old.SyncLeaseOwner, old.SyncCursorPage
+	in.LastReconcileAt, in.ReconcileLeaseUntil, in.ReconcileLeaseOwner = old.LastReconcileAt, old.ReconcileLeaseUntil, old.ReconcileLeaseOwner
 	if in.NextSyncAt.IsZero() {
 		in.NextSyncAt = old.NextSyncAt
+	}
+	if in.NextReconcileAt.IsZero() {
+		in.NextReconcileAt = old.NextReconcileAt
 	}
 	s.rows[in.IntegrationID] = in
 	return nil
@@ -149,6 +153,11 @@ func TestCreate(t *testing.T) {
 			{"created_at (UTC)", v.CreatedAt, now.UTC()},
 			{"updated_at", v.UpdatedAt, now.UTC()},
 			{"next_sync_at (no auto sync)", v.NextSyncAt.IsZero(), true},
+			{"reconcile", v.Reconcile, true},
+			{"next_reconcile_at (due at once)", v.NextReconcileAt, now.UTC()},
+			{"reconcile_frequency", v.ReconcileFrequency, "hourly"},
+			{"reconcile_lookback_days", v.ReconcileLookbackDays, 7},
+			{"time_zone", v.TimeZone, "UTC"},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
@@ -388,7 +397,8 @@ func TestViewShowsNoSecretsNorSyncBookkeeping(t *testing.T) {
 		AffiliateID: "1007", ClickParam: "aff_sub", DefaultCurrency: "USD", AttributionWindowDays: 30, RateLimit: 50,
 		AutoSync: true, SyncEveryMinutes: 360, PostbackTokenHash: "hash-h1", PostbackTokenSecret: "integrations/in_a/postback-token-t1",
 		RequirePostbackToken: true, LastSyncAt: now, NextSyncAt: now, SyncLeaseUntil: now, SyncLeaseOwner: "sr_owner",
-		SyncCursorPage: 4, CreatedAt: now, UpdatedAt: now,
+		SyncCursorPage: 4, Reconcile: true, LastReconcileAt: now, NextReconcileAt: now, ReconcileLeaseUntil: now,
+		ReconcileLeaseOwner: "rr_owner", CreatedAt: now, UpdatedAt: now,
 	}
 	b, err := json.Marshal(integrations.ViewOf(in))
 	if err != nil {
@@ -404,17 +414,105 @@ func TestViewShowsNoSecretsNorSyncBookkeeping(t *testing.T) {
 	}
 	slices.Sort(keys)
 	want := []string{"account_id", "affiliate_id", "api_base_url", "api_domain", "api_key_set", "attribution_window_days",
-		"auto_sync", "click_param", "created_at", "default_currency", "integration_id", "key_kind", "last_sync_at", "name",
-		"network_id", "next_sync_at", "rate_limit", "require_postback_token", "sync_frequency", "updated_at"}
+		"auto_sync", "click_param", "created_at", "default_currency", "integration_id", "key_kind", "last_reconcile_at", "last_sync_at",
+		"name", "network_id", "next_reconcile_at", "next_sync_at", "rate_limit", "reconcile", "reconcile_frequency",
+		"reconcile_lookback_days", "require_postback_token", "sync_frequency", "time_zone", "updated_at"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("view fields %v, want %v", keys, want)
 	}
-	for _, hidden := range []string{"k1", "h1", "t1", "sr_owner"} {
+	for _, hidden := range []string{"k1", "h1", "t1", "sr_owner", "rr_owner"} {
 		if strings.Contains(string(b), hidden) {
 			t.Errorf("the view shows %q: %s", hidden, b)
 		}
 	}
 	if got["api_key_set"] != true || got["sync_frequency"] != "6h" {
 		t.Errorf("api_key_set %v, sync_frequency %v; want true and 6h", got["api_key_set"], got["sync_frequency"])
+	}
+	if got["time_zone"] != "UTC" || got["reconcile_frequency"] != "hourly" || got["reconcile_lookback_days"] != 7.0 {
+		t.Errorf("time_zone %v, reconcile_frequency %v, reconcile_lookback_days %v; want the defaults UTC, hourly and 7",
+			got["time_zone"], got["reconcile_frequency"], got["reconcile_lookback_days"])
+	}
+}
+
+func TestReconciliationSettings(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(s *integrations.Settings)
+		field string // "" for settings that are taken
+		check func(t *testing.T, in trackly.Integration)
+	}{
+		{name: "the network's time zone", edit: func(s *integrations.Settings) { s.TimeZone = ptr("America/New_York") },
+			check: func(t *testing.T, in trackly.Integration) {
+				if in.TimeZone != "America/New_York" {
+					t.Errorf("time zone %q", in.TimeZone)
+				}
+			}},
+		{name: "an unknown time zone", edit: func(s *integrations.Settings) { s.TimeZone = ptr("Mars/Olympus_Mons") }, field: "time_zone"},
+		{name: "a machine's local time is no network's", edit: func(s *integrations.Settings) { s.TimeZone = ptr("Local") }, field: "time_zone"},
+		{name: "an empty time zone", edit: func(s *integrations.Settings) { s.TimeZone = ptr("") }, field: "time_zone"},
+		{name: "a time zone with a control character", edit: func(s *integrations.Settings) { s.TimeZone = ptr("UTC\n") }, field: "time_zone"},
+		{name: "every 6 hours over 30 days", edit: func(s *integrations.Settings) { s.ReconcileFrequency, s.ReconcileLookbackDays = ptr("6h"), ptr(30) },
+			check: func(t *testing.T, in trackly.Integration) {
+				if in.ReconcileEvery() != 6*time.Hour || in.ReconcileLookback() != 30 {
+					t.Errorf("every %v over %d days", in.ReconcileEvery(), in.ReconcileLookback())
+				}
+			}},
+		{name: "more often than the schedule looks", edit: func(s *integrations.Settings) { s.ReconcileFrequency = ptr("5") }, field: "reconcile_frequency"},
+		{name: "an unknown frequency", edit: func(s *integrations.Settings) { s.ReconcileFrequency = ptr("weekly") }, field: "reconcile_frequency"},
+		{name: "no lookback", edit: func(s *integrations.Settings) { s.ReconcileLookbackDays = ptr(0) }, field: "reconcile_lookback_days"},
+		{name: "a lookback past 30 days", edit: func(s *integrations.Settings) { s.ReconcileLookbackDays = ptr(31) }, field: "reconcile_lookback_days"},
+		{name: "reconciliation off", edit: func(s *integrations.Settings) { s.Reconcile = ptr(false) },
+			check: func(t *testing.T, in trackly.Integration) {
+				if in.Reconcile || !in.NextReconcileAt.IsZero() {
+					t.Errorf("reconcile %v, due at %v; want off and never due", in.Reconcile, in.NextReconcileAt)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture()
+			s := affiliateSettings()
+			tt.edit(&s)
+			v, err := f.svc.Create(context.Background(), s)
+			if tt.field != "" {
+				if fe, ok := validate.AsFieldError(err); !ok || fe.Field != tt.field {
+					t.Fatalf("error %v, want a field error naming %s", err, tt.field)
+				}
+				if len(f.table.rows) != 0 {
+					t.Errorf("%d integrations stored, want none", len(f.table.rows))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, f.table.rows[v.IntegrationID])
+		})
+	}
+}
+
+func TestUpdateReconciliation(t *testing.T) {
+	f := newFixture()
+	s := affiliateSettings()
+	s.IntegrationID, s.Reconcile, s.TimeZone = ptr("in_a"), ptr(false), ptr("Asia/Tokyo")
+	f.create(t, s)
+	f.clock = now.Add(time.Hour)
+	v, err := f.svc.Update(context.Background(), "in_a", integrations.Settings{Reconcile: ptr(true)})
+	if err != nil || !v.NextReconcileAt.Equal(now.Add(time.Hour).UTC()) {
+		t.Fatalf("next reconciliation %v, error %v; want due at the update", v.NextReconcileAt, err)
+	}
+	scheduled := now.Add(2 * time.Hour)
+	in := f.table.rows["in_a"]
+	in.NextReconcileAt = scheduled
+	f.table.rows["in_a"] = in
+	if v, err = f.svc.Update(context.Background(), "in_a", integrations.Settings{Name: ptr("Renamed")}); err != nil || !v.NextReconcileAt.Equal(scheduled) {
+		t.Errorf("next reconciliation %v, error %v; want %v, where the last run put it", v.NextReconcileAt, err, scheduled)
+	}
+	clear := integrations.Settings{}
+	if err := clear.Clear("time_zone"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = f.svc.Update(context.Background(), "in_a", clear); err != nil || v.TimeZone != "UTC" || f.table.rows["in_a"].TimeZone != "" {
+		t.Errorf("time zone shown %q, stored %q, error %v; want cleared back to UTC", v.TimeZone, f.table.rows["in_a"].TimeZone, err)
 	}
 }

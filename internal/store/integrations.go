@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -75,11 +76,13 @@ var integrationSettings = map[string]bool{
 	"default_currency": false, "attribution_window_days": false, "auto_sync": false,
 	"postback_token_hash": false, "postback_token_secret": false, "require_postback_token": false, "updated_at": false,
 	"api_base_url": true, "api_key_secret": true, "affiliate_id": true, "rate_limit": true, "sync_every_minutes": true,
+	"reconcile": false, "time_zone": true, "reconcile_every_minutes": true, "reconcile_lookback_days": true,
 }
 
 // UpdateIntegrationSettings writes the admin-editable attributes of an existing
-// integration without touching what a running sync writes (its lease, progress
-// and next sync time). A non-zero NextSyncAt reschedules the next sync.
+// integration without touching what a running sync or reconciliation writes
+// (its lease, progress and next run time). A non-zero NextSyncAt reschedules
+// the next sync, a non-zero NextReconcileAt the next reconciliation.
 // trackly.ErrNotFound means there is no such integration.
 func (s *Store) UpdateIntegrationSettings(ctx context.Context, in trackly.Integration) error {
 	item, err := integrationRow(&in).item()
@@ -94,8 +97,10 @@ func (s *Store) UpdateIntegrationSettings(ctx context.Context, in trackly.Integr
 			update = update.Remove(expression.Name(name))
 		}
 	}
-	if !in.NextSyncAt.IsZero() {
-		update = update.Set(expression.Name("next_sync_at"), expression.Value(item["next_sync_at"]))
+	for name, next := range map[string]time.Time{"next_sync_at": in.NextSyncAt, "next_reconcile_at": in.NextReconcileAt} {
+		if !next.IsZero() {
+			update = update.Set(expression.Name(name), expression.Value(item[name]))
+		}
 	}
 	exists := expression.AttributeExists(expression.Name("integration_id"))
 	_, err = s.update(ctx, s.tables.Integrations, stringKey("integration_id", in.IntegrationID), update, &exists, trackly.ErrNotFound)

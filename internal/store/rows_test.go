@@ -192,10 +192,12 @@ func TestItemsKeepTheirLayout(t *testing.T) {
 	}{
 		{"integrations", integrationRow(&trackly.Integration{
 			APIBaseURL: "u", APIKeySecret: "k", AffiliateID: "7", RateLimit: 50, SyncEveryMinutes: 60, SyncLeaseOwner: "sr", SyncCursorPage: 2,
+			TimeZone: "Asia/Tokyo", ReconcileEveryMinutes: 60, ReconcileLookbackDays: 7, ReconcileLeaseOwner: "rr",
 		}), "account_id:S affiliate_id:S api_base_url:S api_domain:S api_key_secret:S attribution_window_days:N auto_sync:BOOL " +
-			"click_param:S created_at:S default_currency:S integration_id:S key_kind:S last_sync_at:S name:S network_id:S next_sync_at:S " +
-			"postback_token_hash:S postback_token_secret:S rate_limit:N require_postback_token:BOOL sync_cursor_page:N " +
-			"sync_every_minutes:N sync_lease_owner:S sync_lease_until:S updated_at:S"},
+			"click_param:S created_at:S default_currency:S integration_id:S key_kind:S last_reconcile_at:S last_sync_at:S name:S " +
+			"network_id:S next_reconcile_at:S next_sync_at:S postback_token_hash:S postback_token_secret:S rate_limit:N reconcile:BOOL " +
+			"reconcile_every_minutes:N reconcile_lease_owner:S reconcile_lease_until:S reconcile_lookback_days:N " +
+			"require_postback_token:BOOL sync_cursor_page:N sync_every_minutes:N sync_lease_owner:S sync_lease_until:S time_zone:S updated_at:S"},
 		{"offers", offerRow(&trackly.Offer{
 			TUNETrackingLink: "l", TrackingLinkFor: "affiliate", PreviewURL: "p", PercentPayout: &amount, PayoutType: "cpa_flat",
 			AdvertiserName: "a", SessionHours: 24, Fingerprint: "f",
@@ -228,6 +230,11 @@ func TestItemsKeepTheirLayout(t *testing.T) {
 		}), "complete:BOOL ended_at:S error:S error_kind:S expires_at:N first_page:N integration_id:S last_page:N offers_changed:N " +
 			"offers_failed:N offers_new:N offers_removed:N offers_restored:N offers_seen:N offers_unchanged:N page_count:N pages:N " +
 			"removal_candidates:L resume_after_id:S resumed_from:S run_id:S run_key:S started_at:S status:S trigger:S tune_calls:N"},
+		{"reconciliation runs", reconcileRunRow(&trackly.ReconcileRun{
+			StartedAt: at, ResumedFrom: "rr", ResumeDay: "2026-03-14", ResumePage: 2, Error: "e", ErrorKind: "k",
+		}), "changed:N complete:BOOL ended_at:S error:S error_kind:S expires_at:N failed:N from:S ignored:N integration_id:S " +
+			"missing_at_tune:N missing_cleared:N new:N not_ours:N resume_day:S resume_page:N resumed_from:S rows_seen:N run_id:S " +
+			"run_key:S stale:N started_at:S status:S test_skipped:N time_zone:S to:S trigger:S tune_calls:N unchanged:N"},
 	}
 	for _, tt := range tests {
 		if got := layout(itemOf(t, tt.row)); got != tt.want {

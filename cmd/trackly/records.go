@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 
@@ -18,8 +19,12 @@ func reportCells(l adminapi.ReportLine, byDay bool, id string) []string {
 	if byDay {
 		cells = append(cells, dash(l.Day))
 	}
+	reversed := fmt.Sprint(l.ReversedConversions)
+	if l.ReversedConversions != 0 {
+		reversed += " (" + amounts(l.ReversedRevenue) + ")"
+	}
 	return append(cells, fmt.Sprint(l.Clicks), fmt.Sprint(l.Conversions), fmt.Sprint(l.PendingConversions), fmt.Sprint(l.RejectedConversions),
-		amounts(l.Revenue), amounts(l.PendingRevenue), amounts(l.EPC), rate)
+		reversed, amounts(l.Revenue), amounts(l.PendingRevenue), amounts(l.EPC), rate)
 }
 
 func printReport(w io.Writer, r adminapi.AccountReport) {
@@ -32,7 +37,7 @@ func printReport(w io.Writer, r adminapi.AccountReport) {
 	if r.ByDay {
 		head = append(head, "DAY")
 	}
-	row(w, append(head, "CLICKS", "CONVERSIONS", "PENDING", "REJECTED", "REVENUE", "PENDING REVENUE", "EPC", "CONV. RATE")...)
+	row(w, append(head, "CLICKS", "CONVERSIONS", "PENDING", "REJECTED", "REVERSED", "REVENUE", "PENDING REVENUE", "EPC", "CONV. RATE")...)
 	for _, l := range r.Lines {
 		row(w, reportCells(l, r.ByDay, l.ID)...)
 	}
@@ -52,8 +57,9 @@ func (c *cli) reportCommand() *cobra.Command {
 		Short: "Clicks, conversions, revenue, EPC and conversion rate of an account (report)",
 		Long: `Report an account's clicks, conversions and revenue by message, offer, campaign or
 account over a range of days (default: the last 30 days), with EPC (revenue per click,
-per currency) and conversion rate (approved conversions per click). Amounts are
-printed exactly as stored.`,
+per currency) and conversion rate (approved conversions per click). REVERSED counts
+the rejected conversions that were approved before (chargebacks), with the revenue
+they took back. Amounts are printed exactly as stored.`,
 		Example: `  trackly report --account demo
   trackly report --account demo --dimension offer --from 2026-01-01 --to 2026-01-31
   trackly report --account demo --dimension campaign --id spring-sale --by-day -o json`,
@@ -75,9 +81,100 @@ printed exactly as stored.`,
 }
 
 func (c *cli) conversionsCommand() *cobra.Command {
-	return group("conversions", "List conversions and orphans",
-		"  trackly conversions list --account demo\n  trackly conversions orphans --account demo",
-		c.conversionsList(), c.conversionsOrphans())
+	return group("conversions", "List, show and correct conversions, and list orphans",
+		"  trackly conversions list --account demo\n  trackly conversions show -i in_demo tx-1\n  trackly conversions orphans --account demo",
+		c.conversionsList(), c.conversionsShow(), c.conversionsChange(), c.conversionsOrphans())
+}
+
+func printConversion(w io.Writer, cv adminapi.Conversion) {
+	row(w, "Conversion", cv.ConversionID+" goal "+dash(cv.GoalID))
+	row(w, "Integration", cv.IntegrationID)
+	row(w, "Account", cv.AccountID)
+	row(w, "Status", string(cv.Status)+reversedNote(cv.Reversed))
+	row(w, "Payout", cv.Payout.String()+" "+cv.Currency)
+	row(w, "Attribution", string(cv.Attribution))
+	row(w, "Message", dash(cv.MessageID))
+	row(w, "Offer", dash(cv.OfferID))
+	row(w, "Click", dash(cv.ClickID))
+	row(w, "Received", when(cv.ReceivedAt))
+	row(w, "Version", fmt.Sprint(cv.Version))
+	if !cv.MissingAtTUNE.IsZero() {
+		row(w, "Missing at TUNE", "since "+when(cv.MissingAtTUNE)+" (run "+cv.MissingRunID+")")
+	}
+	printf(w, "\nHistory\n")
+	row(w, "VERSION", "WHEN", "SOURCE", "FROM", "TO", "BY")
+	for _, ch := range cv.History {
+		from := "-"
+		if ch.From != nil {
+			from = ch.From.String()
+		}
+		row(w, fmt.Sprint(ch.Version), when(ch.At), string(ch.Source), from, ch.To.String(), dash(cmp.Or(ch.PostbackID, ch.RunID, ch.Note)))
+	}
+}
+
+func reversedNote(reversed bool) string {
+	if reversed {
+		return " (reversed: approved before)"
+	}
+	return ""
+}
+
+// conversionRef binds the flags and the argument that name a conversion.
+func conversionRef(cmd *cobra.Command, p *payload, ref *adminapi.ConversionRef) {
+	p.strP(&ref.IntegrationID, "integration", "i", "integration id")
+	p.str(&ref.GoalID, "goal", "goal id (default 0, TUNE's default goal)")
+	markRequired(cmd, "integration")
+	cmd.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return usagef("which conversion? name its TUNE transaction id, e.g. trackly conversions %s -i in_demo tx-1", cmd.Name())
+		}
+		ref.ConversionID = args[0]
+		return nil
+	}
+}
+
+func (c *cli) conversionsShow() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "show CONVERSION_ID",
+		Short:   "Show a conversion and every change to it (get_conversion)",
+		Example: "  trackly conversions show -i in_demo tx-1\n  trackly conversions show -i in_demo tx-1 --goal 2 -o json",
+	}
+	var ref adminapi.ConversionRef
+	p := newPayload(cmd, &ref)
+	conversionRef(cmd, p, &ref)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return send(cmd.Context(), c, adminapi.GetConversion, p, printConversion)
+	}
+	return cmd
+}
+
+func (c *cli) conversionsChange() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "change CONVERSION_ID",
+		Short: "Correct a conversion's status, payout or currency, with a note (change_conversion)",
+		Long: `Correct a conversion as the network has: approve or reject it, or correct its payout or
+currency. The change is one new version, kept in the conversion's history with your
+note, and the report moves by the difference. A decided conversion is never made
+pending again.`,
+		Example: `  trackly conversions change -i in_demo tx-1 --status approved --note "approved by the advertiser, ticket 4411"
+  trackly conversions change -i in_demo tx-1 --payout 10.00 --note "advertiser's corrected figure"`,
+	}
+	var r adminapi.ConversionChange
+	p := newPayload(cmd, &r)
+	conversionRef(cmd, p, &r.Ref)
+	p.str((*string)(&r.Status), "status", "approved, pending or rejected")
+	p.str(&r.Payout, "payout", "the corrected payout, like 10.00")
+	p.str(&r.Currency, "currency", "the corrected currency, like EUR")
+	p.str(&r.Note, "note", "why (kept in the conversion's history)")
+	markRequired(cmd, "note")
+	_ = cmd.RegisterFlagCompletionFunc("status", fixedCompletion("approved", "pending", "rejected"))
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return send(cmd.Context(), c, adminapi.ChangeConversion, p, func(w io.Writer, v adminapi.ConversionChanged) {
+			printf(w, "%s\n\n", v.Outcome)
+			printConversion(w, v.Conversion)
+		})
+	}
+	return cmd
 }
 
 func (c *cli) conversionsList() *cobra.Command {

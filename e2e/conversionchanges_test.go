@@ -3,7 +3,6 @@ package e2e
 import (
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 
 	"github.com/trackly/tune-integration/dev/localrun"
@@ -78,27 +77,7 @@ func TestConversionChangesMoveTheReportOnce(t *testing.T) {
 		localruntest.Eventually(t, "the pending conversion", func() bool { return s.Report(t, "message", link.MessageID).Total.PendingConversions == 1 })
 
 		params.Set("status", "approved")
-		var wg sync.WaitGroup
-		ids := make([]string, 3)
-		for i := range ids {
-			wg.Go(func() {
-				a, err := s.SendPostback(params)
-				if err != nil || a.Status != http.StatusOK {
-					t.Errorf("postback %d: %v %d %s", i, err, a.Status, a.Raw)
-					return
-				}
-				ids[i], _ = a.Body["postback_id"].(string)
-			})
-		}
-		wg.Wait()
-		outcomes := map[trackly.PostbackOutcome]int{}
-		localruntest.Eventually(t, "all three postbacks processed", func() bool {
-			clear(outcomes)
-			for _, id := range ids {
-				outcomes[s.OutcomeOf(t, id).Outcome]++
-			}
-			return outcomes[trackly.PostbackAccepted] == 0
-		})
+		outcomes := sendAtOnce(t, s, params, 3)
 		if outcomes[trackly.PostbackChanged] != 1 || outcomes[trackly.PostbackDuplicate] != 2 {
 			t.Errorf("outcomes %v, want one changed and two duplicates", outcomes)
 		}

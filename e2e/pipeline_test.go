@@ -109,27 +109,7 @@ func TestPipeline(t *testing.T) {
 
 		click := s.ClickID(t, link.URL)
 		params := url.Values{"click_id": {click}, "payout": {"0.10000001"}, "currency": {"USD"}, "conversion_id": {"tx-dup"}, "goal_id": {"7"}, "token": {token}}
-		var wg sync.WaitGroup
-		ids := make([]string, 5)
-		for i := range ids {
-			wg.Go(func() {
-				a, err := s.SendPostback(params)
-				if err != nil || a.Status != http.StatusOK {
-					t.Errorf("postback %d: %v %d %s", i, err, a.Status, a.Raw)
-					return
-				}
-				ids[i], _ = a.Body["postback_id"].(string)
-			})
-		}
-		wg.Wait()
-		outcomes := map[trackly.PostbackOutcome]int{}
-		localruntest.Eventually(t, "all five postbacks processed", func() bool {
-			clear(outcomes)
-			for _, id := range ids {
-				outcomes[s.OutcomeOf(t, id).Outcome]++
-			}
-			return outcomes[trackly.PostbackAttributed]+outcomes[trackly.PostbackDuplicate] == 5
-		})
+		outcomes := sendAtOnce(t, s, params, 5)
 		if outcomes[trackly.PostbackAttributed] != 1 || outcomes[trackly.PostbackDuplicate] != 4 {
 			t.Errorf("outcomes %v, want 1 attributed and 4 duplicates", outcomes)
 		}
@@ -228,6 +208,34 @@ func TestPipeline(t *testing.T) {
 
 // newLink creates a tracked link of the demo offer for message "sms-<name>" of campaign
 // "camp-<name>", and checks that its URL is on the HTTP API.
+// sendAtOnce sends the same postback n times at once and returns what became of them, once
+// attribution has processed every one.
+func sendAtOnce(t *testing.T, s *localruntest.System, params url.Values, n int) map[trackly.PostbackOutcome]int {
+	t.Helper()
+	var wg sync.WaitGroup
+	ids := make([]string, n)
+	for i := range ids {
+		wg.Go(func() {
+			a, err := s.SendPostback(params)
+			if err != nil || a.Status != http.StatusOK {
+				t.Errorf("postback %d: %v %d %s", i, err, a.Status, a.Raw)
+				return
+			}
+			ids[i], _ = a.Body["postback_id"].(string)
+		})
+	}
+	wg.Wait()
+	outcomes := map[trackly.PostbackOutcome]int{}
+	localruntest.Eventually(t, fmt.Sprintf("all %d postbacks processed", n), func() bool {
+		clear(outcomes)
+		for _, id := range ids {
+			outcomes[s.OutcomeOf(t, id).Outcome]++
+		}
+		return outcomes[trackly.PostbackAccepted] == 0
+	})
+	return outcomes
+}
+
 func newLink(t *testing.T, s *localruntest.System, name string) links.View {
 	t.Helper()
 	var link links.View

@@ -12,9 +12,9 @@ import (
 	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
-// A table kept from an earlier run gets the indexes its template declares since, as CloudFormation
-// would add them.
-func TestTableIndexesAddsTheIndexesAKeptTableLacks(t *testing.T) {
+// localDynamoDB returns a client of the shared DynamoDB Local.
+func localDynamoDB(t *testing.T) *dynamodb.Client {
+	t.Helper()
 	ctx := context.Background()
 	server, err := dynamodblocal.Shared(ctx)
 	if err != nil {
@@ -25,7 +25,14 @@ func TestTableIndexesAddsTheIndexesAKeptTableLacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := dynamodb.NewFromConfig(cfg)
+	return dynamodb.NewFromConfig(cfg)
+}
+
+// A table kept from an earlier run gets the indexes its template declares since, as CloudFormation
+// would add them.
+func TestTableIndexesAddsTheIndexesAKeptTableLacks(t *testing.T) {
+	ctx := context.Background()
+	client := localDynamoDB(t)
 	table := &samtemplate.Table{
 		Name:                 "IndexLater-" + randomHex(4),
 		AttributeDefinitions: []samtemplate.AttributeDefinition{{AttributeName: "pk", AttributeType: "S"}},

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/trackly/tune-integration/dev/dynamodblocal"
 	"github.com/trackly/tune-integration/dev/samtemplate"
 )
 
@@ -520,16 +519,7 @@ func TestStreamCheckpointsSurviveARestart(t *testing.T) {
 
 func TestTableStream(t *testing.T) {
 	ctx := context.Background()
-	server, err := dynamodblocal.Shared(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_REGION", "us-east-1")
-	cfg, err := loadAWSConfig(ctx, "us-east-1", server.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := dynamodb.NewFromConfig(cfg)
+	client := localDynamoDB(t)
 	table := &samtemplate.Table{
 		Name:                 "StreamLater-" + randomHex(4),
 		AttributeDefinitions: []samtemplate.AttributeDefinition{{AttributeName: "pk", AttributeType: "S"}},

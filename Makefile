@@ -3,7 +3,7 @@
 # Local is fetched with npm on first use into .cache/ (see dev/dynamodblocal).
 
 GO            ?= go
-FUNCTIONS     := PostbackFunction ClickFunction AttributionFunction OfferSyncFunction AdminFunction ReportsFunction
+FUNCTIONS     := PostbackFunction ClickFunction AttributionFunction OfferSyncFunction ReconciliationFunction AdminFunction ReportsFunction
 BUILD_DIR     ?= build
 # Lambda's architecture: template.yaml's Architectures ([arm64]). The end-to-end tests under AWS's
 # Runtime Interface Emulator build the same targets for the host with LAMBDA_ARCH=amd64 (or arm64).

@@ -71,7 +71,7 @@ func TestEverySampleHasItsEventsShape(t *testing.T) {
 					ids[r.MessageId] = true
 				}
 			case s.Fields["action"] != nil:
-				if s.Function != "AdminFunction" && s.Function != "OfferSyncFunction" {
+				if !localruntest.AdminInvoked(s.Function) {
 					t.Errorf("an admin payload for %s, which admins do not invoke", s.Function)
 				}
 			default:

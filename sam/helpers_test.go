@@ -20,7 +20,7 @@ const root = ".."
 var templatePath = filepath.Join(root, "template.yaml")
 
 // functionIDs are the functions of the design, by logical ID.
-var functionIDs = []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "OfferSyncFunction", "AdminFunction", "ReportsFunction"}
+var functionIDs = []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "OfferSyncFunction", "ReconciliationFunction", "AdminFunction", "ReportsFunction"}
 
 var (
 	loadOnce sync.Once

@@ -104,10 +104,17 @@ func TestEveryEventIsWired(t *testing.T) {
 		t.Errorf("ReservedConcurrentExecutions %v below the event's MaximumConcurrency %d: Lambda would throttle its own poller", reserved, src.MaximumConcurrency)
 	}
 
-	offerSync := tmpl.Functions["OfferSyncFunction"]
-	if len(offerSync.Schedules) != 1 || !offerSync.Schedules[0].Enabled || offerSync.Schedules[0].Input != `{"action":"sync_due"}` ||
-		offerSync.Schedules[0].Expression != tmpl.Parameters["SyncSchedule"] {
-		t.Errorf("OfferSyncFunction schedules %+v, want one enabled rule at SyncSchedule with Input {\"action\":\"sync_due\"}", offerSync.Schedules)
+	for _, sched := range []struct{ function, parameter, input string }{
+		{"OfferSyncFunction", "SyncSchedule", `{"action":"sync_due"}`},
+		{"ReconciliationFunction", "ReconcileSchedule", `{"action":"reconcile_due"}`},
+	} {
+		got := tmpl.Functions[sched.function].Schedules
+		if len(got) != 1 || !got[0].Enabled || got[0].Input != sched.input || got[0].Expression != tmpl.Parameters[sched.parameter] {
+			t.Errorf("%s schedules %+v, want one enabled rule at %s with Input %s", sched.function, got, sched.parameter, sched.input)
+		}
+	}
+	if got := tmpl.Parameters["ReconcileSchedule"]; got != "rate(15 minutes)" {
+		t.Errorf("ReconcileSchedule %q, want rate(15 minutes): integrations' reconciliations come due every 15 minutes at the most", got)
 	}
 	for _, id := range []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "AdminFunction", "ReportsFunction"} {
 		if n := len(tmpl.Functions[id].Schedules); n != 0 {

@@ -29,6 +29,7 @@ import (
 	"github.com/trackly/tune-integration/internal/app/attributionfn"
 	"github.com/trackly/tune-integration/internal/app/clickfn"
 	"github.com/trackly/tune-integration/internal/app/postbackfn"
+	"github.com/trackly/tune-integration/internal/app/reconciliationfn"
 	"github.com/trackly/tune-integration/internal/app/reportsfn"
 )
 
@@ -89,12 +90,13 @@ type System struct {
 // Functions returns every function's factory, by logical id in template.yaml.
 func Functions() map[string]localcloud.Factory {
 	return map[string]localcloud.Factory{
-		"PostbackFunction":    postbackfn.Function.New,
-		"ClickFunction":       clickfn.Function.New,
-		"AttributionFunction": attributionfn.Function.New,
-		"OfferSyncFunction":   adminfn.OfferSync.New,
-		"AdminFunction":       adminfn.Admin.New,
-		"ReportsFunction":     reportsfn.Function.New,
+		"PostbackFunction":       postbackfn.Function.New,
+		"ClickFunction":          clickfn.Function.New,
+		"AttributionFunction":    attributionfn.Function.New,
+		"OfferSyncFunction":      adminfn.OfferSync.New,
+		"ReconciliationFunction": reconciliationfn.Function.New,
+		"AdminFunction":          adminfn.Admin.New,
+		"ReportsFunction":        reportsfn.Function.New,
 	}
 }
 

@@ -28,7 +28,7 @@ import (
 
 const root = "../.."
 
-var functionIDs = []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "OfferSyncFunction", "AdminFunction", "ReportsFunction"}
+var functionIDs = []string{"PostbackFunction", "ClickFunction", "AttributionFunction", "OfferSyncFunction", "ReconciliationFunction", "AdminFunction", "ReportsFunction"}
 
 // buildFlags are the Makefile's compile flags: the packages compiled once with them serve every
 // `make build-<LogicalId>` that follows.
@@ -44,8 +44,10 @@ type world struct {
 	rie        string
 	bootstraps map[string]string
 	env        map[string]map[string]string
-	// ssm serves SSM Parameter Store to the bootstraps.
-	ssm http.Handler
+	// ssm serves SSM Parameter Store to the bootstraps, from the parameters under ssmPrefix in ssmDir.
+	ssm       http.Handler
+	ssmDir    *secrets.Dir
+	ssmPrefix string
 }
 
 // emulated is one bootstrap running under the Runtime Interface Emulator.
@@ -114,7 +116,7 @@ func startWorld(t *testing.T) *world {
 	if err := bench.CopySecrets(context.Background(), filepath.Join(sys.DataDir, "secrets"), ssmDir, prefix, "click-signing-key"); err != nil {
 		t.Fatal(err)
 	}
-	w.ssm = w.recorder.SSM(ssmDir)
+	w.ssm, w.ssmDir, w.ssmPrefix = w.recorder.SSM(ssmDir), ssmDir, prefix
 	ssm := httptest.NewServer(w.ssm)
 	t.Cleanup(ssm.Close)
 

@@ -1,6 +1,7 @@
 package rie_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"github.com/trackly/tune-integration/dev/bench"
 	"github.com/trackly/tune-integration/dev/localrun/localruntest"
 	"github.com/trackly/tune-integration/dev/samcheck"
+	"github.com/trackly/tune-integration/dev/tunesim"
+	"github.com/trackly/tune-integration/internal/clickid"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
 
@@ -43,6 +46,7 @@ func TestBootstrapsUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 		{"AttributionFunction/attribution-sqs-batch.json", w.attributionBatch},
 		{"ReportsFunction/reports-clicks-stream.json+reports-conversions-stream.json", w.streamBatches},
 		{"OfferSyncFunction/offersync-schedule.json", w.scheduledSync},
+		{"ReconciliationFunction/reconciliation-schedule.json", func(t *testing.T) { w.scheduledReconciliation(t, clickID) }},
 		{"AdminFunction/function-error", w.functionErrors},
 		{"admin-payloads", w.adminPayloads},
 	}
@@ -465,6 +469,43 @@ func (w *world) scheduledSync(t *testing.T) {
 	offerSync.mustInvoke(t, encode(t, map[string]any{"action": "list_sync_runs", "integration_id": w.sys.Demo.IntegrationID}), &runs)
 	if !slices.ContainsFunc(runs.Runs, func(r syncRun) bool { return r.RunID == run.RunID && r.Trigger == "schedule" }) {
 		t.Errorf("list_sync_runs %+v does not show run %s", runs.Runs, run.RunID)
+	}
+}
+
+// scheduledReconciliation has the schedule reconcile the demo integration (due since it was
+// created) with conversions the simulated network lists and no postback reported: one of the
+// click the first step stored, one of a click id signed for the demo link but never stored (an
+// orphan of the link), and one of someone else's sub value.
+func (w *world) scheduledReconciliation(t *testing.T, clickID string) {
+	key, err := w.ssmDir.Get(context.Background(), w.ssmPrefix+"click-signing-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := clickid.NewSigner([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unstored, err := signer.New(w.sys.Demo.LinkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tx, sub := range map[string]string{"rie-stored": clickID, "rie-unstored": unstored, "rie-foreign": "someone-elses-sub"} {
+		w.sys.TUNE.AddConversion(tunesim.Conversion{TransactionID: tx, OfferID: w.sys.Demo.OfferID, GoalID: "0", Payout: "2.5", Subs: [5]string{sub}})
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "events", "reconciliation-schedule.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var due struct {
+		Runs []trackly.ReconcileRun `json:"runs"`
+	}
+	w.functions["ReconciliationFunction"].mustInvoke(t, raw, &due)
+	i := slices.IndexFunc(due.Runs, func(r trackly.ReconcileRun) bool { return r.IntegrationID == w.sys.Demo.IntegrationID })
+	if i < 0 {
+		t.Fatalf("the scheduled reconciliation did not reconcile %s: %+v", w.sys.Demo.IntegrationID, due)
+	}
+	if run := due.Runs[i]; run.Trigger != trackly.SyncTriggerSchedule || run.Status != trackly.SyncSucceeded || run.New != 2 || run.NotOurs != 1 {
+		t.Errorf("scheduled run %+v, want a succeeded scheduled run that recorded 2 conversions and left 1 not ours", run)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trackly/tune-integration/internal/admin"
 	"github.com/trackly/tune-integration/internal/offers"
+	"github.com/trackly/tune-integration/internal/reconcile"
 	"github.com/trackly/tune-integration/internal/validate"
 )
 
@@ -120,14 +121,25 @@ func TestAdminActionNames(t *testing.T) {
 	if got := admin.NewOfferSyncRouter(offers.NewService(nil, nil, offers.Options{})).Names(); !slices.Equal(got, wantSync) {
 		t.Errorf("offer sync actions %v, want %v", got, wantSync)
 	}
+	wantReconcile := []string{"list_reconciliation_runs", "reconcile_conversions", "reconcile_due"}
+	if got := admin.NewReconciliationRouter(reconcile.New(nil, nil, nil, reconcile.Options{})).Names(); !slices.Equal(got, wantReconcile) {
+		t.Errorf("reconciliation actions %v, want %v", got, wantReconcile)
+	}
 }
 
-func TestOfferSyncScheduleIsStrict(t *testing.T) {
-	// The schedule sends {"action":"sync_due"} and nothing else; anything more is a mistake to name.
-	r := admin.NewOfferSyncRouter(offers.NewService(nil, nil, offers.Options{}))
-	_, err := r.Handle(context.Background(), json.RawMessage(`{"action":"sync_due","integration_id":"in_a"}`))
-	if fe, ok := validate.AsFieldError(err); !ok || fe.Field != "integration_id" {
-		t.Errorf("error %v, want a field error naming integration_id", err)
+func TestSchedulesAreStrict(t *testing.T) {
+	// A schedule sends its action and nothing else; anything more is a mistake to name.
+	for _, tt := range []struct {
+		router *admin.Router
+		action string
+	}{
+		{admin.NewOfferSyncRouter(offers.NewService(nil, nil, offers.Options{})), "sync_due"},
+		{admin.NewReconciliationRouter(reconcile.New(nil, nil, nil, reconcile.Options{})), "reconcile_due"},
+	} {
+		_, err := tt.router.Handle(context.Background(), json.RawMessage(`{"action":"`+tt.action+`","integration_id":"in_a"}`))
+		if fe, ok := validate.AsFieldError(err); !ok || fe.Field != "integration_id" {
+			t.Errorf("%s: error %v, want a field error naming integration_id", tt.action, err)
+		}
 	}
 }
 

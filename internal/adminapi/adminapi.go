@@ -1,5 +1,5 @@
-// Package adminapi is the admin contract: the actions AdminFunction and
-// OfferSyncFunction serve, which function serves each, and each one's request
+// Package adminapi is the admin contract: the actions AdminFunction,
+// OfferSyncFunction and ReconciliationFunction serve, which function serves each, and each one's request
 // and answer. A payload is {"action": "<action>", ...the request's fields},
 // the same whether it comes from the trackly CLI, `aws lambda invoke` or a
 // schedule; the answer is the action's answer type as JSON.
@@ -43,13 +43,22 @@ const (
 	ListSyncRuns Action = "list_sync_runs"
 )
 
+// ReconciliationFunction's actions: reconciliation with TUNE's conversions report.
+const (
+	ReconcileConversions   Action = "reconcile_conversions"
+	ListReconciliationRuns Action = "list_reconciliation_runs"
+	// ReconcileDue is also what the schedule sends: {"action":"reconcile_due"}.
+	ReconcileDue Action = "reconcile_due"
+)
+
 // Function is the logical id, in template.yaml, of a function that serves admin actions.
 type Function string
 
 // Functions that serve admin actions.
 const (
-	AdminFunction     Function = "AdminFunction"
-	OfferSyncFunction Function = "OfferSyncFunction"
+	AdminFunction          Function = "AdminFunction"
+	OfferSyncFunction      Function = "OfferSyncFunction"
+	ReconciliationFunction Function = "ReconciliationFunction"
 )
 
 // spec is one action of the contract.
@@ -93,6 +102,10 @@ var contract = []spec{
 	served[SyncRequest, SyncRun](SyncOffers, OfferSyncFunction),
 	served[SyncDueRequest, DueResult](SyncDue, OfferSyncFunction),
 	served[SyncRunQuery, SyncRunList](ListSyncRuns, OfferSyncFunction),
+
+	served[ReconcileRequest, ReconcileRun](ReconcileConversions, ReconciliationFunction),
+	served[ReconcileRunQuery, ReconcileRunList](ListReconciliationRuns, ReconciliationFunction),
+	served[ReconcileDueRequest, ReconcileDueResult](ReconcileDue, ReconciliationFunction),
 }
 
 // Actions lists every action, AdminFunction's first.

@@ -18,7 +18,8 @@ func TestActionNames(t *testing.T) {
 	want := map[adminapi.Function][]string{
 		adminapi.AdminFunction: {"create_integration", "update_integration", "get_integration", "list_integrations", "postback_url",
 			"rotate_postback_token", "create_link", "get_link", "report", "list_conversions", "get_conversion", "change_conversion", "list_postbacks"},
-		adminapi.OfferSyncFunction: {"test_connection", "list_remote_offers", "import_offers", "list_offers", "sync_offers", "sync_due", "list_sync_runs"},
+		adminapi.OfferSyncFunction:      {"test_connection", "list_remote_offers", "import_offers", "list_offers", "sync_offers", "sync_due", "list_sync_runs"},
+		adminapi.ReconciliationFunction: {"reconcile_conversions", "list_reconciliation_runs", "reconcile_due"},
 	}
 	got := map[adminapi.Function][]string{}
 	for _, a := range adminapi.Actions() {

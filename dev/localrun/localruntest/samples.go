@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/trackly/tune-integration/dev/workspace"
+	"github.com/trackly/tune-integration/internal/adminapi"
 )
 
 // Sample is a file of the module's events/ directory, named <prefix>-<variant>.json after the
@@ -32,6 +34,7 @@ type Sample struct {
 var samplePrefixes = map[string]string{
 	"postback": "PostbackFunction", "click": "ClickFunction", "attribution": "AttributionFunction",
 	"offersync": "OfferSyncFunction", "admin": "AdminFunction", "reports": "ReportsFunction",
+	"reconciliation": "ReconciliationFunction",
 }
 
 var sampleName = regexp.MustCompile(`^([a-z]+)-[a-z0-9-]+\.json$`)
@@ -53,7 +56,7 @@ func Samples(t testing.TB) []Sample {
 		s := Sample{Name: filepath.Base(p)}
 		m := sampleName.FindStringSubmatch(s.Name)
 		if m == nil || samplePrefixes[m[1]] == "" {
-			t.Errorf("events/%s: name it <function>-<variant>.json, function one of postback, click, attribution, offersync, admin, reports", s.Name)
+			t.Errorf("events/%s: name it <function>-<variant>.json, function one of postback, click, attribution, offersync, reconciliation, admin, reports", s.Name)
 			continue
 		}
 		s.Function = samplePrefixes[m[1]]
@@ -76,14 +79,14 @@ func Samples(t testing.TB) []Sample {
 }
 
 // AdminSamples returns the admin payloads under events/: the samples that name an action, told
-// from the Lambda events beside them by that field alone. Admins invoke AdminFunction and
-// OfferSyncFunction, so a sample for either that is not an admin payload fails t, and so does an
-// admin payload for another function.
+// from the Lambda events beside them by that field alone. Admins invoke the functions that serve
+// the actions of adminapi, so a sample for one of them that is not an admin payload fails t, and
+// so does an admin payload for another function.
 func AdminSamples(t testing.TB) []Sample {
 	t.Helper()
 	var out []Sample
 	for _, s := range Samples(t) {
-		admin := s.Function == "AdminFunction" || s.Function == "OfferSyncFunction"
+		admin := AdminInvoked(s.Function)
 		switch {
 		case admin && s.Action == "":
 			t.Errorf("events/%s is not an admin payload: it names no action", s.Name)
@@ -94,6 +97,11 @@ func AdminSamples(t testing.TB) []Sample {
 		}
 	}
 	return out
+}
+
+// AdminInvoked reports whether admins invoke function: whether it serves actions of adminapi.
+func AdminInvoked(function string) bool {
+	return slices.ContainsFunc(adminapi.Actions(), func(a adminapi.Action) bool { return string(a.Function()) == function })
 }
 
 // Buffer is a bytes.Buffer that one goroutine may write while another reads: what a process or a

@@ -33,7 +33,7 @@ var Admin = appsecrets.Function("AdminFunction",
 	[]string{"INTEGRATIONS_TABLE", "OFFERS_TABLE", "LINKS_TABLE", "CONVERSIONS_TABLE", "REPORTS_TABLE", "POSTBACK_LOG_TABLE", "PUBLIC_BASE_URL"},
 	func(_ context.Context, d app.Deps, s *secrets.Store) (lambda.Handler, error) {
 		base := d.Getenv("PUBLIC_BASE_URL")
-		return actionHandler(d.Logger, admin.NewAdminRouter(admin.AdminServices{
+		return ActionHandler(d.Logger, admin.NewAdminRouter(admin.AdminServices{
 			Integrations: integrations.NewService(d.Store, s, base, d.AttributionWindow, d.Now),
 			Links:        links.NewService(d.Store, base, d.Now),
 			Reports:      reports.NewService(d.Store, d.Now),
@@ -55,7 +55,7 @@ var OfferSync = appsecrets.Function("OfferSyncFunction",
 			return nil, err
 		}
 		pacing := d.Getenv("TUNE_PACING_TABLE")
-		return actionHandler(d.Logger, admin.NewOfferSyncRouter(offers.NewService(d.Store, s, offers.Options{
+		return ActionHandler(d.Logger, admin.NewOfferSyncRouter(offers.NewService(d.Store, s, offers.Options{
 			PageSize: pageSize,
 			Pacers: func(p tune.Pacing) tune.Pacer {
 				return d.Store.Pacer(pacing, p.Network, p.Limit, p.Window, p.CallTimeout)
@@ -65,9 +65,9 @@ var OfferSync = appsecrets.Function("OfferSyncFunction",
 		}))), nil
 	})
 
-// actionHandler serves a router's actions as a Lambda handler, logging each
+// ActionHandler serves a router's actions as a Lambda handler, logging each
 // failed action with logger.
-func actionHandler(logger *slog.Logger, router *admin.Router) lambda.Handler {
+func ActionHandler(logger *slog.Logger, router *admin.Router) lambda.Handler {
 	return lambda.NewHandler(func(ctx context.Context, payload json.RawMessage) (any, error) {
 		out, err := router.Handle(ctx, payload)
 		if err != nil {

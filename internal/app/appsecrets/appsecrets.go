@@ -1,5 +1,6 @@
 // Package appsecrets gives the functions that keep secrets (API keys, postback
-// tokens, the click signing key) their secrets store. It is apart from package
+// tokens, the click signing key) their secrets store, and the click signer
+// that loads the click signing key from it. It is apart from package
 // app so that the functions that keep none do not link the SSM client, whose
 // packages take time at every cold start.
 package appsecrets

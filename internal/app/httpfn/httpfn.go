@@ -1,6 +1,6 @@
 // Package httpfn is the wiring the HTTP API's functions share: each serves its
 // routes through API Gateway's proxy integration, and signs or verifies click
-// ids with the click signing key, which loads off init.
+// ids with the click signing key (appsecrets.ClickSigner), which loads off init.
 package httpfn
 
 import (
@@ -21,7 +21,7 @@ type Parts struct {
 	app.Deps
 	// Signer starts loading the click signing key during init but does not
 	// hold init up: the first request waits for the key only when it needs it.
-	Signer *ClickSigner
+	Signer *appsecrets.ClickSigner
 }
 
 // Routes are an HTTP API function's handlers by pattern (see http.ServeMux).
@@ -32,7 +32,7 @@ type Routes map[string]http.Handler
 func Function(name string, required []string, routes func(Parts) Routes) app.Function {
 	return appsecrets.Function(name, required, func(ctx context.Context, d app.Deps, s *secrets.Store) (lambda.Handler, error) {
 		mux := http.NewServeMux()
-		for pattern, h := range routes(Parts{Deps: d, Signer: NewClickSigner(ctx, s)}) {
+		for pattern, h := range routes(Parts{Deps: d, Signer: appsecrets.NewClickSigner(ctx, s)}) {
 			mux.Handle(pattern, h)
 		}
 		return lambda.NewHandler(httpadapter.NewV2(mux).ProxyWithContext), nil

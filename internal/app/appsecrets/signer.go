@@ -1,4 +1,4 @@
-package httpfn
+package appsecrets
 
 import (
 	"context"

@@ -87,15 +87,15 @@ func TestResolveTarget(t *testing.T) {
 		want  resolved
 	}{
 		{"--local", targetFlags{local: true}, env(), resolved{endpoint: defaultLocalEndpoint, local: true,
-			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction}}},
+			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction, reconciliationFunction: reconciliationFunction}}},
 		{"TRACKLY_LOCAL=1", targetFlags{}, env("TRACKLY_LOCAL", "1"), resolved{endpoint: defaultLocalEndpoint, local: true,
-			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction}}},
+			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction, reconciliationFunction: reconciliationFunction}}},
 		{"TRACKLY_STACK", targetFlags{}, env("TRACKLY_STACK", "trackly-prod"), resolved{stack: "trackly-prod", names: map[string]string{}}},
 		{"--stack wins over TRACKLY_LOCAL", targetFlags{stack: "s"}, env("TRACKLY_LOCAL", "1"), resolved{stack: "s", names: map[string]string{}}},
 		{"--local wins over TRACKLY_STACK", targetFlags{local: true}, env("TRACKLY_STACK", "s"), resolved{endpoint: defaultLocalEndpoint, local: true,
-			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction}}},
+			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction, reconciliationFunction: reconciliationFunction}}},
 		{"--local on another port", targetFlags{local: true, endpoint: "http://localhost:4001"}, env(), resolved{endpoint: "http://localhost:4001", local: true,
-			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction}}},
+			names: map[string]string{adminFunction: adminFunction, offerSyncFunction: offerSyncFunction, reconciliationFunction: reconciliationFunction}}},
 		{"explicit names", targetFlags{adminFn: "prod-Admin", offerFn: "prod-Sync"}, env("TRACKLY_LOCAL", "1"), resolved{
 			names: map[string]string{adminFunction: "prod-Admin", offerSyncFunction: "prod-Sync"}}},
 		{"stack with one override", targetFlags{stack: "s", adminFn: "arn:aws:lambda:eu-west-1:1:function:a"}, env(), resolved{stack: "s",
@@ -105,7 +105,7 @@ func TestResolveTarget(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := tc.flags
-			f.functions = map[string]*string{adminFunction: &f.adminFn, offerSyncFunction: &f.offerFn}
+			f.functions = map[string]*string{adminFunction: &f.adminFn, offerSyncFunction: &f.offerFn, reconciliationFunction: &f.reconFn}
 			got, err := f.resolve(tc.env)
 			if err != nil {
 				t.Fatal(err)
@@ -288,24 +288,29 @@ func TestPayloadsMatchEvents(t *testing.T) {
 		"admin-get-conversion.json":  {"", []string{"conversions", "show", "-i", "in_demo", "--goal", "0", "tx-demo"}},
 		"admin-change-conversion.json": {"", []string{"conversions", "change", "-i", "in_demo", "tx-demo", "--status", "approved",
 			"--note", "approved by the advertiser, ticket 4411"}},
-		"admin-get-link.json":                 {"", []string{"links", "show", "demo"}},
-		"admin-list-conversions.json":         {"", []string{"conversions", "list", "--account", "demo", "--limit", "50"}},
-		"admin-list-integrations.json":        {"", []string{"integrations", "list", "--account", "demo"}},
-		"admin-list-orphans.json":             {"", []string{"conversions", "orphans", "--account", "demo"}},
-		"admin-list-postbacks.json":           {"", []string{"postbacks", "list", "--day", "2026-11-24", "--outcome", "rejected", "--limit", "50"}},
-		"admin-postback-url.json":             {"", []string{"integrations", "postback-url", "in_demo"}},
-		"admin-report.json":                   {"", []string{"report", "--account", "demo", "--dimension", "message", "--from", "2026-11-01", "--to", "2026-11-30", "--by-day=false"}},
-		"admin-rotate-postback-token.json":    {"", []string{"integrations", "rotate-token", "in_demo"}},
-		"admin-update-integration.json":       {"", []string{"integrations", "update", "in_demo", "--auto-sync", "--sync-frequency", "15m", "--attribution-window", "14"}},
-		"offersync-import-offers-filter.json": {"", []string{"offers", "import", "-i", "in_demo", "--status", "active", "--search", "vpn"}},
-		"offersync-import-offers.json":        {"", []string{"offers", "import", "-i", "in_demo", "--offer", "1,2,3", "--offer", "4", "--offer", "5"}},
-		"offersync-list-offers.json":          {"", []string{"offers", "list", "-i", "in_demo", "--include-removed=false", "--limit", "50"}},
-		"offersync-list-remote-offers.json":   {"", []string{"offers", "remote", "-i", "in_demo", "--status", "active", "--search", "vpn", "--page", "1", "--limit", "50"}},
-		"offersync-list-sync-runs.json":       {"", []string{"sync-runs", "list", "-i", "in_demo", "--limit", "20"}},
-		"offersync-sync-due.json":             {"", []string{"sync", "due"}},
-		"offersync-schedule.json":             {"", []string{"sync", "due"}}, // the schedule's Input: the same payload
-		"offersync-sync-offers.json":          {"", []string{"offers", "sync", "-i", "in_demo"}},
-		"offersync-test-connection.json":      {"", []string{"integrations", "test", "in_demo"}},
+		"admin-get-link.json":                             {"", []string{"links", "show", "demo"}},
+		"admin-list-conversions.json":                     {"", []string{"conversions", "list", "--account", "demo", "--limit", "50"}},
+		"admin-list-integrations.json":                    {"", []string{"integrations", "list", "--account", "demo"}},
+		"admin-list-orphans.json":                         {"", []string{"conversions", "orphans", "--account", "demo"}},
+		"admin-list-postbacks.json":                       {"", []string{"postbacks", "list", "--day", "2026-11-24", "--outcome", "rejected", "--limit", "50"}},
+		"admin-postback-url.json":                         {"", []string{"integrations", "postback-url", "in_demo"}},
+		"admin-report.json":                               {"", []string{"report", "--account", "demo", "--dimension", "message", "--from", "2026-11-01", "--to", "2026-11-30", "--by-day=false"}},
+		"admin-rotate-postback-token.json":                {"", []string{"integrations", "rotate-token", "in_demo"}},
+		"admin-update-integration.json":                   {"", []string{"integrations", "update", "in_demo", "--auto-sync", "--sync-frequency", "15m", "--attribution-window", "14"}},
+		"offersync-import-offers-filter.json":             {"", []string{"offers", "import", "-i", "in_demo", "--status", "active", "--search", "vpn"}},
+		"offersync-import-offers.json":                    {"", []string{"offers", "import", "-i", "in_demo", "--offer", "1,2,3", "--offer", "4", "--offer", "5"}},
+		"offersync-list-offers.json":                      {"", []string{"offers", "list", "-i", "in_demo", "--include-removed=false", "--limit", "50"}},
+		"offersync-list-remote-offers.json":               {"", []string{"offers", "remote", "-i", "in_demo", "--status", "active", "--search", "vpn", "--page", "1", "--limit", "50"}},
+		"offersync-list-sync-runs.json":                   {"", []string{"sync-runs", "list", "-i", "in_demo", "--limit", "20"}},
+		"offersync-sync-due.json":                         {"", []string{"sync", "due"}},
+		"offersync-schedule.json":                         {"", []string{"sync", "due"}}, // the schedule's Input: the same payload
+		"offersync-sync-offers.json":                      {"", []string{"offers", "sync", "-i", "in_demo"}},
+		"offersync-test-connection.json":                  {"", []string{"integrations", "test", "in_demo"}},
+		"reconciliation-reconcile-conversions.json":       {"", []string{"conversions", "reconcile", "-i", "in_demo"}},
+		"reconciliation-reconcile-conversions-range.json": {"", []string{"conversions", "reconcile", "-i", "in_demo", "--from", "2026-11-18", "--to", "2026-11-24"}},
+		"reconciliation-list-runs.json":                   {"", []string{"conversions", "runs", "-i", "in_demo", "--limit", "20"}},
+		"reconciliation-reconcile-due.json":               {"", []string{"sync", "reconcile-due"}},
+		"reconciliation-schedule.json":                    {"", []string{"sync", "reconcile-due"}}, // the schedule's Input: the same payload
 	}
 	alsoSent := map[string][]string{ // actions without a sample: the CLI command that sends them
 		"update_integration": {"integrations", "auto-sync", "on", "-i", "in_demo", "--frequency", "6h"},

@@ -53,6 +53,10 @@ func printIntegration(w io.Writer, v adminapi.Integration) {
 	row(w, "Last sync", when(v.LastSyncAt))
 	row(w, "Next sync", yesNo(v.AutoSync, when(v.NextSyncAt), "-"))
 	row(w, "Postback token", yesNo(v.RequirePostbackToken, "required", "not required"))
+	row(w, "Time zone", dash(v.TimeZone))
+	row(w, "Reconciliation", yesNo(v.Reconcile, fmt.Sprintf("%s over %d days", v.ReconcileFrequency, v.ReconcileLookbackDays), "off"))
+	row(w, "Last reconciled", when(v.LastReconcileAt))
+	row(w, "Next reconciling", yesNo(v.Reconcile, when(v.NextReconcileAt), "-"))
 	row(w, "Created", when(v.CreatedAt))
 	row(w, "Updated", when(v.UpdatedAt))
 }
@@ -87,8 +91,13 @@ func settingsFlags(p *payload, s *adminapi.IntegrationSettings) {
 	p.optBool(&s.AutoSync, "auto-sync", "sync the offers on a schedule")
 	p.optStr(&s.SyncFrequency, "sync-frequency", "auto-sync frequency: 15m, hourly, 6h, daily or N minutes")
 	p.optBool(&s.RequirePostbackToken, "require-postback-token", "refuse postbacks without the integration's token")
+	p.optStr(&s.TimeZone, "time-zone", "the network's time zone, an IANA name like America/New_York (default UTC)")
+	p.optBool(&s.Reconcile, "reconcile", "reconcile the conversions with TUNE's conversions report on a schedule (default on)")
+	p.optStr(&s.ReconcileFrequency, "reconcile-frequency", "reconciliation frequency: 15m, hourly (default), 6h, daily or N minutes")
+	p.optInt(&s.ReconcileLookbackDays, "reconcile-lookback", "days a scheduled reconciliation covers, today included (1-30, default 7)")
 	_ = p.cmd.RegisterFlagCompletionFunc("key-kind", fixedCompletion("network", "affiliate"))
 	_ = p.cmd.RegisterFlagCompletionFunc("sync-frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
+	_ = p.cmd.RegisterFlagCompletionFunc("reconcile-frequency", fixedCompletion("15m", "hourly", "6h", "daily"))
 	_ = p.cmd.RegisterFlagCompletionFunc("click-param", fixedCompletion("aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5", "aff_click_id"))
 }
 

@@ -358,7 +358,7 @@ func (c *cli) syncCommand() *cobra.Command {
 		}
 		return nil
 	}
-	return group("sync", "Run scheduled work on demand", "  trackly sync due", due)
+	return group("sync", "Run scheduled work on demand", "  trackly sync due\n  trackly sync reconcile-due", due, c.reconcileDue())
 }
 
 // integrationsTest is `integrations test`: OfferSyncFunction test_connection.

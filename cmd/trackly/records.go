@@ -81,9 +81,10 @@ they took back. Amounts are printed exactly as stored.`,
 }
 
 func (c *cli) conversionsCommand() *cobra.Command {
-	return group("conversions", "List, show and correct conversions, and list orphans",
-		"  trackly conversions list --account demo\n  trackly conversions show -i in_demo tx-1\n  trackly conversions orphans --account demo",
-		c.conversionsList(), c.conversionsShow(), c.conversionsChange(), c.conversionsOrphans())
+	return group("conversions", "List, show and correct conversions, list orphans, and reconcile them with TUNE",
+		"  trackly conversions list --account demo\n  trackly conversions show -i in_demo tx-1\n  trackly conversions orphans --account demo\n"+
+			"  trackly conversions reconcile -i in_demo\n  trackly conversions runs -i in_demo",
+		c.conversionsList(), c.conversionsShow(), c.conversionsChange(), c.conversionsOrphans(), c.conversionsReconcile(), c.conversionsRuns())
 }
 
 func printConversion(w io.Writer, cv adminapi.Conversion) {

@@ -97,14 +97,15 @@ func suggestion(s string) string {
 }
 
 const rootLong = `trackly administers Trackly's TUNE (HasOffers) integration: integrations, offers,
-offer syncs, tracked SMS links, reports, conversions and received postbacks.
+offer syncs, tracked SMS links, reports, conversions, their reconciliation with TUNE and
+received postbacks.
 
-Every command invokes AdminFunction or OfferSyncFunction through the Lambda Invoke API
-with the same JSON payload as 'aws lambda invoke' (see the README and events/).
-Choose where they run:
+Every command invokes AdminFunction, OfferSyncFunction or ReconciliationFunction through
+the Lambda Invoke API with the same JSON payload as 'aws lambda invoke' (see the README
+and events/). Choose where they run:
   --local                the local cloud of 'trackly local' / 'make run' (http://127.0.0.1:3001)
   --stack NAME           a deployed stack: function names from its outputs
-  --admin-function NAME, --offersync-function NAME
+  --admin-function NAME, --offersync-function NAME, --reconciliation-function NAME
                          explicit function names (with --endpoint-url for any other endpoint)
 TRACKLY_LOCAL=1 or TRACKLY_STACK=NAME set a default. AWS credentials, region and profile
 come from the standard AWS configuration chain (or --region, --profile).

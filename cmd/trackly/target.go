@@ -21,8 +21,9 @@ import (
 
 // Function logical ids in template.yaml, and the stack outputs that name them.
 const (
-	adminFunction     = string(adminapi.AdminFunction)
-	offerSyncFunction = string(adminapi.OfferSyncFunction)
+	adminFunction          = string(adminapi.AdminFunction)
+	offerSyncFunction      = string(adminapi.OfferSyncFunction)
+	reconciliationFunction = string(adminapi.ReconciliationFunction)
 
 	// defaultLocalEndpoint is the Lambda Invoke API of `trackly local`, as `sam local start-lambda` serves it.
 	defaultLocalEndpoint = "http://127.0.0.1:3001"
@@ -30,8 +31,16 @@ const (
 )
 
 var stackOutputs = map[string]string{
-	adminFunction:     "AdminFunctionName",
-	offerSyncFunction: "OfferSyncFunctionName",
+	adminFunction:          "AdminFunctionName",
+	offerSyncFunction:      "OfferSyncFunctionName",
+	reconciliationFunction: "ReconciliationFunctionName",
+}
+
+// functionFlags are the flags that name each function.
+var functionFlags = map[string]string{
+	adminFunction:          "--admin-function",
+	offerSyncFunction:      "--offersync-function",
+	reconciliationFunction: "--reconciliation-function",
 }
 
 // targetFlags say where the functions run.
@@ -41,6 +50,7 @@ type targetFlags struct {
 	stack     string
 	adminFn   string
 	offerFn   string
+	reconFn   string
 	region    string
 	profile   string
 	flags     *pflag.FlagSet
@@ -54,9 +64,10 @@ func (t *targetFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&t.stack, "stack", "", "CloudFormation stack whose outputs name the functions (env TRACKLY_STACK)")
 	fs.StringVar(&t.adminFn, "admin-function", "", "name or ARN of AdminFunction (overrides the stack's output)")
 	fs.StringVar(&t.offerFn, "offersync-function", "", "name or ARN of OfferSyncFunction (overrides the stack's output)")
+	fs.StringVar(&t.reconFn, "reconciliation-function", "", "name or ARN of ReconciliationFunction (overrides the stack's output)")
 	fs.StringVar(&t.region, "region", "", "AWS region (default: from the AWS configuration)")
 	fs.StringVar(&t.profile, "profile", "", "AWS shared configuration profile")
-	t.functions = map[string]*string{adminFunction: &t.adminFn, offerSyncFunction: &t.offerFn}
+	t.functions = map[string]*string{adminFunction: &t.adminFn, offerSyncFunction: &t.offerFn, reconciliationFunction: &t.reconFn}
 }
 
 // resolved is a target after flags and environment are combined.
@@ -81,7 +92,7 @@ func (t *targetFlags) resolve(getenv func(string) string) (resolved, error) {
 	if t.local && t.stack != "" {
 		return resolved{}, usagef("--local and --stack are alternatives; pass one")
 	}
-	explicit := t.local || t.stack != "" || t.endpoint != "" || t.adminFn != "" || t.offerFn != ""
+	explicit := t.local || t.stack != "" || t.endpoint != "" || t.adminFn != "" || t.offerFn != "" || t.reconFn != ""
 	if !explicit {
 		switch {
 		case truthy(getenv("TRACKLY_LOCAL")):
@@ -90,7 +101,7 @@ func (t *targetFlags) resolve(getenv func(string) string) (resolved, error) {
 			stack = getenv("TRACKLY_STACK")
 		default:
 			return resolved{}, usagef("no target: pass --local (the local cloud of 'trackly local'), " +
-				"--stack NAME (a deployed stack), or --admin-function/--offersync-function NAME; " +
+				"--stack NAME (a deployed stack), or --admin-function/--offersync-function/--reconciliation-function NAME; " +
 				"TRACKLY_LOCAL=1 or TRACKLY_STACK=NAME set a default")
 		}
 	}
@@ -106,7 +117,9 @@ func (t *targetFlags) resolve(getenv func(string) string) (resolved, error) {
 		r.local = isLoopback(u.Hostname())
 		if stack == "" {
 			// The local cloud (like sam local start-lambda) knows functions by logical id.
-			r.names[adminFunction], r.names[offerSyncFunction] = adminFunction, offerSyncFunction
+			for logical := range stackOutputs {
+				r.names[logical] = logical
+			}
 		}
 	}
 	for logical, name := range t.functions {
@@ -190,7 +203,7 @@ func (iv *invoker) functionName(ctx context.Context, logical string) (string, er
 	if name := iv.names[logical]; name != "" {
 		return name, nil
 	}
-	flag := map[string]string{adminFunction: "--admin-function", offerSyncFunction: "--offersync-function"}[logical]
+	flag := functionFlags[logical]
 	if iv.target.stack == "" {
 		return "", usagef("no %s to invoke: pass %s NAME or --stack NAME", logical, flag)
 	}

@@ -60,8 +60,9 @@ type Conversion struct {
 	ClickedAt     time.Time         `json:"clicked_at,omitzero"`
 	Extra         map[string]string `json:"extra,omitempty"`
 	// Version counts the conversion's versions: 1 when recorded, one more
-	// with each change (see Decide). History holds every version's entry,
-	// oldest first. RecordedBy says what recorded it: a postback, or a
+	// with each write after (a change of its state, see Decide, or a flag
+	// set or cleared). History holds an entry per change of its state, the
+	// recording first. RecordedBy says what recorded it: a postback, or a
 	// reconciliation that found a conversion whose postback never came.
 	Version    int                `json:"version"`
 	RecordedBy ChangeSource       `json:"recorded_by,omitempty"`

@@ -15,6 +15,11 @@ import (
 func TestDataSurvivesARestart(t *testing.T) {
 	opts := localrun.Options{DataDir: t.TempDir(), KeepData: true, DrainTimeout: 10 * time.Second}
 	before := localruntest.Start(t, opts)
+	localruntest.Eventually(t, "the demo's own tap and pending conversion in the report", func() bool {
+		tot := before.Report(t, "message", "").Total
+		return tot.Clicks == 1 && tot.PendingConversions == 1
+	})
+	seeded := before.Report(t, "message", "").Total
 	click := before.ClickID(t, before.Demo.LinkURL)
 	conversion := url.Values{
 		"click_id": {click}, "payout": {"12.50"}, "conversion_id": {"restart-1"}, "token": {before.PostbackToken(t)},
@@ -24,7 +29,7 @@ func TestDataSurvivesARestart(t *testing.T) {
 	}
 	localruntest.Eventually(t, "the tap and the conversion in the report", func() bool {
 		tot := before.Report(t, "message", "").Total
-		return tot.Conversions == 1 && tot.Clicks == 1
+		return tot.Conversions == seeded.Conversions+1 && tot.Clicks == seeded.Clicks+1
 	})
 	want := before.Report(t, "message", "")
 	if err := before.Close(); err != nil {
@@ -37,6 +42,9 @@ func TestDataSurvivesARestart(t *testing.T) {
 	}
 	if got := after.Report(t, "message", ""); got.Total.Clicks != want.Total.Clicks || !maps.EqualFunc(got.Total.Revenue, want.Total.Revenue, sameAmount) {
 		t.Errorf("report after a restart = %+v, want %+v", got.Total, want.Total)
+	}
+	if after.Demo.ConversionEventID == "" || len(after.TUNE.Conversions()) != 1 {
+		t.Errorf("the TUNE simulator, which keeps nothing, lists %d conversions after a restart; want the demo's, as recorded", len(after.TUNE.Conversions()))
 	}
 	after.ClickID(t, after.Demo.LinkURL) // the link still redirects
 	if a := after.Postback(t, conversion); a.Status != http.StatusOK {
@@ -51,7 +59,7 @@ func TestDataSurvivesARestart(t *testing.T) {
 		}
 		return false
 	})
-	if got := after.Report(t, "message", "").Total; got.Conversions != 1 || !maps.EqualFunc(got.Revenue, want.Total.Revenue, sameAmount) {
+	if got := after.Report(t, "message", "").Total; got.Conversions != want.Total.Conversions || !maps.EqualFunc(got.Revenue, want.Total.Revenue, sameAmount) {
 		t.Errorf("after the repeated postback: %d conversions, revenue %v; want the one kept from before the restart", got.Conversions, got.Revenue)
 	}
 }

@@ -81,7 +81,10 @@ type System struct {
 	Cloud   *localcloud.Cloud
 	TUNE    *tunesim.Simulator
 	TUNEURL string
-	Demo    Demo
+	// TUNEControlURL is where the demo and tests add conversions to the simulated network and
+	// change them (POST /conversions, PATCH /conversions/{event_id}; see tunesim.ControlHandler).
+	TUNEControlURL string
+	Demo           Demo
 
 	opts       Options
 	tuneServer *http.Server
@@ -119,7 +122,11 @@ func Start(ctx context.Context, opts Options) (*System, error) {
 		return nil, fmt.Errorf("TUNE simulator: %w", err)
 	}
 	sys.TUNEURL = "http://" + ln.Addr().String() + "/Apiv3/json"
-	sys.tuneServer = &http.Server{Handler: sys.TUNE, ReadHeaderTimeout: 10 * time.Second}
+	tune := http.NewServeMux()
+	tune.Handle("/control/", http.StripPrefix("/control", sys.TUNE.ControlHandler()))
+	tune.Handle("/", sys.TUNE)
+	sys.TUNEControlURL = "http://" + ln.Addr().String() + "/control"
+	sys.tuneServer = &http.Server{Handler: tune, ReadHeaderTimeout: 10 * time.Second}
 	go sys.tuneServer.Serve(ln)
 
 	sys.Cloud, err = localcloud.Start(ctx, localcloud.Options{

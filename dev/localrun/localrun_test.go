@@ -58,6 +58,8 @@ func TestWelcomeCommandsWork(t *testing.T) {
 		command(t, text, "/api/postbacks/tune?"),
 		"echo",
 		command(t, text, "| aws lambda invoke"),
+		"echo",
+		command(t, text, "curl -s -X PATCH"),
 	}, "\n")
 	home := t.TempDir()
 	cmd := exec.Command("bash", "-c", script)
@@ -68,7 +70,8 @@ func TestWelcomeCommandsWork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the welcome's commands failed: %v\n%s\n\nscript:\n%s", err, out, script)
 	}
-	for _, want := range []string{`"status":"accepted"`, `"account_id":"demo"`, `"total":{"clicks":1,`, `"StatusCode": 200`} {
+	// Two clicks: the demo's seeded tap (its conversion only TUNE's report had) and the welcome's.
+	for _, want := range []string{`"status":"accepted"`, `"account_id":"demo"`, `"total":{"clicks":2,`, `"pending_conversions":1,`, `"StatusCode": 200`, `{"event_id":`} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("want %s in what the commands printed:\n%s", want, out)
 		}
@@ -82,6 +85,18 @@ func TestWelcomeCommandsWork(t *testing.T) {
 	}
 	if trackly := command(t, text, "cmd/trackly report"); !strings.Contains(trackly, "--endpoint-url "+s.Cloud.InvokeURL()) {
 		t.Errorf("on another port than 3001, the report command must name it: %s", trackly)
+	}
+
+	// The tour's reconciliation, as `trackly conversions reconcile` sends it, finds the conversion
+	// the simulator now has approved.
+	s.MustInvoke(t, "ReconciliationFunction", map[string]any{"action": "reconcile_conversions", "integration_id": s.Demo.IntegrationID}, nil)
+	var c struct {
+		Status  string `json:"status"`
+		Version int    `json:"version"`
+	}
+	s.MustInvoke(t, "AdminFunction", map[string]any{"action": "get_conversion", "integration_id": s.Demo.IntegrationID, "conversion_id": s.Demo.ConversionID}, &c)
+	if c.Status != "approved" || c.Version != 2 {
+		t.Errorf("the demo's conversion after the tour: %+v, want approved at version 2", c)
 	}
 }
 

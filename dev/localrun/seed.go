@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/trackly/tune-integration/dev/tunesim"
 )
 
 // Demo is the seeded demo account.
@@ -18,7 +23,15 @@ type Demo struct {
 	LinkID        string
 	LinkURL       string
 	PostbackURL   string
+	// ConversionID is the demo's conversion whose postback never came:
+	// TUNE's report has it, and reconciliation recorded it. ConversionEventID
+	// is its event id in the TUNE simulator.
+	ConversionID      string
+	ConversionEventID string
 }
+
+// demoConversionID is the transaction id of the demo's conversion that only TUNE's report had.
+const demoConversionID = "tx-demo"
 
 // demoOffers are the simulated network's offers the demo imports.
 var demoOffers = []string{"1", "2", "3", "4", "5"}
@@ -45,7 +58,93 @@ func seed(ctx context.Context, s *System) (Demo, error) {
 		return d, err
 	}
 	d.OfferID, d.OfferName, d.LinkID, d.LinkURL = link.OfferID, link.OfferName, link.LinkID, link.URL
+	if err := s.restoreDemoConversion(ctx, &d); err != nil {
+		return d, err
+	}
 	return d, s.readPostbackURL(ctx, &d)
+}
+
+// recordedConversion holds what the demo needs of get_conversion's answer.
+type recordedConversion struct {
+	ClickID    string    `json:"click_id"`
+	OfferID    string    `json:"offer_id"`
+	Status     string    `json:"status"`
+	Payout     string    `json:"payout"`
+	Currency   string    `json:"currency"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// restoreDemoConversion gives the TUNE simulator, which keeps nothing across runs, the demo's
+// conversion as the previous run left it recorded, so that TUNE's report still lists it and a
+// reconciliation finds nothing to change or flag.
+func (s *System) restoreDemoConversion(ctx context.Context, d *Demo) error {
+	var c recordedConversion
+	err := s.Invoke(ctx, "AdminFunction", map[string]any{"action": "get_conversion", "integration_id": d.IntegrationID, "conversion_id": demoConversionID}, &c)
+	if err != nil {
+		return nil // a data directory from before the demo had a conversion
+	}
+	d.ConversionID = demoConversionID
+	d.ConversionEventID = s.TUNE.AddConversion(tunesim.Conversion{
+		TransactionID: demoConversionID, OfferID: c.OfferID, GoalID: "0", Status: c.Status,
+		Payout: c.Payout, Currency: c.Currency, Subs: [5]string{c.ClickID}, At: c.ReceivedAt,
+	})
+	return nil
+}
+
+// seedDemoConversion tells the demo's first story of reconciliation: a phone taps the demo link,
+// TUNE records a pending conversion for its click whose postback never comes, and a
+// reconciliation with TUNE's conversions report records it.
+func (s *System) seedDemoConversion(ctx context.Context, d *Demo) error {
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.LinkURL, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)")
+	res, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("tap the demo link: %w", err)
+	}
+	res.Body.Close()
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound || loc.Query().Get("aff_sub") == "" {
+		return fmt.Errorf("tap the demo link: status %d, Location %q: no click id", res.StatusCode, res.Header.Get("Location"))
+	}
+	d.ConversionID = demoConversionID
+	d.ConversionEventID = s.TUNE.AddConversion(tunesim.Conversion{
+		TransactionID: demoConversionID, OfferID: d.OfferID, GoalID: "0", Status: "pending",
+		Payout: "12.50", Currency: "USD", Subs: [5]string{loc.Query().Get("aff_sub")}, At: time.Now(),
+	})
+	if err := s.Invoke(ctx, "ReconciliationFunction", map[string]any{"action": "reconcile_conversions", "integration_id": d.IntegrationID}, nil); err != nil {
+		return err
+	}
+	return s.awaitDemoInReport(ctx, d)
+}
+
+// awaitDemoInReport waits for the report to count the demo's tap and its pending conversion (the
+// streams are counted about a second behind), so that a system starts with its demo settled.
+func (s *System) awaitDemoInReport(ctx context.Context, d *Demo) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		var r struct {
+			Total struct {
+				Clicks             int64 `json:"clicks"`
+				PendingConversions int64 `json:"pending_conversions"`
+			} `json:"total"`
+		}
+		if err := s.Invoke(ctx, "AdminFunction", map[string]any{"action": "report", "account_id": d.AccountID}, &r); err != nil {
+			return err
+		}
+		if r.Total.Clicks >= 1 && r.Total.PendingConversions >= 1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the demo's tap and conversion are not in the report: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // linkAnswer holds what the demo needs of a link action's answer.
@@ -102,6 +201,9 @@ func create(ctx context.Context, s *System, d Demo) (Demo, error) {
 		return d, err
 	}
 	d.LinkID, d.LinkURL = link.LinkID, link.URL
+	if err := s.seedDemoConversion(ctx, &d); err != nil {
+		return d, err
+	}
 	return d, s.readPostbackURL(ctx, &d)
 }
 
@@ -166,11 +268,27 @@ AWS configuration needed: the local Invoke API checks no signature):
   go run ./cmd/trackly report %s --account %s
   echo '%s' | aws lambda invoke --endpoint-url %s --region %s --no-sign-request \
       --function-name AdminFunction --payload fileb:///dev/stdin /dev/stdout
-
+%s
 %s
 `, without, s.Cloud.HTTPURL(), invoke, invoke, dynamoDB.url, dynamoDB.about, sqs.url, sqs.about, s.TUNEURL,
 		d.AccountID, d.IntegrationID, d.OfferID, d.OfferName, d.LinkURL, d.LinkURL, testPostback,
-		target, d.AccountID, report, invoke, s.Cloud.AWSConfig().Region, wrap(s.persistence(dynamoDB, sqs), 100))
+		target, d.AccountID, report, invoke, s.Cloud.AWSConfig().Region, s.reconciliationTour(target), wrap(s.persistence(dynamoDB, sqs), 100))
+}
+
+// reconciliationTour tells the demo's conversion whose postback never came, and how TUNE's later
+// change of it reaches the report; "" when the demo has no such conversion.
+func (s *System) reconciliationTour(target string) string {
+	d := s.Demo
+	if d.ConversionEventID == "" {
+		return ""
+	}
+	return fmt.Sprintf(`
+TUNE's report holds a pending conversion whose postback never came (%[1]s); reconciliation
+recorded it. Approve it in the TUNE simulator, reconcile, and see it move in the report:
+  go run ./cmd/trackly conversions show %[2]s -i %[3]s %[1]s
+  curl -s -X PATCH -d '{"status":"approved"}' %[4]s/conversions/%[5]s
+  go run ./cmd/trackly conversions reconcile %[2]s -i %[3]s
+`, d.ConversionID, target, d.IntegrationID, s.TUNEControlURL, d.ConversionEventID)
 }
 
 // service is what serves DynamoDB or SQS to the functions.

@@ -24,6 +24,9 @@ type attr struct {
 	// get reads the attribute back into the record; it is nil for a derived
 	// value, which is written only.
 	get func(types.AttributeValue) error
+	// absent, when not nil, sets the field of an item that lacks the
+	// attribute: one written before the attribute existed.
+	absent func()
 }
 
 // A row is the layout of one table's items, bound to one record: each
@@ -87,6 +90,9 @@ func checkUTF8(av types.AttributeValue) error {
 func (r row) read(item map[string]types.AttributeValue) error {
 	for _, a := range r {
 		av, ok := item[a.name]
+		if !ok && a.absent != nil {
+			a.absent()
+		}
 		if !ok || a.get == nil {
 			continue
 		}
@@ -141,6 +147,14 @@ func optional[V omittable](name string, p *V) attr {
 		}
 		return put()
 	}
+	return a
+}
+
+// orDefault is field, but reads an item that lacks the attribute (one
+// written before it existed) as holding v.
+func orDefault[V any](name string, p *V, v V) attr {
+	a := field(name, p)
+	a.absent = func() { *p = v }
 	return a
 }
 

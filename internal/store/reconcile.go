@@ -120,7 +120,9 @@ func (s *Store) ReleaseReconcileLease(ctx context.Context, integrationID, owner 
 // next run is due at now and whose reconciliation lease is free, the longest
 // overdue first.
 func (s *Store) DueReconciliations(ctx context.Context, now time.Time) ([]trackly.Integration, error) {
-	on := expression.Name("reconcile").Equal(expression.Value(true))
+	// Integrations stored before reconciliation existed have no reconcile
+	// attribute: reconciliation is on for them, as for new ones.
+	on := expression.Name("reconcile").Equal(expression.Value(true)).Or(expression.AttributeNotExists(expression.Name("reconcile")))
 	all, err := s.scanIntegrations(ctx, &on)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/trackly/tune-integration/internal/store"
 	"github.com/trackly/tune-integration/internal/trackly"
 )
@@ -140,4 +144,36 @@ func dueIDs(t *testing.T, s *store.Store, now time.Time) string {
 		ids = append(ids, in.IntegrationID)
 	}
 	return fmt.Sprint(ids)
+}
+
+// An integration stored before reconciliation existed has no reconcile attribute: it reads as
+// reconciled, and is due, as a new one is.
+func TestAnIntegrationFromBeforeReconciliationIsReconciled(t *testing.T) {
+	ctx := context.Background()
+	s, db, env := localStore(t, "ReconciliationFunction")
+	if err := s.CreateIntegration(ctx, trackly.Integration{IntegrationID: "in_old", AccountID: "acct", Name: "Old", Reconcile: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(env["INTEGRATIONS_TABLE"]),
+		Key:              map[string]types.AttributeValue{"integration_id": &types.AttributeValueMemberS{Value: "in_old"}},
+		UpdateExpression: aws.String("REMOVE reconcile"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetIntegration(ctx, "in_old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Reconcile {
+		t.Error("an integration without the reconcile attribute reads with reconciliation off")
+	}
+	due, err := s.DueReconciliations(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].IntegrationID != "in_old" {
+		t.Errorf("due %+v, want in_old", due)
+	}
 }

@@ -44,7 +44,7 @@ func integrationRow(in *trackly.Integration) row {
 		field("last_sync_at", &in.LastSyncAt), field("next_sync_at", &in.NextSyncAt),
 		field("sync_lease_until", &in.SyncLeaseUntil), optional("sync_lease_owner", &in.SyncLeaseOwner),
 		optional("sync_cursor_page", &in.SyncCursorPage),
-		optional("time_zone", &in.TimeZone), field("reconcile", &in.Reconcile),
+		optional("time_zone", &in.TimeZone), orDefault("reconcile", &in.Reconcile, true),
 		optional("reconcile_every_minutes", &in.ReconcileEveryMinutes), optional("reconcile_lookback_days", &in.ReconcileLookbackDays),
 		field("last_reconcile_at", &in.LastReconcileAt), field("next_reconcile_at", &in.NextReconcileAt),
 		field("reconcile_lease_until", &in.ReconcileLeaseUntil), optional("reconcile_lease_owner", &in.ReconcileLeaseOwner),

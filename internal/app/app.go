@@ -48,9 +48,6 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock.
 	Now func() time.Time
-	// AttributionWindow is DEFAULT_ATTRIBUTION_WINDOW_DAYS, the attribution
-	// window in days of integrations that set none: 30 unless set.
-	AttributionWindow int
 }
 
 // New builds the function's handler from the AWS configuration and the
@@ -65,10 +62,6 @@ func (f Function) New(ctx context.Context, awsCfg aws.Config, getenv func(string
 		Store:  store.New(dynamodb.NewFromConfig(awsCfg), store.TablesFromEnv(getenv)),
 		Logger: lambdacontext.NewLogger(),
 		Now:    time.Now,
-	}
-	var err error
-	if d.AttributionWindow, err = d.IntEnv("DEFAULT_ATTRIBUTION_WINDOW_DAYS", 30); err != nil {
-		return nil, err
 	}
 	return f.Build(ctx, d)
 }
@@ -102,6 +95,13 @@ func require(getenv func(string) string, names ...string) error {
 		return fmt.Errorf("missing environment variables: %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// AttributionWindow reads DEFAULT_ATTRIBUTION_WINDOW_DAYS, the attribution
+// window in days of integrations that set none: 30 unless set. Only the
+// functions that use it read it, so only they need it set.
+func (d Deps) AttributionWindow() (int, error) {
+	return d.IntEnv("DEFAULT_ATTRIBUTION_WINDOW_DAYS", 30)
 }
 
 // IntEnv reads the environment variable name, a positive whole number, or

@@ -32,9 +32,13 @@ import (
 var Admin = appsecrets.Function("AdminFunction",
 	[]string{"INTEGRATIONS_TABLE", "OFFERS_TABLE", "LINKS_TABLE", "CONVERSIONS_TABLE", "REPORTS_TABLE", "POSTBACK_LOG_TABLE", "PUBLIC_BASE_URL"},
 	func(_ context.Context, d app.Deps, s *secrets.Store) (lambda.Handler, error) {
+		window, err := d.AttributionWindow()
+		if err != nil {
+			return nil, err
+		}
 		base := d.Getenv("PUBLIC_BASE_URL")
 		return ActionHandler(d.Logger, admin.NewAdminRouter(admin.AdminServices{
-			Integrations: integrations.NewService(d.Store, s, base, d.AttributionWindow, d.Now),
+			Integrations: integrations.NewService(d.Store, s, base, window, d.Now),
 			Links:        links.NewService(d.Store, base, d.Now),
 			Reports:      reports.NewService(d.Store, d.Now),
 			Conversions:  conversions.NewService(d.Store, d.Now),

@@ -9,6 +9,10 @@ import (
 
 // Function is ClickFunction. The click signing key loads while the first tap
 // reads its link.
-var Function = httpfn.Function("ClickFunction", []string{"LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CLICKS_TABLE"}, func(p httpfn.Parts) httpfn.Routes {
-	return httpfn.Routes{"GET /c/{link_id}": clicks.NewHandler(p.Store, p.Signer, p.AttributionWindow, p.Logger, p.Now)}
+var Function = httpfn.Function("ClickFunction", []string{"LINKS_TABLE", "OFFERS_TABLE", "INTEGRATIONS_TABLE", "CLICKS_TABLE"}, func(p httpfn.Parts) (httpfn.Routes, error) {
+	window, err := p.AttributionWindow()
+	if err != nil {
+		return nil, err
+	}
+	return httpfn.Routes{"GET /c/{link_id}": clicks.NewHandler(p.Store, p.Signer, window, p.Logger, p.Now)}, nil
 })

@@ -28,11 +28,16 @@ type Parts struct {
 type Routes map[string]http.Handler
 
 // Function returns the wiring of an HTTP API function whose handlers routes
-// makes.
-func Function(name string, required []string, routes func(Parts) Routes) app.Function {
+// makes; an error from routes (a setting it reads is bad) stops the function
+// from starting.
+func Function(name string, required []string, routes func(Parts) (Routes, error)) app.Function {
 	return appsecrets.Function(name, required, func(ctx context.Context, d app.Deps, s *secrets.Store) (lambda.Handler, error) {
+		rs, err := routes(Parts{Deps: d, Signer: appsecrets.NewClickSigner(ctx, s)})
+		if err != nil {
+			return nil, err
+		}
 		mux := http.NewServeMux()
-		for pattern, h := range routes(Parts{Deps: d, Signer: appsecrets.NewClickSigner(ctx, s)}) {
+		for pattern, h := range rs {
 			mux.Handle(pattern, h)
 		}
 		return lambda.NewHandler(httpadapter.NewV2(mux).ProxyWithContext), nil

@@ -15,8 +15,8 @@ import (
 // it reads to check tokens. The click signing key loads while the first
 // postback is read; the handler answers 503, which TUNE retries, to the
 // postbacks that come while the key cannot be loaded.
-var Function = httpfn.Function("PostbackFunction", []string{"LINKS_TABLE", "INTEGRATIONS_TABLE", "POSTBACK_LOG_TABLE", "POSTBACK_QUEUE_URL"}, func(p httpfn.Parts) httpfn.Routes {
+var Function = httpfn.Function("PostbackFunction", []string{"LINKS_TABLE", "INTEGRATIONS_TABLE", "POSTBACK_LOG_TABLE", "POSTBACK_QUEUE_URL"}, func(p httpfn.Parts) (httpfn.Routes, error) {
 	q := queue.NewSender(sqs.NewFromConfig(p.AWS), p.Getenv("POSTBACK_QUEUE_URL"))
 	h := postbacks.NewHandler(q, p.Store, p.Signer, p.Logger, p.Now)
-	return httpfn.Routes{"GET /api/postbacks/tune": h, "POST /api/postbacks/tune": h}
+	return httpfn.Routes{"GET /api/postbacks/tune": h, "POST /api/postbacks/tune": h}, nil
 })

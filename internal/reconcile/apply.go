@@ -67,7 +67,7 @@ func (j *job) apply(ctx context.Context, rows []tune.ReportConversion) error {
 	if err != nil {
 		return fmt.Errorf("read conversions: %w", err)
 	}
-	var reports []conversions.Report
+	var reports []report
 	var fresh []conversions.Claim
 	var listedAgain []trackly.Conversion
 	for i, c := range claims {
@@ -82,7 +82,7 @@ func (j *job) apply(ctx context.Context, rows []tune.ReportConversion) error {
 		case trackly.VerdictStale:
 			j.run.Stale++
 		default:
-			reports = append(reports, conversions.Report{New: rec, Claim: c.State, Origin: j.origin()})
+			reports = append(reports, report{Report: conversions.Report{Claim: c.State, Origin: j.origin()}, recorded: &rec})
 			continue
 		}
 		if !rec.MissingAtTUNE.IsZero() {
@@ -100,7 +100,7 @@ func (j *job) apply(ctx context.Context, rows []tune.ReportConversion) error {
 				j.run.NotOurs++ // a click of another integration's link
 				continue
 			}
-			reports = append(reports, conversions.Report{New: conv, Claim: c.State, Origin: j.origin()})
+			reports = append(reports, report{Report: conversions.Report{New: conv, Claim: c.State, Origin: j.origin()}})
 		}
 	}
 	return j.settle(ctx, reports, listedAgain)
@@ -142,11 +142,35 @@ func (j *job) origin() trackly.Origin {
 	return trackly.Origin{Source: trackly.SourceReconciliation, At: j.r.opts.Now().UTC(), RunID: j.run.RunID}
 }
 
+// report is a row's report of a conversion: a change of recorded, read
+// already, or, when recorded is nil, a conversion to record.
+type report struct {
+	conversions.Report
+	recorded *trackly.Conversion
+}
+
+// ref names the conversion r reports.
+func (r report) ref() trackly.ConversionRef {
+	if r.recorded != nil {
+		return r.recorded.Ref()
+	}
+	return r.New.Ref()
+}
+
+// settleOne applies r through the ledger: a change of a conversion read
+// already is written on the version read, with no recording attempt first.
+func (j *job) settleOne(ctx context.Context, r report) (conversions.Result, error) {
+	if r.recorded != nil {
+		return j.r.ledger.Apply(ctx, *r.recorded, r.Report, nil)
+	}
+	return j.r.ledger.Settle(ctx, r.Report, nil)
+}
+
 // settle applies reports through the ledger and clears the flag of the
 // conversions TUNE lists again, a few at once. A conversion that other
 // writers kept changing is counted failed, for the next run to try again;
 // any other error stops the run.
-func (j *job) settle(ctx context.Context, reports []conversions.Report, listedAgain []trackly.Conversion) error {
+func (j *job) settle(ctx context.Context, reports []report, listedAgain []trackly.Conversion) error {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -167,7 +191,7 @@ func (j *job) settle(ctx context.Context, reports []conversions.Report, listedAg
 	}
 	for _, rep := range reports {
 		do(func() error {
-			res, err := j.r.ledger.Settle(ctx, rep, nil)
+			res, err := j.settleOne(ctx, rep)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -175,7 +199,7 @@ func (j *job) settle(ctx context.Context, reports []conversions.Report, listedAg
 				j.run.Failed++
 				return nil
 			case err != nil:
-				return fmt.Errorf("settle conversion %s: %w", rep.New.ConversionID, err)
+				return fmt.Errorf("settle conversion %s: %w", rep.ref().ConversionID, err)
 			}
 			switch res.Outcome {
 			case conversions.Recorded:

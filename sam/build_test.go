@@ -76,9 +76,11 @@ func splitWords(line string) []string {
 
 // TestMakefileHasSAMsBuildTargets checks, without building, that `make build-<LogicalId>` (what
 // `sam build` runs) builds the function's own main package into $ARTIFACTS_DIR/bootstrap for
-// Lambda: linux, the template's architecture, no cgo, lambda.norpc, trimmed and stripped.
+// Lambda: linux, the template's architecture, no cgo, lambda.norpc, trimmed and stripped; and
+// that the package's main starts the Function of internal/app named after the logical ID.
 func TestMakefileHasSAMsBuildTargets(t *testing.T) {
 	needMake(t)
+	w := loadWiring(t)
 	for _, id := range functionIDs {
 		t.Run(id, func(t *testing.T) {
 			artifacts := filepath.Join(t.TempDir(), id)
@@ -117,9 +119,8 @@ func TestMakefileHasSAMsBuildTargets(t *testing.T) {
 			if flags["-o"] != filepath.Join(artifacts, "bootstrap") {
 				t.Errorf("-o %q, want $ARTIFACTS_DIR/bootstrap", flags["-o"])
 			}
-			main, err := os.ReadFile(filepath.Join(root, "functions", functionDir(id), "main.go"))
-			if err != nil || !strings.Contains(string(main), "app."+id+"(") {
-				t.Errorf("functions/%s/main.go does not start app.%s: %v", functionDir(id), id, err)
+			if started := w.started(t, filepath.Join(root, "functions", functionDir(id), "main.go")); !slices.Equal(started, []string{id}) {
+				t.Errorf("functions/%s/main.go starts the Functions of internal/app named %q, want just %s", functionDir(id), started, id)
 			}
 		})
 	}

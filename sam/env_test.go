@@ -2,15 +2,9 @@ package sam_test
 
 import (
 	"context"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"maps"
 	"net/http/httptest"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -102,79 +96,24 @@ func TestEveryVariableTheCodeReadsIsSet(t *testing.T) {
 	}
 }
 
-// TestEveryVariableNamedInTheWiringIsSet reads internal/app's source: every upper-case name passed
-// to getenv, require, intEnv or newDeps by a function's wiring (or the helpers it calls) must be
-// set by the template for that function — including variables read only when a request comes.
+// TestEveryVariableNamedInTheWiringIsSet reads internal/app's source: every variable a function's
+// wiring names (see wiring.variables: its Required list, and the upper-case names passed to
+// Getenv, IntEnv, require… by its Build func, the helpers it calls and the shared wiring it uses)
+// must be set by the template for that function — including variables read only when a request
+// comes.
 func TestEveryVariableNamedInTheWiringIsSet(t *testing.T) {
 	tmpl := template(t)
-	fset := token.NewFileSet()
-	paths, err := filepath.Glob(filepath.Join(root, "internal", "app", "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	envName := regexp.MustCompile(`^[A-Z][A-Z0-9_]*[A-Z0-9]$`)
-	readers := map[string]bool{"getenv": true, "require": true, "intEnv": true, "newDeps": true}
-	names := map[string][]string{} // function or method name -> variables it names
-	calls := map[string][]string{} // function or method name -> functions and methods of the package it calls
-	for _, p := range paths {
-		if filepath.Ext(p) != ".go" || regexp.MustCompile(`_test\.go$`).MatchString(p) {
-			continue
-		}
-		file, err := parser.ParseFile(fset, p, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range file.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
-			}
-			name := fn.Name.Name
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
-				}
-				var callee string
-				switch f := call.Fun.(type) {
-				case *ast.Ident:
-					callee = f.Name
-				case *ast.SelectorExpr:
-					callee = f.Sel.Name
-				}
-				calls[name] = append(calls[name], callee)
-				if !readers[callee] {
-					return true
-				}
-				for _, arg := range call.Args {
-					if lit, ok := arg.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						if v, err := strconv.Unquote(lit.Value); err == nil && envName.MatchString(v) {
-							names[name] = append(names[name], v)
-						}
-					}
-				}
-				return true
-			})
-		}
-	}
-	var closure func(name string, seen map[string]bool) []string
-	closure = func(name string, seen map[string]bool) []string {
-		if seen[name] {
-			return nil
-		}
-		seen[name] = true
-		out := slices.Clone(names[name])
-		for _, c := range calls[name] {
-			out = append(out, closure(c, seen)...)
-		}
-		return out
-	}
+	w := loadWiring(t)
 	for _, id := range functionIDs {
-		if _, ok := calls[id]; !ok {
-			t.Errorf("internal/app has no func %s", id)
+		fn, ok := w.function(t, id)
+		if !ok {
 			continue
 		}
-		for _, v := range closure(id, map[string]bool{}) {
+		names := w.variables(fn)
+		if len(names) == 0 {
+			t.Errorf("%s's wiring (%s.%s) names no variable; has its shape changed?", id, fn.pkg.path, fn.varName)
+		}
+		for _, v := range names {
 			_, set := tmpl.Functions[id].Environment[v]
 			switch local := slices.Contains(localOnly, v); {
 			case local && set:

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -56,6 +58,7 @@ func (f Function) New(ctx context.Context, awsCfg aws.Config, getenv func(string
 	if err := require(getenv, f.Required...); err != nil {
 		return nil, err
 	}
+	awsCfg.Retryer = newRetryer
 	d := Deps{
 		AWS:    awsCfg,
 		Getenv: getenv,
@@ -64,6 +67,30 @@ func (f Function) New(ctx context.Context, awsCfg aws.Config, getenv func(string
 		Now:    time.Now,
 	}
 	return f.Build(ctx, d)
+}
+
+// Retries of the AWS clients: every function's DynamoDB, SQS and SSM calls.
+const (
+	retryMaxAttempts = 8
+	retryMaxBackoff  = time.Second
+)
+
+// newRetryer is the SDK's standard retryer (throttling, server errors and
+// lost connections retried with jittered exponential backoff) with more
+// attempts and shorter waits than its defaults (3 attempts, up to 20 s), and
+// without its client-side retry quota. The quota, shared by every request of
+// a function instance, turns a burst of failures into requests refused their
+// retry: with 20% of DynamoDB requests failing, `make load`'s 10,000
+// postbacks and 4,000 taps lost 3 clicks and sent 2 messages to the
+// dead-letter queue with the default retryer. Each invocation is bounded by
+// its own deadline instead, and at most 8 attempts a second apart keep a
+// request within a postback's or a tap's time-out.
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = retryMaxAttempts
+		o.MaxBackoff = retryMaxBackoff
+		o.RateLimiter = ratelimit.None
+	})
 }
 
 // Start is a bootstrap's main: it loads the AWS configuration, builds the

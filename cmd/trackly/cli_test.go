@@ -543,7 +543,7 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("progress line without a run: %q", line)
 	}
 	// An import of chosen offers reads them a call at a time, with no page count.
-	run := &adminapi.SyncRun{Trigger: domain.SyncTriggerImport, Pages: 2, OffersSeen: 200, OffersNew: 180, OffersChanged: 20}
+	run := &adminapi.SyncRun{Run: domain.Run{Trigger: domain.SyncTriggerImport}, Pages: 2, OffersSeen: 200, OffersNew: 180, OffersChanged: 20}
 	want = "importing 250 offers into in_x  - 2 pages  200 seen, 180 new, 20 changed  3s"
 	if line := progressLine("importing 250 offers into in_x", run, 2, 3*time.Second); line != want {
 		t.Errorf("progress line of an import of chosen offers\n got %q\nwant %q", line, want)

@@ -66,13 +66,13 @@ func (s *Service) newJob(in trackly.Integration, c *tune.Client, trigger trackly
 	return &job{
 		s: s, in: in, c: c, syncing: syncing, started: now, lastProgress: now,
 		stored: map[string]trackly.Offer{}, seen: map[string]bool{},
-		run: trackly.SyncRun{
+		run: trackly.SyncRun{Run: trackly.Run{
 			IntegrationID: in.IntegrationID,
 			RunID:         runID,
 			Trigger:       trigger,
 			Status:        trackly.SyncRunning,
 			StartedAt:     now,
-		},
+		}},
 	}
 }
 

@@ -51,7 +51,7 @@ type job struct {
 // window windowOf gives for the integration as the lease read it.
 func (r *Reconciler) run(ctx context.Context, integrationID string, trigger trackly.SyncTrigger, windowOf func(trackly.Integration) (window, error)) (trackly.ReconcileRun, error) {
 	started := r.opts.Now().UTC()
-	run := trackly.ReconcileRun{IntegrationID: integrationID, RunID: ids.New("rr_", 12), Trigger: trigger, Status: trackly.SyncRunning, StartedAt: started}
+	run := trackly.ReconcileRun{Run: trackly.Run{IntegrationID: integrationID, RunID: ids.New("rr_", 12), Trigger: trigger, Status: trackly.SyncRunning, StartedAt: started}}
 	until := started.Add(DefaultLease)
 	if d, ok := ctx.Deadline(); ok {
 		// A run never outlives its invocation: its lease ends soon after.

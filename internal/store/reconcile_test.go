@@ -20,14 +20,14 @@ func TestReconcileRunsArePagedNewestFirst(t *testing.T) {
 	s := newStore(t)
 	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	for i := range 5 {
-		run := trackly.ReconcileRun{IntegrationID: "in_a", RunID: fmt.Sprintf("rr_%d", i), Trigger: trackly.SyncTriggerSchedule,
-			Status: trackly.SyncPartial, StartedAt: start.Add(time.Duration(i) * time.Minute), From: "2026-11-18", To: "2026-11-24",
+		run := trackly.ReconcileRun{Run: trackly.Run{IntegrationID: "in_a", RunID: fmt.Sprintf("rr_%d", i), Trigger: trackly.SyncTriggerSchedule,
+			Status: trackly.SyncPartial, StartedAt: start.Add(time.Duration(i) * time.Minute)}, From: "2026-11-18", To: "2026-11-24",
 			TimeZone: "Asia/Tokyo", TUNECalls: 3, RowsSeen: 2500, New: 1, ResumeDay: "2026-11-20", ResumePage: 2, ResumedFrom: "rr_before"}
 		if err := s.PutReconcileRun(ctx, run); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.PutReconcileRun(ctx, trackly.ReconcileRun{IntegrationID: "in_b", RunID: "rr_other", StartedAt: start}); err != nil {
+	if err := s.PutReconcileRun(ctx, trackly.ReconcileRun{Run: trackly.Run{IntegrationID: "in_b", RunID: "rr_other", StartedAt: start}}); err != nil {
 		t.Fatal(err)
 	}
 	first, cursor, err := s.ListReconcileRuns(ctx, trackly.ReconcileRunFilter{IntegrationID: "in_a", Limit: 3})

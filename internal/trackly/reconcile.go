@@ -43,12 +43,7 @@ func (in Integration) ReconcileEvery() time.Duration {
 // TUNE's conversions report over a window of days in the network's time
 // zone. It shares the triggers (schedule, manual) and statuses of sync runs.
 type ReconcileRun struct {
-	IntegrationID string      `json:"integration_id"`
-	RunID         string      `json:"run_id"`
-	Trigger       SyncTrigger `json:"trigger"`
-	Status        SyncStatus  `json:"status"`
-	StartedAt     time.Time   `json:"started_at,omitzero"`
-	EndedAt       time.Time   `json:"ended_at,omitzero"`
+	Run
 	// From and To are the window's first and last day (YYYY-MM-DD, both
 	// included) in TimeZone, the network's time zone (an IANA name).
 	From     string `json:"from"`

@@ -32,14 +32,21 @@ const (
 	SyncSkipped SyncStatus = "skipped"
 )
 
-// SyncRun is one offer sync (or import) of an integration.
-type SyncRun struct {
+// Run is what every run of an integration's work with TUNE (an offer sync,
+// a reconciliation) says of itself: which run of which integration, what
+// started it, where it stands and when it started and ended.
+type Run struct {
 	IntegrationID string      `json:"integration_id"`
 	RunID         string      `json:"run_id"`
 	Trigger       SyncTrigger `json:"trigger"`
 	Status        SyncStatus  `json:"status"`
 	StartedAt     time.Time   `json:"started_at,omitzero"`
 	EndedAt       time.Time   `json:"ended_at,omitzero"`
+}
+
+// SyncRun is one offer sync (or import) of an integration.
+type SyncRun struct {
+	Run
 	// FirstPage and LastPage are the listing pages this run read (1-based);
 	// PageCount is how many pages the listing had.
 	FirstPage       int `json:"first_page,omitempty"`

@@ -717,15 +717,20 @@ func (f *fixture) initOnly(b testing.TB, id string) ([]byte, func(answer []byte)
 	case "AttributionFunction", "ReportsFunction": // an empty batch
 		return []byte(`{"Records":[]}`), answered(0)
 	case "OfferSyncFunction", "AdminFunction": // an action without the field it needs: InvalidInput
-		return []byte(`{"action":"get_integration"}`), func(answer []byte) error {
-			if !strings.Contains(string(answer), "InvalidInput") {
-				return fmt.Errorf("answer %s, want InvalidInput", answer)
-			}
-			return nil
-		}
+		return []byte(`{"action":"get_integration"}`), invalidInput
+	case "ReconciliationFunction":
+		return []byte(`{"action":"list_reconciliation_runs"}`), invalidInput
 	}
 	b.Fatalf("no invocation for %s", id)
 	return nil, nil
+}
+
+// invalidInput checks that an admin action was refused for its input.
+func invalidInput(answer []byte) error {
+	if !strings.Contains(string(answer), "InvalidInput") {
+		return fmt.Errorf("answer %s, want InvalidInput", answer)
+	}
+	return nil
 }
 
 // firstWork returns what a function's first invocation most often is (a tap, a postback TUNE sends,
@@ -780,6 +785,8 @@ func (f *fixture) firstWork(b testing.TB, id string) ([]byte, func(answer []byte
 		return encode(b, bench.Sample(b, "offersync-list-offers.json")), answered(0)
 	case "AdminFunction":
 		return encode(b, bench.Sample(b, "admin-report.json")), answered(0)
+	case "ReconciliationFunction":
+		return encode(b, bench.Sample(b, "reconciliation-list-runs.json")), answered(0)
 	}
 	b.Fatalf("no first invocation for %s", id)
 	return nil, nil

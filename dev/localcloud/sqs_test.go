@@ -144,7 +144,10 @@ func TestSQSPartialBatchFailure(t *testing.T) {
 	w := &worker{decide: func(r events.SQSMessage) bool {
 		return r.Body == "flaky" && r.Attributes["ApproximateReceiveCount"] == "1"
 	}}
-	c := startCloud(t, map[string]Factory{"WorkerFunction": static(w.handler())}, nil)
+	// The steady message must be deleted within the visibility timeout of its receipt, or SQS
+	// delivers it again (and goaws then refuses the stale receipt's delete): 3 s rather than the
+	// tests' usual 1 s, which a busy machine can spend between a receipt and its delete.
+	c := startCloud(t, map[string]Factory{"WorkerFunction": static(w.handler())}, func(o *Options) { o.VisibilityTimeout = 3 * time.Second })
 	client := sqs.NewFromConfig(c.AWSConfig())
 	queueURL := c.QueueURL("WorkQueue")
 	send(t, client, queueURL, "steady", "flaky")

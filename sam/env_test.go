@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -75,6 +76,24 @@ func TestEveryVariableTheCodeReadsIsSet(t *testing.T) {
 			if len(readBy[name]) == 0 {
 				t.Errorf("the template sets %s for %s, but no function reads it", name, id)
 			}
+		}
+	}
+
+	// ClickFunction and PostbackFunction load the click signing key in the background as they
+	// start (getting it, then creating it on an empty Parameter Store): wait for both loads.
+	keyLoaders := []string{"ClickFunction", "PostbackFunction"}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		done := map[string]bool{}
+		for _, r := range rec.Requests() {
+			if r.Action == "ssm:PutParameter" {
+				done[r.Principal] = true
+			}
+		}
+		if !slices.ContainsFunc(keyLoaders, func(id string) bool { return !done[id] }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s, the functions that created the click signing key as they started: %v; want %v", done, keyLoaders)
 		}
 	}
 

@@ -71,15 +71,15 @@ func runPages(r adminapi.SyncRun) string {
 }
 
 // runFailure is the one line trackly prints when the run failed, or "".
-func runFailure(r adminapi.SyncRun) string {
+func runFailure(r domain.Run, what string) string {
 	if r.Status != domain.SyncFailed {
 		return ""
 	}
 	msg := or(r.Error, "no error recorded")
-	if r.ErrorKind != "" {
+	if r.ErrorKind != "" && r.ErrorKind != "settings" {
 		return "TUNE: " + strings.TrimPrefix(msg, "tune: ")
 	}
-	return fmt.Sprintf("sync of %s failed: %s", r.IntegrationID, msg)
+	return fmt.Sprintf("%s of %s failed: %s", what, r.IntegrationID, msg)
 }
 
 // printRun prints a run as sync_offers answers it. The error of a run that
@@ -293,7 +293,7 @@ On a terminal, the run's live counters show on standard error. A failed run exit
 		if run.Status == domain.SyncSkipped {
 			printf(c.stderr, "trackly: the sync did not run: %s\n", or(run.Error, "another sync of this integration is running"))
 		}
-		if msg := runFailure(run); msg != "" {
+		if msg := runFailure(run.Run, "sync"); msg != "" {
 			return errors.New(msg)
 		}
 		return nil
@@ -349,7 +349,7 @@ func (c *cli) syncCommand() *cobra.Command {
 		// The runs' errors are in the table (or the JSON): the line names the integrations.
 		var failed []string
 		for _, r := range v.Runs {
-			if runFailure(r) != "" {
+			if runFailure(r.Run, "sync") != "" {
 				failed = append(failed, r.IntegrationID)
 			}
 		}

@@ -70,14 +70,11 @@ counted, never recorded. A failed run exits 1.`,
 		if err != nil {
 			return err
 		}
-		switch run.Status {
-		case domain.SyncSkipped:
+		if run.Status == domain.SyncSkipped {
 			printf(c.stderr, "trackly: the reconciliation did not run: %s\n", or(run.Error, "another reconciliation of this integration is running"))
-		case domain.SyncFailed:
-			if run.ErrorKind != "" && run.ErrorKind != "settings" {
-				return errors.New("TUNE: " + strings.TrimPrefix(run.Error, "tune: "))
-			}
-			return fmt.Errorf("reconciliation of %s failed: %s", run.IntegrationID, or(run.Error, "no error recorded"))
+		}
+		if msg := runFailure(run.Run, "reconciliation"); msg != "" {
+			return errors.New(msg)
 		}
 		return nil
 	}

@@ -69,7 +69,7 @@ func TestFailurePrintedOnce(t *testing.T) {
 		const msg = "tune: Offer::findAll: ip_refused: API call refused"
 		endpoint := fakeFunctions(t, func(adminapi.Action) any {
 			return adminapi.DueResult{Due: 2, Runs: []adminapi.SyncRun{
-				{Run: domain.Run{IntegrationID: "in_a", RunID: "sr_a", Status: domain.SyncFailed}, Error: msg, ErrorKind: "ip_refused"},
+				{Run: domain.Run{IntegrationID: "in_a", RunID: "sr_a", Status: domain.SyncFailed, Error: msg, ErrorKind: "ip_refused"}},
 				{Run: domain.Run{IntegrationID: "in_b", RunID: "sr_b", Status: domain.SyncSucceeded}},
 			}}
 		})

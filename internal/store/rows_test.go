@@ -225,13 +225,13 @@ func TestItemsKeepTheirLayout(t *testing.T) {
 		}), "conversion_key:S day:S expires_at:N http_status:N method:S outcome:S params:M postback_id:S query:S reason:S " +
 			"received_at:S received_key:S source_ip:S updated_at:S user_agent:S"},
 		{"sync runs", syncRunRow(&trackly.SyncRun{
-			Run: trackly.Run{StartedAt: at}, FirstPage: 1, LastPage: 2, PageCount: 3, OffersRestored: 1, OffersFailed: 1, ResumedFrom: "sr",
-			ResumeAfterID: "9", RemovalCandidates: []string{"1"}, Error: "e", ErrorKind: "k",
+			Run: trackly.Run{StartedAt: at, Error: "e", ErrorKind: "k"}, FirstPage: 1, LastPage: 2, PageCount: 3, OffersRestored: 1, OffersFailed: 1, ResumedFrom: "sr",
+			ResumeAfterID: "9", RemovalCandidates: []string{"1"},
 		}), "complete:BOOL ended_at:S error:S error_kind:S expires_at:N first_page:N integration_id:S last_page:N offers_changed:N " +
 			"offers_failed:N offers_new:N offers_removed:N offers_restored:N offers_seen:N offers_unchanged:N page_count:N pages:N " +
 			"removal_candidates:L resume_after_id:S resumed_from:S run_id:S run_key:S started_at:S status:S trigger:S tune_calls:N"},
 		{"reconciliation runs", reconcileRunRow(&trackly.ReconcileRun{
-			Run: trackly.Run{StartedAt: at}, ResumedFrom: "rr", ResumeDay: "2026-03-14", ResumePage: 2, Error: "e", ErrorKind: "k",
+			Run: trackly.Run{StartedAt: at, Error: "e", ErrorKind: "k"}, ResumedFrom: "rr", ResumeDay: "2026-03-14", ResumePage: 2,
 		}), "changed:N complete:BOOL ended_at:S error:S error_kind:S expires_at:N failed:N from:S ignored:N integration_id:S " +
 			"missing_at_tune:N missing_cleared:N new:N not_ours:N resume_day:S resume_page:N resumed_from:S rows_seen:N run_id:S " +
 			"run_key:S stale:N started_at:S status:S test_skipped:N time_zone:S to:S trigger:S tune_calls:N unchanged:N"},

@@ -87,11 +87,6 @@ type ReconcileRun struct {
 	// the next run starts there.
 	ResumeDay  string `json:"resume_day,omitempty"`
 	ResumePage int    `json:"resume_page,omitempty"`
-	Error      string `json:"error,omitempty"`
-	// ErrorKind is the tune error kind of Error when TUNE caused it
-	// (key_rejected, rate_limited...), "settings" when the integration's
-	// settings cannot reach TUNE.
-	ErrorKind string `json:"error_kind,omitempty"`
 }
 
 // ReconcileRelease is the bookkeeping written when a reconciliation run

@@ -42,6 +42,12 @@ type Run struct {
 	Status        SyncStatus  `json:"status"`
 	StartedAt     time.Time   `json:"started_at,omitzero"`
 	EndedAt       time.Time   `json:"ended_at,omitzero"`
+	// Error says why a run failed, stopped early or did not run.
+	Error string `json:"error,omitempty"`
+	// ErrorKind is the tune error kind of Error when TUNE caused it
+	// (key_rejected, rate_limited...), "settings" when the integration's
+	// settings cannot reach TUNE.
+	ErrorKind string `json:"error_kind,omitempty"`
 }
 
 // SyncRun is one offer sync (or import) of an integration.
@@ -70,9 +76,6 @@ type SyncRun struct {
 	// offers at or below it that the listing did not return.
 	ResumeAfterID     string   `json:"-"`
 	RemovalCandidates []string `json:"-"`
-	Error             string   `json:"error,omitempty"`
-	// ErrorKind is the tune error kind of Error when TUNE caused it (key_rejected, rate_limited...).
-	ErrorKind string `json:"error_kind,omitempty"`
 }
 
 // SyncRelease is the bookkeeping written when a sync run gives its

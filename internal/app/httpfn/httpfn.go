@@ -6,6 +6,7 @@ package httpfn
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -40,6 +41,26 @@ func Function(name string, required []string, routes func(Parts) (Routes, error)
 		for pattern, h := range rs {
 			mux.Handle(pattern, h)
 		}
-		return lambda.NewHandler(httpadapter.NewV2(mux).ProxyWithContext), nil
+		return lambda.NewHandler(httpadapter.NewV2(answerInTime(mux)).ProxyWithContext), nil
+	})
+}
+
+// AnswerMargin is the time an HTTP API function keeps, before its
+// invocation's deadline, to answer: its requests' context ends that much
+// earlier, so that AWS calls still retrying give up and the handler answers
+// (a 503 for TUNE to send again, an error page, a tap's redirect) rather than
+// the invocation timing out into API Gateway's bare 500.
+const AnswerMargin = time.Second
+
+// answerInTime gives each request a context that ends AnswerMargin before
+// the invocation's deadline.
+func answerInTime(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if deadline, ok := r.Context().Deadline(); ok {
+			ctx, cancel := context.WithDeadline(r.Context(), deadline.Add(-AnswerMargin))
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
+		h.ServeHTTP(w, r)
 	})
 }

@@ -79,9 +79,10 @@ func TestEveryVariableTheCodeReadsIsSet(t *testing.T) {
 		}
 	}
 
-	// ClickFunction and PostbackFunction load the click signing key in the background as they
-	// start (getting it, then creating it on an empty Parameter Store): wait for both loads.
-	keyLoaders := []string{"ClickFunction", "PostbackFunction"}
+	// ClickFunction, PostbackFunction and ReconciliationFunction load the click signing key in the
+	// background as they start (getting it, then creating it on an empty Parameter Store): wait for
+	// the three loads, which write to the test's directories.
+	keyLoaders := []string{"ClickFunction", "PostbackFunction", "ReconciliationFunction"}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		done := map[string]bool{}
 		for _, r := range rec.Requests() {

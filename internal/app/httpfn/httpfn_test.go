@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/trackly/tune-integration/internal/app/appsecrets"
 	"github.com/trackly/tune-integration/internal/app/httpfn"
 )
 
@@ -17,7 +18,9 @@ import (
 // AWS calls are still retrying answers before Lambda ends the invocation.
 func TestRequestsEndBeforeTheInvocationDoes(t *testing.T) {
 	var seen time.Time
-	f := httpfn.Function("TestFunction", nil, func(httpfn.Parts) (httpfn.Routes, error) {
+	var signer *appsecrets.ClickSigner
+	f := httpfn.Function("TestFunction", nil, func(p httpfn.Parts) (httpfn.Routes, error) {
+		signer = p.Signer
 		return httpfn.Routes{"GET /deadline": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			seen, _ = r.Context().Deadline()
 			w.WriteHeader(http.StatusNoContent)
@@ -28,6 +31,13 @@ func TestRequestsEndBeforeTheInvocationDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The signer creates its key in SECRETS_DIR in the background: the directory is removed only
+	// once that is done.
+	t.Cleanup(func() {
+		if _, err := signer.New("link"); err != nil {
+			t.Errorf("the click signer's key: %v", err)
+		}
+	})
 	deadline := time.Now().Add(time.Minute)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()

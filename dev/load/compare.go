@@ -27,6 +27,11 @@ type Row struct {
 	OK bool
 }
 
+// String names the figure and says what was expected and what was got.
+func (row Row) String() string {
+	return fmt.Sprintf("%s, %s, %s: expected %s, got %s", row.Section, row.Line, row.Metric, row.Expected, row.Got)
+}
+
 // equal returns a row whose figures must be equal.
 func equal(section, line, metric string, expected, got any) Row {
 	e, g := fmt.Sprint(expected), fmt.Sprint(got)
@@ -415,12 +420,13 @@ func (r *run) settle(ctx context.Context) error {
 			return err
 		}
 		c := r.compare(e, o)
-		differences, left := 0, 0
+		var differing []Row
 		for _, row := range c.rows {
 			if !row.OK {
-				differences++
+				differing = append(differing, row)
 			}
 		}
+		differences, left := len(differing), 0
 		for _, n := range o.polled {
 			left += n
 		}
@@ -448,6 +454,11 @@ func (r *run) settle(ctx context.Context) error {
 			return nil
 		}
 		r.progress("%d messages queued, %d figures differ so far", left, differences)
+		if differences <= maxExamples {
+			for _, row := range differing {
+				r.progress("  differs: %s", row)
+			}
+		}
 		if backoff.Sleep(ctx, settlePoll) != nil {
 			return errStopped
 		}

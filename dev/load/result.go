@@ -39,14 +39,17 @@ type Latency struct {
 }
 
 // Differences counts the figures that differ from the ground truth.
-func (r *Result) Differences() int {
-	n := 0
+func (r *Result) Differences() int { return len(r.Differing()) }
+
+// Differing returns the rows whose figure differs from the ground truth.
+func (r *Result) Differing() []Row {
+	var differing []Row
 	for _, row := range r.Rows {
 		if !row.OK {
-			n++
+			differing = append(differing, row)
 		}
 	}
-	return n
+	return differing
 }
 
 // Accepted is how many postbacks were answered 200.

@@ -63,8 +63,9 @@ type Options struct {
 	Seed uint64
 	// VisibilityTimeout replaces the queues' visibility timeout, so that a message whose attribution
 	// failed is delivered again sooner than the template's 180 s. Default: the longest timeout of the
-	// functions that poll a queue (AttributionFunction's 30 s), the shortest AWS lets an SQS event
-	// source have, so that no batch still being processed is delivered again.
+	// functions that poll a queue (AttributionFunction's 30 s). AWS refuses an SQS event source whose
+	// queue's visibility timeout is shorter than its function's timeout, as a batch still being
+	// processed would be delivered again: a shorter one lowers those functions' timeouts to it.
 	VisibilityTimeout time.Duration
 	// SettleTimeout bounds the wait, after the last postback, for the pipeline to be quiet. Default 10m.
 	SettleTimeout time.Duration
@@ -77,6 +78,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, if set, receives a line now and then on how the run goes.
 	Progress io.Writer
+
+	// pollerTimeouts are the timeouts of the functions that poll a queue, lowered to VisibilityTimeout.
+	pollerTimeouts map[string]time.Duration
 }
 
 func (o *Options) defaults() error {
@@ -112,15 +116,21 @@ func (o *Options) defaults() error {
 		}
 		o.TemplatePath = filepath.Join(root, "template.yaml")
 	}
+	t, err := samtemplate.Parse(o.TemplatePath, samtemplate.Options{})
+	if err != nil {
+		return err
+	}
 	if o.VisibilityTimeout == 0 {
-		t, err := samtemplate.Parse(o.TemplatePath, samtemplate.Options{})
-		if err != nil {
-			return err
-		}
 		for _, f := range t.Functions {
 			if len(f.SQSSources) > 0 {
 				o.VisibilityTimeout = max(o.VisibilityTimeout, f.Timeout)
 			}
+		}
+	}
+	o.pollerTimeouts = map[string]time.Duration{}
+	for id, f := range t.Functions {
+		if len(f.SQSSources) > 0 && f.Timeout > o.VisibilityTimeout {
+			o.pollerTimeouts[id] = o.VisibilityTimeout
 		}
 	}
 	return nil
@@ -189,6 +199,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		DataDir:            dataDir,
 		TUNEOffers:         20,
 		VisibilityTimeout:  opts.VisibilityTimeout,
+		FunctionTimeouts:   opts.pollerTimeouts,
 		DisableSchedules:   true,
 		SkipDemo:           true,
 		DynamoDBMiddleware: r.rules.middleware(opts),

@@ -29,8 +29,9 @@ func TestSmallRunIsExact(t *testing.T) {
 		LostAnswerRate: 0.05,
 		SQSDown:        3 * time.Second,
 		// The batches in flight when SQS goes away, and the messages whose attribution failed, are
-		// delivered again once this is over: a third of AttributionFunction's timeout keeps the
-		// run short, and no batch of this run takes that long.
+		// delivered again once this is over: a third of the template's 30 s keeps the run short.
+		// AttributionFunction's timeout is lowered to it, so that on a slow machine no batch outlives
+		// its messages' visibility, as AWS requires of an SQS event source.
 		VisibilityTimeout: 10 * time.Second,
 		Quiet:             10 * time.Second,
 		SettleTimeout:     2 * time.Minute,

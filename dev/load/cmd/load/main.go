@@ -40,7 +40,7 @@ func run() int {
 		sqsDown      = flag.Duration("sqs-down", 10*time.Second, "the sqs run: how long SQS is unreachable")
 		seed         = flag.Uint64("seed", 1, "seed of the workload and the faults")
 		noContention = flag.Bool("no-contention", false, "turn off DynamoDB's rules for concurrent writers")
-		visibility   = flag.Duration("visibility", 0, "the queues' visibility timeout (default the attribution function's timeout, the least AWS accepts)")
+		visibility   = flag.Duration("visibility", 0, "the queues' visibility timeout (default the attribution function's timeout, the least AWS accepts; a shorter one lowers the timeouts of the functions that poll a queue to it)")
 		settle       = flag.Duration("settle", 10*time.Minute, "the longest wait for the pipeline to be quiet")
 		logLevel     = flag.String("log", "off", "the local system's logs on stderr (with the functions' own and the SDK's): off, error, warn, info")
 	)

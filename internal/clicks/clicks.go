@@ -106,7 +106,12 @@ func (h *Handler) record(ctx context.Context, userAgent string, link trackly.Lin
 		CreatedAt:         now,
 		AttributableUntil: now.AddDate(0, 0, window),
 	}
-	if err := h.store.RecordClick(ctx, click); err != nil {
+	err := h.store.RecordClick(ctx, click)
+	switch {
+	case errors.Is(err, trackly.ErrConflict):
+		// The click id was issued for this tap alone: the click stored under it is this one,
+		// written by an attempt whose answer was lost before the store's retry.
+	case err != nil:
 		h.logger.ErrorContext(ctx, "record click failed; redirecting anyway", "link_id", link.LinkID, "click_id", clickID, "error", err)
 	}
 }

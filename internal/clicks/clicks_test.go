@@ -1,12 +1,15 @@
 package clicks_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +26,8 @@ type tables struct {
 	ins    map[string]trackly.Integration
 	offers map[string]trackly.Offer
 	clicks []trackly.Click
+	// recordErr, if set, is what RecordClick answers after storing the click.
+	recordErr error
 }
 
 func newTables() *tables {
@@ -57,7 +62,7 @@ func (s *tables) RecordClick(_ context.Context, c trackly.Click) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clicks = append(s.clicks, c)
-	return nil
+	return s.recordErr
 }
 
 func (s *tables) recorded() int {
@@ -104,5 +109,31 @@ func TestHEADRedirectsWithoutRecordingAClick(t *testing.T) {
 	}
 	if n := st.recorded(); n != 1 {
 		t.Errorf("GET recorded %d clicks, want 1", n)
+	}
+}
+
+// A click write answered with a conflict is this tap's own click, stored by an attempt whose answer
+// was lost: the tap is not reported as a lost click. Any other failure is.
+func TestAClickStoredByALostAnswerIsNotReportedLost(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		err      error
+		reported bool
+	}{
+		{"conflict", fmt.Errorf("record click: %w", trackly.ErrConflict), false},
+		{"failure", errors.New("record click: InternalServerError"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newTables()
+			st.recordErr = tc.err
+			var logs bytes.Buffer
+			h := clicks.NewHandler(st, &issuer{}, 30, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
+			if res := serve(h, http.MethodGet, "/c/lnk"); res.StatusCode != http.StatusFound {
+				t.Fatalf("status %d, want 302", res.StatusCode)
+			}
+			if reported := strings.Contains(logs.String(), "record click failed"); reported != tc.reported {
+				t.Errorf("reported as a lost click: %v, want %v; logs:\n%s", reported, tc.reported, logs.String())
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,12 +85,14 @@ const (
 // postbacks and 4,000 taps lost 3 clicks and sent 2 messages to the
 // dead-letter queue with the default retryer. Each invocation is bounded by
 // its own deadline instead, and at most 8 attempts a second apart keep a
-// request within a postback's or a tap's time-out.
+// request within a postback's or a tap's time-out. It also retries a write
+// that met another transaction on one of its items (store.ConflictRetryables).
 func newRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = retryMaxAttempts
 		o.MaxBackoff = retryMaxBackoff
 		o.RateLimiter = ratelimit.None
+		o.Retryables = append(slices.Clone(o.Retryables), store.ConflictRetryables...)
 	})
 }
 

@@ -17,14 +17,7 @@ import (
 // Every function's AWS clients retry a failing request up to 8 times, however many other requests
 // of the instance fail at once: no client-side retry quota refuses a retry after a burst.
 func TestFunctionsRetryWithoutAQuota(t *testing.T) {
-	var retryer aws.Retryer
-	f := app.Function{Name: "TestFunction", Build: func(_ context.Context, d app.Deps) (lambda.Handler, error) {
-		retryer = d.AWS.Retryer()
-		return nil, nil
-	}}
-	if _, err := f.New(context.Background(), aws.Config{Region: "us-east-1"}, func(string) string { return "" }); err != nil {
-		t.Fatal(err)
-	}
+	retryer := functionRetryer(t)
 	if retryer == nil || retryer.MaxAttempts() != 8 {
 		t.Fatalf("retryer %v, want one of 8 attempts", retryer)
 	}
@@ -39,14 +32,7 @@ func TestFunctionsRetryWithoutAQuota(t *testing.T) {
 // A DynamoDB write that meets another transaction on one of its items is retried, as DynamoDB
 // advises; a transaction cancelled because a condition failed is not, whatever else it met.
 func TestFunctionsRetryWritesThatMetATransaction(t *testing.T) {
-	var retryer aws.Retryer
-	f := app.Function{Name: "TestFunction", Build: func(_ context.Context, d app.Deps) (lambda.Handler, error) {
-		retryer = d.AWS.Retryer()
-		return nil, nil
-	}}
-	if _, err := f.New(context.Background(), aws.Config{Region: "us-east-1"}, func(string) string { return "" }); err != nil {
-		t.Fatal(err)
-	}
+	retryer := functionRetryer(t)
 	cancelled := func(codes ...string) error {
 		reasons := make([]types.CancellationReason, len(codes))
 		for i, c := range codes {
@@ -73,4 +59,18 @@ func TestFunctionsRetryWritesThatMetATransaction(t *testing.T) {
 			}
 		})
 	}
+}
+
+// functionRetryer returns the retryer a function's AWS clients are built with.
+func functionRetryer(t *testing.T) aws.Retryer {
+	t.Helper()
+	var retryer aws.Retryer
+	f := app.Function{Name: "TestFunction", Build: func(_ context.Context, d app.Deps) (lambda.Handler, error) {
+		retryer = d.AWS.Retryer()
+		return nil, nil
+	}}
+	if _, err := f.New(context.Background(), aws.Config{Region: "us-east-1"}, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	return retryer
 }

@@ -81,19 +81,21 @@ func (o *outage) middleware(next http.Handler) http.Handler {
 func (o *outage) begin() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.from = time.Now()
 	o.down.Store(true)
+	o.from = time.Now()
 }
 
 // end makes SQS reachable again.
 func (o *outage) end() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.down.Store(false)
 	o.to = time.Now()
+	o.down.Store(false)
 }
 
-// window returns when the outage began and ended; zero times if there was none.
+// window returns when the outage began and ended, zero times if there was none: SQS was unreachable
+// all the while, as each is read with SQS down, so that a busy machine that pauses begin or end
+// between the two cannot make a request that reached SQS seem to come within the outage.
 func (o *outage) window() (from, to time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

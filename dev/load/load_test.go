@@ -17,7 +17,7 @@ import (
 
 // TestSmallRunIsExact is CI's load test: 300 postbacks against the whole local system under
 // DynamoDB's contention rules, with 20% of DynamoDB requests failing (5% of writes applied with
-// their answer lost) and SQS unreachable for 3 s, all in one run; every figure must be exact.
+// their answer lost) and SQS unreachable for 6 s, all in one run; every figure must be exact.
 func TestSmallRunIsExact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole local system and loads it")
@@ -27,7 +27,10 @@ func TestSmallRunIsExact(t *testing.T) {
 		Postbacks:      300,
 		FailureRate:    0.2,
 		LostAnswerRate: 0.05,
-		SQSDown:        3 * time.Second,
+		// Longer than a send's 8 attempts take at the most (about 3.6 s: the SDK's waits of up to
+		// 50 ms doubling, at most 1 s), so that the postbacks sent early in the outage are answered
+		// 503 within it even on a busy machine, which the comparison requires to see.
+		SQSDown: 6 * time.Second,
 		// The batches in flight when SQS goes away, and the messages whose attribution failed, are
 		// delivered again once this is over: a third of the template's 30 s keeps the run short.
 		// AttributionFunction's timeout is lowered to it, so that on a slow machine no batch outlives

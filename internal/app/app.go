@@ -84,8 +84,10 @@ const (
 // retry: with 20% of DynamoDB requests failing, `make load`'s 10,000
 // postbacks and 4,000 taps lost 3 clicks and sent 2 messages to the
 // dead-letter queue with the default retryer. Each invocation is bounded by
-// its own deadline instead, and at most 8 attempts a second apart keep a
-// request within a postback's or a tap's time-out. It also retries a write
+// its own deadline instead, and 8 attempts keep a request within a
+// postback's or a tap's time-out: the waits between them are jittered, up to
+// 50 ms doubling for errors (about 3.6 s in all at the most) and up to 1 s
+// for throttling (7 s). It also retries a write
 // that met another transaction on one of its items (store.ConflictRetryables).
 func newRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {

@@ -111,8 +111,10 @@ type Cloud struct {
 	awsServer       *server
 	// dynamoDB is the DynamoDB Local this Cloud started and stops, or nil.
 	dynamoDB *dynamodblocal.Server
-	// tableSuffix keeps the tables of Clouds that share a DynamoDB Local apart.
-	tableSuffix string
+	// tableSuffix keeps the tables of Clouds that share a DynamoDB Local apart; sharedDynamoDB is
+	// that DynamoDB Local's URL, where Close deletes the Cloud's tables.
+	tableSuffix    string
+	sharedDynamoDB *url.URL
 	// invocations is the context every invocation's context ends with.
 	invocations context.Context
 	apiServers  []*server // the HTTP API and the Lambda Invoke API
@@ -293,7 +295,35 @@ func (c *Cloud) startDynamoDB(ctx context.Context) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	return url.Parse(server.URL())
+	u, err := url.Parse(server.URL())
+	if err != nil {
+		return nil, err
+	}
+	if c.dynamoDB == nil {
+		c.sharedDynamoDB = u
+	}
+	return u, nil
+}
+
+// deleteTablesTimeout bounds how long Close spends deleting a Cloud's tables from the shared DynamoDB Local.
+const deleteTablesTimeout = 30 * time.Second
+
+// deleteSharedTables deletes the Cloud's tables from the process's shared DynamoDB Local, directly
+// (not through Options.DynamoDBMiddleware and its faults), so that the Clouds a process starts one
+// after another, such as `make load`'s three runs, do not leave one another's items and streams in
+// the memory of the one DynamoDB Local. A table that cannot be deleted is logged; it only costs memory.
+func (c *Cloud) deleteSharedTables() {
+	if c.sharedDynamoDB == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), deleteTablesTimeout)
+	defer cancel()
+	ddb := dynamodb.NewFromConfig(c.awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(c.sharedDynamoDB.String()) })
+	for _, name := range c.tableNames {
+		if _, err := ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+			c.log.Warn("delete the table from the shared DynamoDB Local", "table", name, "error", err)
+		}
+	}
 }
 
 // createResources creates the template's tables and queues, unless they exist. Tables in a shared
@@ -403,7 +433,7 @@ func (c *Cloud) serve(ln net.Listener, srv *server) *server {
 // delivered every record of their streams, for Options.DrainTimeout at most, and stop after the
 // batches in flight; the schedules stop; the invocations still running (a long import, say) see
 // their context cancelled and return; the AWS endpoint and the DynamoDB Local the Cloud started stop
-// last. Close is idempotent.
+// last, or, on the process's shared DynamoDB Local, the Cloud's tables are deleted. Close is idempotent.
 func (c *Cloud) Close() error {
 	c.closeOnce.Do(func() {
 		apiErrs := make(chan error, len(c.apiServers))
@@ -426,6 +456,7 @@ func (c *Cloud) Close() error {
 			errs = append(errs, c.awsServer.shutdown())
 		}
 		c.serving.Wait()
+		c.deleteSharedTables()
 		if c.dynamoDB != nil {
 			errs = append(errs, c.dynamoDB.Close())
 		}

@@ -277,6 +277,25 @@ func sameElements(a, b []string) bool {
 	return true
 }
 
+// Clouds share the process's DynamoDB Local: one that closes deletes its tables there, so that the
+// next Clouds do not run on a DynamoDB Local holding every earlier Cloud's items; the others' stay.
+func TestCloseDeletesItsTablesFromTheSharedDynamoDBLocal(t *testing.T) {
+	closed := startCloud(t, nil, nil)
+	open := startCloud(t, nil, nil)
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ddb := dynamodb.NewFromConfig(open.AWSConfig())
+	ctx := context.Background()
+	_, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(closed.TableName("ItemsTable"))})
+	if _, ok := errors.AsType[*dynamodbtypes.ResourceNotFoundException](err); !ok {
+		t.Errorf("the closed Cloud's table: err = %v, want ResourceNotFoundException", err)
+	}
+	if _, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(open.TableName("ItemsTable"))}); err != nil {
+		t.Errorf("the open Cloud's table: %v", err)
+	}
+}
+
 func TestCloseIsClean(t *testing.T) {
 	// The first Cloud of the process starts goaws' sweeper, which runs for the life of the process.
 	startCloud(t, nil, nil).Close()

@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -212,7 +213,10 @@ func (c *Cloud) callHandler(ctx context.Context, f *function, payload []byte) (o
 		}
 		return nil, &FunctionError{Message: err.Error(), Type: typeName(err)}
 	}
-	return out, nil
+	// aws-lambda-go's handler answers with the bytes of a buffer it has already put back in its pool
+	// for the instance's next invocation: the Lambda runtime sends them before it takes that
+	// invocation, and the caller here reads them after the instance is released, so they are copied.
+	return bytes.Clone(out), nil
 }
 
 // typeName returns the name of v's type, or of the type it points to.
